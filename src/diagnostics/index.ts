@@ -1,0 +1,61 @@
+/**
+ * Diagnostics shared by every stage: one error type that carries where in the
+ * user's files it comes from, and the warnings/notes a conversion reports.
+ */
+
+/** A place in a source file; line and column are 1-based. */
+export interface SourcePos {
+  file: string;
+  line: number;
+  col: number;
+}
+
+/** A key path such as `services.web.ports[1]`, built from path segments. */
+export function formatKeyPath(path: readonly (string | number)[]): string {
+  let out = "";
+  for (const segment of path) {
+    if (typeof segment === "number") out += `[${segment}]`;
+    else if (/^[A-Za-z0-9_-]+$/.test(segment)) out += out ? `.${segment}` : segment;
+    else out += `[${JSON.stringify(segment)}]`;
+  }
+  return out;
+}
+
+export function formatPos(pos: SourcePos | undefined): string {
+  return pos ? `${pos.file}:${pos.line}:${pos.col}` : "";
+}
+
+/** One located message: `compose.yaml:12:9: services.web.ports[1]: "80:abc" is not a port`. */
+export function formatLocated(message: string, pos?: SourcePos, path?: readonly (string | number)[]): string {
+  const where = [formatPos(pos), path && path.length ? formatKeyPath(path) : ""].filter(Boolean).join(": ");
+  return where ? `${where}: ${message}` : message;
+}
+
+/** The error every stage throws for bad input. The CLI prints `message` and exits 1. */
+export class KhepriError extends Error {
+  readonly detail: string;
+  readonly pos: SourcePos | undefined;
+  readonly path: readonly (string | number)[] | undefined;
+
+  constructor(detail: string, pos?: SourcePos, path?: readonly (string | number)[]) {
+    super(formatLocated(detail, pos, path));
+    this.name = "KhepriError";
+    this.detail = detail;
+    this.pos = pos;
+    this.path = path;
+  }
+}
+
+export type DiagnosticLevel = "warning" | "note";
+
+/** Something the user should know that does not stop the conversion. */
+export interface Diagnostic {
+  level: DiagnosticLevel;
+  message: string;
+  pos?: SourcePos | undefined;
+  path?: readonly (string | number)[] | undefined;
+}
+
+export function formatDiagnostic(d: Diagnostic): string {
+  return `${d.level}: ${formatLocated(d.message, d.pos, d.path)}`;
+}
