@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
 
-export const repoRoot = path.resolve(import.meta.dirname ?? ".", "../..");
+export const repoRoot = process.cwd();
 export const sharedDir = process.env.KHEPRI_SHARED ?? path.resolve(process.cwd(), "../shared");
 export const hasShared = existsSync(path.join(sharedDir, "conformance"));
 
