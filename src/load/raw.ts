@@ -1,0 +1,92 @@
+/**
+ * The loader's untyped document tree, and where each of its values came from.
+ *
+ * Compose files are read into plain JS values (maps, lists, scalars) so that
+ * interpolation, extends/include and multi-file merging can work the way
+ * compose-go does, on raw data before any typing. Source positions ride along in
+ * a side table keyed by container identity, so a later stage can say
+ * `compose.yaml:12:9: services.web.ports[1]: ...` about any value.
+ */
+import type { SourcePos } from "../diagnostics/index.ts";
+
+/** `!reset` on a value: the key is removed (or emptied) when this file is merged over another. */
+export class ResetTag {
+  constructor(readonly pos?: SourcePos) {}
+}
+
+/** `!override` on a value: the value replaces the one underneath instead of merging with it. */
+export class OverrideTag {
+  constructor(
+    readonly value: RawValue,
+    readonly pos?: SourcePos,
+  ) {}
+}
+
+export type RawScalar = string | number | boolean | null;
+export type RawMap = { [key: string]: RawValue };
+export type RawList = RawValue[];
+export type RawValue = RawScalar | RawList | RawMap | ResetTag | OverrideTag;
+
+export const isRawMap = (v: unknown): v is RawMap =>
+  typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof ResetTag) && !(v instanceof OverrideTag);
+
+export const isRawList = (v: unknown): v is RawList => Array.isArray(v);
+
+/** Where a container itself starts, and where each of its children (by key or index) starts. */
+interface ContainerPositions {
+  self?: SourcePos;
+  children: Map<string | number, SourcePos>;
+}
+
+const positions = new WeakMap<object, ContainerPositions>();
+
+function entryFor(container: object): ContainerPositions {
+  let entry = positions.get(container);
+  if (!entry) {
+    entry = { children: new Map() };
+    positions.set(container, entry);
+  }
+  return entry;
+}
+
+export function setSelfPosition(container: object, pos: SourcePos | undefined): void {
+  if (pos) entryFor(container).self = pos;
+}
+
+export function setChildPosition(container: object, key: string | number, pos: SourcePos | undefined): void {
+  if (pos) entryFor(container).children.set(key, pos);
+}
+
+/** Position of `container[key]`, or of the container itself when key is omitted. */
+export function positionOf(container: object, key?: string | number): SourcePos | undefined {
+  const entry = positions.get(container);
+  if (!entry) return undefined;
+  return key === undefined ? entry.self : (entry.children.get(key) ?? entry.self);
+}
+
+/** Carries the recorded position of `from[fromKey]` over to `to[toKey]` (merge builds new containers). */
+export function copyChildPosition(to: object, toKey: string | number, from: object, fromKey: string | number): void {
+  const pos = positions.get(from)?.children.get(fromKey);
+  if (pos) setChildPosition(to, toKey, pos);
+}
+
+/** Carries a container's own position over to a rebuilt copy of it. */
+export function copySelfPosition(to: object, from: object): void {
+  setSelfPosition(to, positions.get(from)?.self);
+}
+
+/**
+ * The best known position for a key path under `root`: the deepest value on
+ * the path that has one. Used to place errors found by later stages.
+ */
+export function positionAtPath(root: RawValue, path: readonly (string | number)[]): SourcePos | undefined {
+  let best = typeof root === "object" && root !== null ? positionOf(root) : undefined;
+  let node: RawValue | undefined = root;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null || node instanceof ResetTag || node instanceof OverrideTag) break;
+    const here = positionOf(node, key);
+    if (here) best = here;
+    node = Array.isArray(node) ? node[key as number] : (node as RawMap)[key as string];
+  }
+  return best;
+}
