@@ -90,3 +90,11 @@ export function positionAtPath(root: RawValue, path: readonly (string | number)[
   }
   return best;
 }
+
+/** A shallow copy of a map that keeps its recorded positions. */
+export function copyMap(map: RawMap): RawMap {
+  const copy: RawMap = { ...map };
+  const entry = positions.get(map);
+  if (entry) positions.set(copy, { self: entry.self, children: new Map(entry.children) });
+  return copy;
+}

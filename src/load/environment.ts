@@ -1,0 +1,53 @@
+/**
+ * The variables a project is interpolated with: `.env` (or `--env-file`s),
+ * overridden by the process environment, as docker compose does.
+ */
+import path from "node:path";
+import { KhepriError } from "../diagnostics/index.ts";
+import { DotenvError, parseDotenv } from "./dotenv.ts";
+import type { FileReader } from "./files.ts";
+
+export type Variables = Record<string, string>;
+
+export interface EnvironmentInputs {
+  /** `--env-file` values; relative ones resolve against the working directory. */
+  envFiles: readonly string[];
+  projectDirectory: string;
+  workingDir: string;
+  processEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export function projectVariables(inputs: EnvironmentInputs, files: FileReader): Variables {
+  const explicit = inputs.envFiles.length > 0;
+  const paths = explicit
+    ? inputs.envFiles.map((f) => path.resolve(inputs.workingDir, f))
+    : [path.join(inputs.projectDirectory, ".env")];
+  const fromFiles: Variables = {};
+  for (const file of paths) {
+    if (!files.isFile(file)) {
+      if (explicit) throw new KhepriError(`env file ${file} not found`);
+      continue;
+    }
+    const lookup = (name: string) => inputs.processEnv[name] ?? fromFiles[name];
+    Object.assign(fromFiles, readDotenvFile(file, files, lookup));
+  }
+  const variables: Variables = { ...fromFiles };
+  for (const [key, value] of Object.entries(inputs.processEnv)) {
+    if (value !== undefined) variables[key] = value;
+  }
+  return variables;
+}
+
+/** Reads one dotenv-syntax file, turning syntax errors into located errors. */
+export function readDotenvFile(
+  file: string,
+  files: FileReader,
+  lookup: (name: string) => string | undefined,
+): Variables {
+  try {
+    return parseDotenv(files.read(file), lookup);
+  } catch (error) {
+    if (error instanceof DotenvError) throw new KhepriError(error.message, { file, line: error.line, col: 1 });
+    throw error;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * Loads a compose project the way `docker compose` does: discover or take the
+ * files, read the environment, and for each file parse, interpolate,
+ * canonicalize, resolve paths, apply `include` and `extends`, then merge the
+ * files in order. The result is one raw canonical tree with positions.
+ */
+import path from "node:path";
+import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
+import { canonicalizeProject } from "./canonical.ts";
+import { discoverComposeFiles } from "./discovery.ts";
+import { projectVariables, type Variables } from "./environment.ts";
+import { diskFiles, type FileReader } from "./files.ts";
+import { interpolateTree } from "./interpolateTree.ts";
+import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
+import { resolveRelativePaths, type PathContext } from "./paths.ts";
+import { copyMap, isRawList, isRawMap, positionOf, type RawMap, type RawValue } from "./raw.ts";
+import { parseYaml } from "./yaml.ts";
+import { projectNameFrom } from "./projectName.ts";
+
+export interface LoadOptions {
+  /** `-f` values, in order; empty means discover the default files. */
+  files: readonly string[];
+  workingDir: string;
+  projectName?: string | undefined;
+  projectDirectory?: string | undefined;
+  envFiles?: readonly string[];
+  processEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadedProject {
+  name: string;
+  /** The project directory: relative paths in the files were resolved against it. */
+  directory: string;
+  files: string[];
+  variables: Variables;
+  /** The merged canonical tree; `positionAtPath(model, path)` locates any value in it. */
+  model: RawMap;
+  diagnostics: Diagnostic[];
+}
+
+interface FileContext {
+  variables: Variables;
+  paths: PathContext;
+  files: FileReader;
+  diagnostics: Diagnostic[];
+  /** Files being included or extended from, to report cycles. */
+  stack: readonly string[];
+}
+
+export function loadComposeProject(options: LoadOptions, files: FileReader = diskFiles): LoadedProject {
+  const composeFiles = composeFilesOf(options, files);
+  const directory = path.resolve(options.workingDir, options.projectDirectory ?? path.dirname(composeFiles[0]!));
+  const variables = projectVariables(
+    { envFiles: options.envFiles ?? [], projectDirectory: directory, workingDir: options.workingDir, processEnv: options.processEnv },
+    files,
+  );
+  const diagnostics: Diagnostic[] = [];
+  const ctx: FileContext = { variables, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [] };
+  let model: RawMap | undefined;
+  for (const file of composeFiles) {
+    const doc = loadComposeFile(file, ctx);
+    model = model ? mergeProjects(model, doc) : doc;
+  }
+  model = resolveTags(model ?? {});
+  const name = projectNameFrom({
+    flag: options.projectName,
+    environment: variables.COMPOSE_PROJECT_NAME,
+    file: typeof model.name === "string" ? { value: model.name, pos: positionOf(model, "name") } : undefined,
+    directory,
+  });
+  model.name = name;
+  return { name, directory, files: composeFiles, variables, model, diagnostics };
+}
+
+function composeFilesOf(options: LoadOptions, files: FileReader): string[] {
+  const given = options.files.length ? options.files : (options.processEnv.COMPOSE_FILE?.split(options.processEnv.COMPOSE_PATH_SEPARATOR ?? path.delimiter).filter(Boolean) ?? []);
+  if (!given.length) return discoverComposeFiles(path.resolve(options.workingDir, options.projectDirectory ?? "."), files);
+  return given.map((f) => {
+    const file = path.resolve(options.workingDir, f);
+    if (!files.isFile(file)) throw new KhepriError(`compose file ${f} not found`);
+    return file;
+  });
+}
+
+/** One file through parse -> interpolate -> canonical -> paths -> include -> extends. */
+function loadComposeFile(file: string, ctx: FileContext): RawMap {
+  if (ctx.stack.includes(file)) {
+    throw new KhepriError(`include cycle: ${[...ctx.stack, file].map((f) => path.basename(f)).join(" -> ")}`);
+  }
+  const doc = readComposeDocument(file, ctx);
+  const inner: FileContext = { ...ctx, stack: [...ctx.stack, file] };
+  if (doc.version !== undefined) {
+    ctx.diagnostics.push({ level: "note", message: "the `version` key is obsolete and ignored", pos: positionOf(doc, "version"), path: ["version"] });
+    delete doc.version;
+  }
+  const included = applyIncludes(doc, file, inner);
+  applyExtends(doc, file, inner);
+  return included ? mergeIncluded(included, doc) : doc;
+}
+
+function readComposeDocument(file: string, ctx: FileContext): RawMap {
+  const parsed = parseYaml(ctx.files.read(file), file);
+  if (parsed === null) return {};
+  if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
+  stripExtensions(parsed);
+  const interpolated = interpolateTree(parsed, (name) => ctx.variables[name]) as RawMap;
+  const canonical = canonicalizeProject(interpolated, file);
+  return resolveRelativePaths(canonical, ctx.paths);
+}
+
+/** `x-*` keys are for YAML anchors and other tools; compose ignores them at every level of the top. */
+function stripExtensions(doc: RawMap): void {
+  for (const key of Object.keys(doc)) if (key.startsWith("x-")) delete doc[key];
+}
+
+// ---- include ---------------------------------------------------------------
+
+function applyIncludes(doc: RawMap, file: string, ctx: FileContext): RawMap | undefined {
+  const includes = doc.include;
+  delete doc.include;
+  if (includes === undefined || includes === null) return undefined;
+  if (!isRawList(includes)) throw new KhepriError("include must be a list", positionOf(doc, "include"), ["include"]);
+  let merged: RawMap | undefined;
+  includes.forEach((entry, i) => {
+    const project = loadIncluded(entry, path.dirname(file), ctx, includes, i);
+    merged = merged ? mergeIncluded(merged, project) : project;
+  });
+  return merged;
+}
+
+function loadIncluded(entry: RawValue, fileDir: string, ctx: FileContext, list: RawValue[], index: number): RawMap {
+  const at = ["include", index];
+  const spec = typeof entry === "string" ? { path: entry } : entry;
+  if (!isRawMap(spec)) throw new KhepriError("an include entry is a path or a mapping with `path`", positionOf(list, index), at);
+  const paths = (isRawList(spec.path) ? spec.path : [spec.path]).map((p) => {
+    if (typeof p !== "string") throw new KhepriError("include path must be a string", positionOf(list, index), [...at, "path"]);
+    return path.resolve(fileDir, p);
+  });
+  for (const p of paths) {
+    if (!ctx.files.isFile(p)) throw new KhepriError(`included file ${p} not found`, positionOf(list, index), [...at, "path"]);
+  }
+  const directory = typeof spec.project_directory === "string" ? path.resolve(fileDir, spec.project_directory) : path.dirname(paths[0]!);
+  const envFiles = isRawList(spec.env_file) ? spec.env_file : typeof spec.env_file === "string" ? [spec.env_file] : [];
+  const ownVariables = projectVariables(
+    { envFiles: envFiles.map(String).map((f) => path.resolve(fileDir, f)), projectDirectory: directory, workingDir: fileDir, processEnv: {} },
+    ctx.files,
+  );
+  // The including project's variables win over the included project's defaults.
+  const variables = { ...ownVariables, ...ctx.variables };
+  const inner: FileContext = { ...ctx, variables, paths: { ...ctx.paths, baseDir: directory } };
+  let model: RawMap | undefined;
+  for (const p of paths) {
+    const doc = loadComposeFile(p, inner);
+    model = model ? mergeProjects(model, doc) : doc;
+  }
+  return resolveTags(model ?? {});
+}
+
+/** Resources brought by `include` may not be redefined by the including file. */
+function mergeIncluded(included: RawMap, doc: RawMap): RawMap {
+  for (const kind of ["services", "networks", "volumes", "secrets", "configs", "models"]) {
+    const mine = doc[kind];
+    const theirs = included[kind];
+    if (!isRawMap(mine) || !isRawMap(theirs)) continue;
+    for (const name of Object.keys(mine)) {
+      if (name in theirs) {
+        throw new KhepriError(`${kind.replace(/s$/, "")} "${name}" is also defined by an included file`, positionOf(mine, name), [kind, name]);
+      }
+    }
+  }
+  return mergeProjects(included, doc);
+}
+
+// ---- extends ---------------------------------------------------------------
+
+function applyExtends(doc: RawMap, file: string, ctx: FileContext): void {
+  const services = doc.services;
+  if (!isRawMap(services)) return;
+  const done = new Set<string>();
+  for (const name of Object.keys(services)) resolveExtends(services, name, file, ctx, [], done);
+}
+
+/** Replaces `services[name]` by its `extends` base merged with it, depth first. */
+function resolveExtends(
+  services: RawMap,
+  name: string,
+  file: string,
+  ctx: FileContext,
+  chain: readonly string[],
+  done: Set<string>,
+): RawMap {
+  const service = services[name];
+  const at = ["services", name];
+  if (!isRawMap(service)) return {};
+  if (done.has(name) || service.extends === undefined) return service;
+  const link = `${path.basename(file)}:${name}`;
+  if (chain.includes(link)) throw new KhepriError(`extends cycle: ${[...chain, link].join(" -> ")}`, positionOf(service, "extends"), [...at, "extends"]);
+  const ext = typeof service.extends === "string" ? { service: service.extends } : service.extends;
+  if (!isRawMap(ext) || typeof ext.service !== "string") {
+    throw new KhepriError("extends needs a `service` name", positionOf(service, "extends"), [...at, "extends"]);
+  }
+  let base: RawMap;
+  if (typeof ext.file === "string") {
+    const otherFile = ext.file;
+    if (!ctx.files.isFile(otherFile)) throw new KhepriError(`extends file ${otherFile} not found`, positionOf(ext, "file"), [...at, "extends", "file"]);
+    const other = readComposeDocument(otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } });
+    const otherServices = isRawMap(other.services) ? other.services : {};
+    if (!isRawMap(otherServices[ext.service])) {
+      throw new KhepriError(`extends: service "${ext.service}" not found in ${otherFile}`, positionOf(ext, "service"), [...at, "extends", "service"]);
+    }
+    base = resolveExtends(otherServices, ext.service, otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } }, [...chain, link], new Set());
+  } else {
+    if (!isRawMap(services[ext.service])) {
+      throw new KhepriError(`extends: service "${ext.service}" not found`, positionOf(ext, "service"), [...at, "extends", "service"]);
+    }
+    base = resolveExtends(services, ext.service, file, ctx, [...chain, link], done);
+  }
+  const own = copyMap(service);
+  delete own.extends;
+  const merged = mergeService(base, own);
+  services[name] = merged;
+  done.add(name);
+  return merged;
+}

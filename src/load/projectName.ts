@@ -1,0 +1,43 @@
+/**
+ * The project name, by docker compose's precedence: `-p`, then
+ * COMPOSE_PROJECT_NAME, then the top-level `name:`, then the project
+ * directory's base name. Names given by the user must already be valid; one
+ * derived from a directory is normalized.
+ */
+import path from "node:path";
+import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
+
+const VALID = /^[a-z0-9][a-z0-9_-]*$/;
+
+export function normalizeProjectName(raw: string): string {
+  return raw.toLowerCase().replace(/[^a-z0-9_-]/g, "").replace(/^[^a-z0-9]+/, "");
+}
+
+export interface ProjectNameSources {
+  flag?: string | undefined;
+  environment?: string | undefined;
+  file?: { value: string; pos: SourcePos | undefined } | undefined;
+  directory: string;
+}
+
+export function projectNameFrom(sources: ProjectNameSources): string {
+  const given: [string | undefined, string, SourcePos | undefined][] = [
+    [sources.flag, "-p/--project", undefined],
+    [sources.environment, "COMPOSE_PROJECT_NAME", undefined],
+    [sources.file?.value, "name", sources.file?.pos],
+  ];
+  for (const [value, origin, pos] of given) {
+    if (value === undefined || value === "") continue;
+    if (!VALID.test(value)) {
+      throw new KhepriError(
+        `project name "${value}" (from ${origin}) must contain only lowercase letters, digits, dashes and underscores, and start with a letter or digit`,
+        pos,
+        pos ? ["name"] : undefined,
+      );
+    }
+    return value;
+  }
+  const derived = normalizeProjectName(path.basename(sources.directory));
+  if (!derived) throw new KhepriError(`cannot derive a project name from directory ${sources.directory}; set one with -p or name:`);
+  return derived;
+}
