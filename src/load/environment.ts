@@ -47,7 +47,8 @@ export function readDotenvFile(
   try {
     return parseDotenv(files.read(file), lookup);
   } catch (error) {
-    if (error instanceof DotenvError) throw new KhepriError(error.message, { file, line: error.line, col: 1 });
+    // DotenvError's message leads with "line N: "; the position says that already.
+    if (error instanceof DotenvError) throw new KhepriError(error.message.replace(/^line \d+: /, ""), { file, line: error.line, col: 1 });
     throw error;
   }
 }
