@@ -10,7 +10,7 @@ import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
-import { interpolateTree } from "./interpolateTree.ts";
+import { interpolateTree, type InterpolatedPaths } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
 import { resolveRelativePaths, type PathContext } from "./paths.ts";
 import { copyMap, isRawList, isRawMap, positionOf, type RawMap, type RawValue } from "./raw.ts";
@@ -35,11 +35,14 @@ export interface LoadedProject {
   variables: Variables;
   /** The merged canonical tree; `positionAtPath(model, path)` locates any value in it. */
   model: RawMap;
+  /** Values that came from `${VAR}` substitution, by `pathKey(path)`. */
+  interpolated: InterpolatedPaths;
   diagnostics: Diagnostic[];
 }
 
 interface FileContext {
   variables: Variables;
+  interpolated: InterpolatedPaths;
   paths: PathContext;
   files: FileReader;
   diagnostics: Diagnostic[];
@@ -55,21 +58,22 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
     files,
   );
   const diagnostics: Diagnostic[] = [];
-  const ctx: FileContext = { variables, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [] };
+  const interpolated: InterpolatedPaths = new Set();
+  const ctx: FileContext = { variables, interpolated, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [] };
   let model: RawMap | undefined;
   for (const file of composeFiles) {
     const doc = loadComposeFile(file, ctx);
     model = model ? mergeProjects(model, doc) : doc;
   }
-  model = resolveTags(model ?? {});
+  const merged: RawMap = resolveTags(model ?? {});
   const name = projectNameFrom({
     flag: options.projectName,
     environment: variables.COMPOSE_PROJECT_NAME,
-    file: typeof model.name === "string" ? { value: model.name, pos: positionOf(model, "name") } : undefined,
+    file: typeof merged.name === "string" ? { value: merged.name, pos: positionOf(merged, "name") } : undefined,
     directory,
   });
-  model.name = name;
-  return { name, directory, files: composeFiles, variables, model, diagnostics };
+  merged.name = name;
+  return { name, directory, files: composeFiles, variables, model: merged, interpolated, diagnostics };
 }
 
 function composeFilesOf(options: LoadOptions, files: FileReader): string[] {
@@ -103,7 +107,7 @@ function readComposeDocument(file: string, ctx: FileContext): RawMap {
   if (parsed === null) return {};
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
   stripExtensions(parsed);
-  const interpolated = interpolateTree(parsed, (name) => ctx.variables[name]) as RawMap;
+  const interpolated = interpolateTree(parsed, (name) => ctx.variables[name], ctx.interpolated) as RawMap;
   const canonical = canonicalizeProject(interpolated, file);
   return resolveRelativePaths(canonical, ctx.paths);
 }

@@ -1,0 +1,78 @@
+/**
+ * depends_on as docker compose sees it: explicit entries plus the implicit
+ * ones that `network_mode: service:`, `ipc: service:`, `pid: service:`, `links`
+ * and `volumes_from` create; every reference checked, cycles rejected.
+ */
+import type { Diagnostic } from "../diagnostics/index.ts";
+import type { DependsOn, Project, Service } from "../model/index.ts";
+import type { Locate } from "./located.ts";
+
+interface ImplicitDependency {
+  service: string;
+  path: (string | number)[];
+}
+
+/** `service:X` in network_mode/ipc/pid, `links: [X[:alias]]`, `volumes_from: [X[:ro]]`. */
+export function implicitDependencies(name: string, service: Service): ImplicitDependency[] {
+  const at = ["services", name];
+  const found: ImplicitDependency[] = [];
+  for (const key of ["network_mode", "ipc", "pid"] as const) {
+    const value = service[key];
+    if (typeof value === "string" && value.startsWith("service:")) found.push({ service: value.slice(8), path: [...at, key] });
+  }
+  (service.links ?? []).forEach((link, i) => found.push({ service: link.split(":")[0]!, path: [...at, "links", i] }));
+  (service.volumes_from ?? []).forEach((from, i) => {
+    if (!from.startsWith("container:")) found.push({ service: from.split(":")[0]!, path: [...at, "volumes_from", i] });
+  });
+  return found;
+}
+
+export function resolveDependencies(
+  project: Project,
+  inactive: ReadonlyMap<string, readonly string[]>,
+  locate: Locate,
+  diagnostics: Diagnostic[],
+): Project {
+  const services: Project["services"] = {};
+  for (const [name, service] of Object.entries(project.services)) {
+    const dependsOn: Record<string, DependsOn> = {};
+    for (const dep of implicitDependencies(name, service)) {
+      if (!project.services[dep.service]) throw missing(name, dep.service, inactive, locate, dep.path);
+      dependsOn[dep.service] = { condition: "service_started", required: true };
+    }
+    for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {
+      const path = ["services", name, "depends_on", dep];
+      if (dep === name) throw locate.error(`service "${name}" depends on itself`, path);
+      if (!project.services[dep]) {
+        if (spec.required) throw missing(name, dep, inactive, locate, path);
+        diagnostics.push({ level: "note", message: `optional dependency "${dep}" is not part of the project; ignored`, pos: locate(path), path });
+        continue;
+      }
+      dependsOn[dep] = spec;
+    }
+    services[name] = Object.keys(dependsOn).length ? { ...service, depends_on: dependsOn } : service;
+  }
+  rejectCycles(services, locate);
+  return { ...project, services };
+}
+
+function missing(name: string, dep: string, inactive: ReadonlyMap<string, readonly string[]>, locate: Locate, path: (string | number)[]) {
+  const profiles = inactive.get(dep);
+  const hint = profiles ? `, which is only in profile(s) ${profiles.join(", ")}: activate one with --profile` : ", which is not defined";
+  return locate.error(`service "${name}" depends on "${dep}"${hint}`, path);
+}
+
+function rejectCycles(services: Project["services"], locate: Locate): void {
+  const state = new Map<string, "visiting" | "done">();
+  const visit = (name: string, chain: string[]) => {
+    if (state.get(name) === "done") return;
+    if (state.get(name) === "visiting") {
+      const cycle = [...chain.slice(chain.indexOf(name)), name];
+      throw locate.error(`dependency cycle: ${cycle.join(" -> ")}`, ["services", name, "depends_on"]);
+    }
+    state.set(name, "visiting");
+    for (const dep of Object.keys(services[name]?.depends_on ?? {})) visit(dep, [...chain, name]);
+    state.set(name, "done");
+  };
+  for (const name of Object.keys(services)) visit(name, []);
+}

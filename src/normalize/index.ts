@@ -1,0 +1,61 @@
+/**
+ * The normalize stage: the loader's merged raw tree -> the typed, checked and
+ * completed model (`Project`), as `docker compose config` would show it for
+ * the active profiles. Later stages read only this and `locate`.
+ */
+import type { Diagnostic, SourcePos } from "../diagnostics/index.ts";
+import { pathKey, type LoadedProject } from "../load/index.ts";
+import { validateProject, type Project } from "../model/index.ts";
+import { resolveDependencies } from "./dependencies.ts";
+import { locatorFor } from "./located.ts";
+import { applyProfiles, isActive, selectServices } from "./profiles.ts";
+import { resolveResources } from "./resources.ts";
+
+export interface NormalizeOptions {
+  /** Active profiles (`--profile`, else COMPOSE_PROFILES). */
+  profiles: readonly string[];
+  /** `--service`: only these and their dependencies. */
+  services?: readonly string[];
+}
+
+export interface NormalizedProject {
+  project: Project;
+  /** Directory relative paths were resolved against. */
+  directory: string;
+  /** Where a key path of the model was written, for messages. */
+  locate: (path: readonly (string | number)[]) => SourcePos | undefined;
+  /** Whether the value at a key path came from `${VAR}` substitution. */
+  fromVariable: (path: readonly (string | number)[]) => boolean;
+  /** Variables of the project environment (.env and process), for `environment: [KEY]` entries. */
+  variables: Readonly<Record<string, string>>;
+  diagnostics: Diagnostic[];
+}
+
+export function activeProfiles(flags: readonly string[], variables: Readonly<Record<string, string>>): string[] {
+  if (flags.length) return [...flags];
+  return (variables.COMPOSE_PROFILES ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+}
+
+export function normalizeProject(loaded: LoadedProject, options: NormalizeOptions): NormalizedProject {
+  const locate = locatorFor(loaded.model);
+  const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  const validated = validateProject(loaded.model);
+  const active = new Set(options.profiles);
+  const inactive = new Map(
+    Object.entries(validated.services)
+      .filter(([, s]) => !isActive(s, active))
+      .map(([name, s]) => [name, s.profiles ?? []] as const),
+  );
+  let project = applyProfiles(validated, active, locate, diagnostics);
+  project = resolveDependencies(project, inactive, locate, diagnostics);
+  project = selectServices(project, options.services ?? [], locate);
+  project = resolveResources(project, locate);
+  return {
+    project,
+    directory: loaded.directory,
+    locate,
+    fromVariable: (path) => loaded.interpolated.has(pathKey(path)),
+    variables: loaded.variables,
+    diagnostics,
+  };
+}
