@@ -1,0 +1,583 @@
+/**
+ * Short syntax -> long syntax, per file, before files are merged (so the merge
+ * compares like with like), following compose-go's transform step and going a
+ * little further: every list-or-map field becomes its map form here.
+ *
+ * Values of the wrong type are left alone for the model's validation to report;
+ * only short-syntax strings that do not parse (`"80:abc"`) are errors here.
+ * Every container built here gets the source position of the text it came
+ * from, and `!reset` / `!override` markers stay where they were (the value
+ * inside `!override` is canonicalized too).
+ */
+import { isIP } from "node:net";
+import { posix } from "node:path";
+import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
+import {
+  OverrideTag,
+  ResetTag,
+  copyChildPosition,
+  copySelfPosition,
+  isRawList,
+  isRawMap,
+  positionOf,
+  setChildPosition,
+  setSelfPosition,
+  type RawList,
+  type RawMap,
+  type RawValue,
+} from "./raw.ts";
+
+type Path = (string | number)[];
+
+/** Where a value sits: its parent container, its key there, and its key path from the root. */
+interface At {
+  file: string;
+  parent: object;
+  key: string | number;
+  path: Path;
+}
+
+const child = (at: At, parent: object, key: string | number): At => ({ file: at.file, parent, key, path: [...at.path, key] });
+
+function posOf(at: At): SourcePos {
+  return positionOf(at.parent, at.key) ?? positionOf(at.parent) ?? { file: at.file, line: 1, col: 1 };
+}
+
+function fail(at: At, detail: string): never {
+  throw new KhepriError(detail, posOf(at), at.path);
+}
+
+/** Gives a freshly built container (and the fresh containers inside it) one source position. */
+function stamp<T extends RawValue>(value: T, pos: SourcePos | undefined): T {
+  if (!pos || typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return value;
+  setSelfPosition(value, pos);
+  const entries: [string | number, RawValue][] = isRawList(value) ? value.map((v, i) => [i, v]) : Object.entries(value as RawMap);
+  for (const [k, v] of entries) {
+    setChildPosition(value, k, pos);
+    stamp(v, pos);
+  }
+  return value;
+}
+
+/** Applies `fn` to a value, looking through `!override` and leaving `!reset` alone. */
+function through(value: RawValue, fn: (v: RawValue) => RawValue): RawValue {
+  if (value instanceof ResetTag) return value;
+  if (value instanceof OverrideTag) return new OverrideTag(fn(value.value), value.pos);
+  return fn(value);
+}
+
+type Transform = (value: RawValue, at: At) => RawValue;
+
+/** A copy of `map` (positions kept) with `rules[key]` applied to the matching entries. */
+function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap {
+  const out: RawMap = {};
+  copySelfPosition(out, map);
+  for (const [key, value] of Object.entries(map)) {
+    const rule = rules[key];
+    out[key] = rule ? through(value, (v) => rule(v, child(at, map, key))) : value;
+    copyChildPosition(out, key, map, key);
+  }
+  return out;
+}
+
+/** A copy of a map whose every value goes through `fn`. */
+function eachValue(fn: Transform): Transform {
+  return (value, at) => {
+    if (!isRawMap(value)) return value;
+    const out: RawMap = {};
+    copySelfPosition(out, value);
+    for (const [key, v] of Object.entries(value)) {
+      out[key] = through(v, (inner) => fn(inner, child(at, value, key)));
+      copyChildPosition(out, key, value, key);
+    }
+    return out;
+  };
+}
+
+/** A copy of a list whose every item becomes zero or more items through `fn` (a port range expands). */
+function expandItems(fn: (item: RawValue, at: At) => RawValue[]): Transform {
+  return (value, at) => {
+    if (!isRawList(value)) return value;
+    const out: RawList = [];
+    copySelfPosition(out, value);
+    value.forEach((item, i) => {
+      const where = child(at, value, i);
+      const results =
+        item instanceof ResetTag ? [item] : item instanceof OverrideTag ? fn(item.value, where).map((r) => new OverrideTag(r, item.pos)) : fn(item, where);
+      for (const r of results) {
+        copyChildPosition(out, out.length, value, i);
+        out.push(r);
+      }
+    });
+    return out;
+  };
+}
+
+/** A copy of a list whose every item goes through `fn`. */
+const eachItem = (fn: Transform): Transform => expandItems((item, at) => [fn(item, at)]);
+
+const fresh = <T extends RawValue>(value: T, at: At): T => stamp(value, positionOf(at.parent, at.key));
+
+/** `string` -> `[string]` (dns, tmpfs, label_file, …). */
+const stringToList: Transform = (value, at) => (typeof value === "string" ? fresh([value], at) : value);
+
+const scalarText = (v: RawValue): RawValue => (typeof v === "number" || typeof v === "boolean" ? String(v) : v);
+
+/**
+ * List-or-map fields as maps. `bare` is what `KEY` without `=` means: null
+ * (unset, for environment and build args) or "" (labels and the like).
+ */
+function keyValueMap(bare: null | ""): Transform {
+  return (value, at) => {
+    if (isRawMap(value)) {
+      const out: RawMap = {};
+      copySelfPosition(out, value);
+      for (const [k, v] of Object.entries(value)) {
+        out[k] = v === null ? bare : v instanceof ResetTag || v instanceof OverrideTag ? v : scalarText(v);
+        copyChildPosition(out, k, value, k);
+      }
+      return out;
+    }
+    if (!isRawList(value) || !value.every((e) => typeof e === "string")) return value;
+    const out: RawMap = {};
+    copySelfPosition(out, value);
+    value.forEach((entry, i) => {
+      const text = entry as string;
+      const eq = text.indexOf("=");
+      const key = eq < 0 ? text : text.slice(0, eq);
+      out[key] = eq < 0 ? bare : text.slice(eq + 1);
+      copyChildPosition(out, key, value, i);
+    });
+    return out;
+  };
+}
+const environmentMap = keyValueMap(null);
+const labelMap = keyValueMap("");
+
+/** `additional_contexts` / `ssh`: a list needs `name=value` (ssh also allows a bare `default`). */
+function strictKeyValueMap(allowBare: (key: string) => boolean, what: string): Transform {
+  return (value, at) => {
+    if (isRawList(value)) {
+      value.forEach((entry, i) => {
+        if (typeof entry === "string" && !entry.includes("=") && !allowBare(entry)) {
+          fail(child(at, value, i), `${JSON.stringify(entry)} is not a valid ${what}, expected name=value`);
+        }
+      });
+    }
+    return environmentMap(value, at);
+  };
+}
+
+// ------------------------------------------------------------------ extra_hosts
+
+const unbracket = (ip: string) => (ip.length > 2 && ip.startsWith("[") && ip.endsWith("]") ? ip.slice(1, -1) : ip);
+
+/** `["host=ip", "host:ip,ip2"]` or `{host: ip | [ip]}` -> `{host: [ip, ...]}`. */
+const extraHosts: Transform = (value, at) => {
+  const out: RawMap = {};
+  const add = (host: string, ips: string[], where: At, src: object, srcKey: string | number) => {
+    if (host === "" || /[:=]/.test(host)) fail(where, `bad host name ${JSON.stringify(host)} in extra_hosts`);
+    const list = (out[host] as RawList | undefined) ?? stamp([] as RawList, positionOf(src, srcKey));
+    list.push(...ips.map(unbracket));
+    if (!(host in out)) {
+      out[host] = list;
+      copyChildPosition(out, host, src, srcKey);
+    }
+  };
+  if (isRawList(value)) {
+    if (!value.every((e) => typeof e === "string" || typeof e === "number")) return value;
+    copySelfPosition(out, value);
+    value.forEach((entry, i) => {
+      const text = String(entry);
+      const sep = text.includes("=") ? "=" : ":";
+      const cut = text.indexOf(sep);
+      if (cut < 0) fail(child(at, value, i), `${JSON.stringify(text)} is not a host mapping, expected host=ip`);
+      add(text.slice(0, cut), text.slice(cut + 1).split(","), child(at, value, i), value, i);
+    });
+    return out;
+  }
+  if (isRawMap(value)) {
+    copySelfPosition(out, value);
+    for (const [host, ips] of Object.entries(value)) {
+      if (ips instanceof ResetTag || ips instanceof OverrideTag) {
+        out[host] = ips;
+        continue;
+      }
+      const list = ips === null ? [""] : isRawList(ips) ? ips.map((ip) => String(ip)) : typeof ips === "object" ? null : [String(ips)];
+      if (!list) return value;
+      add(host, list, child(at, value, host), value, host);
+    }
+    return out;
+  }
+  return value;
+};
+
+// ------------------------------------------------------------------ ports
+
+const PORT_NUMBER = /^\d+$/;
+
+function portRange(text: string): [number, number] | undefined {
+  const [first, second, ...rest] = text.split("-");
+  if (rest.length || first === undefined || !PORT_NUMBER.test(first)) return undefined;
+  const start = Number(first);
+  const end = second === undefined ? start : PORT_NUMBER.test(second) ? Number(second) : NaN;
+  if (!(start <= 65535 && end <= 65535 && end >= start)) return undefined;
+  return [start, end];
+}
+
+/**
+ * `[[ip:]host:]container[/proto]` -> one long-form port per container port,
+ * as docker's nat.ParsePortSpec reads it. Returns the reason on error.
+ */
+export function parsePortSpec(spec: string): RawMap[] | { error: string } {
+  const parts = spec.split(":");
+  const n = parts.length;
+  let raw = parts[n - 1] ?? "";
+  let ip = n >= 3 ? parts.slice(0, n - 2).join(":") : "";
+  const hostPort = n >= 2 ? (parts[n - 2] ?? "") : "";
+  let protocol = "tcp";
+  const slash = raw.split("/");
+  if (raw === "" || slash[0] === "") raw = "";
+  else if (slash.length > 1) {
+    raw = slash[0]!;
+    if (slash[1]) protocol = slash[1];
+  }
+  if (ip.startsWith("[")) {
+    if (!ip.endsWith("]")) return { error: `invalid IP address ${JSON.stringify(ip)}` };
+    ip = ip.slice(1, -1);
+  }
+  if (ip !== "" && !isIP(ip)) return { error: `invalid IP address ${JSON.stringify(ip)}` };
+  if (raw === "") return { error: "no container port given" };
+  const container = portRange(raw);
+  if (!container) return { error: "" };
+  const host = hostPort === "" ? undefined : portRange(hostPort);
+  if (hostPort !== "" && !host) return { error: "" };
+  const [start, end] = container;
+  if (host && end - start !== host[1] - host[0] && end !== start) {
+    return { error: `container ports ${raw} and host ports ${hostPort} are ranges of different sizes` };
+  }
+  protocol = protocol.toLowerCase();
+  if (!["tcp", "udp", "sctp"].includes(protocol)) return { error: `unknown protocol ${JSON.stringify(protocol)}` };
+  const ports: RawMap[] = [];
+  for (let target = start; target <= end; target++) {
+    const port: RawMap = { target };
+    if (host) {
+      const published = host[0] + (target - start);
+      port.published = start === end && host[0] !== host[1] ? `${published}-${host[1]}` : String(published);
+    }
+    if (ip !== "") port.host_ip = ip;
+    port.protocol = protocol;
+    ports.push(port);
+  }
+  // docker orders the ports of one spec by their "port/proto" text
+  const order = (p: RawMap) => `${p.target}/${protocol}`;
+  return ports.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
+}
+
+const shortPort = (item: RawValue, at: At): RawValue[] => {
+  if (typeof item === "number" || typeof item === "string") {
+    const spec = String(item);
+    const parsed = parsePortSpec(spec);
+    if ("error" in parsed) fail(at, `${JSON.stringify(spec)} is not a port${parsed.error ? `: ${parsed.error}` : ""}`);
+    return parsed.map((p) => fresh(p, at));
+  }
+  if (isRawMap(item)) {
+    // long syntax: the published side is text (it may be a range), the target a number
+    const out: RawMap = { ...item };
+    copySelfPosition(out, item);
+    for (const k of Object.keys(item)) copyChildPosition(out, k, item, k);
+    if (typeof item.published === "number") out.published = String(item.published);
+    if (typeof item.target === "string" && PORT_NUMBER.test(item.target)) out.target = Number(item.target);
+    return [out];
+  }
+  return [item];
+};
+const ports = expandItems(shortPort);
+
+// ------------------------------------------------------------------ volumes
+
+const PROPAGATIONS = new Set(["rprivate", "private", "rshared", "shared", "rslave", "slave"]);
+
+const isWindowsDrive = (buffer: string, c: string) => c === ":" && buffer.length === 1 && /\p{L}/u.test(buffer);
+
+/** A host path rather than a volume name: starts with `.`, `/`, `~`, `\\` or a drive letter. */
+export function isHostPath(source: string): boolean {
+  if (source === "") return false;
+  if (".~/".includes(source[0]!) || source.startsWith("\\\\")) return true;
+  const chars = [...source];
+  return chars.length > 1 && isWindowsDrive(chars[0]!, chars[1]!);
+}
+
+/** Go's path.Clean for a mount target (no trailing slash, no `.`/`..` segments). */
+function cleanTarget(target: string): string {
+  if (target === "") return "";
+  const cleaned = posix.normalize(target);
+  return cleaned.length > 1 && cleaned.endsWith("/") ? cleaned.slice(0, -1) : cleaned;
+}
+
+/** `[source:]target[:mode,...]` -> a long-form volume, as compose-go's ParseVolume reads it. */
+export function parseVolumeSpec(spec: string): RawMap | { error: string } {
+  if (spec === "") return { error: "empty volume" };
+  let source = "";
+  let target = "";
+  let readOnly = false;
+  let nocopy = false;
+  const bind: RawMap = {};
+  if ([...spec].length <= 2) return { type: "volume", target: spec, volume: {} };
+  const fields: string[] = [];
+  let buffer = "";
+  let depth = 0; // inside ${...}, colons belong to the variable
+  const chars = [...spec];
+  for (let i = 0; i <= chars.length; i++) {
+    const c = i < chars.length ? chars[i]! : "";
+    if (c === "$" && chars[i + 1] === "{") {
+      depth++;
+      buffer += c;
+    } else if (c === "}" && depth > 0) {
+      depth--;
+      buffer += c;
+    } else if (isWindowsDrive(buffer, c)) buffer += c;
+    else if ((c === ":" || c === "") && depth === 0) {
+      if (buffer === "") return { error: "empty section between colons" };
+      fields.push(buffer);
+      buffer = "";
+    } else buffer += c;
+  }
+  if (fields.length > 3) return { error: "too many colons" };
+  if (fields.length === 1) target = fields[0]!;
+  else [source, target] = [fields[0]!, fields[1]!];
+  for (const option of (fields[2] ?? "").split(",")) {
+    if (option === "ro") readOnly = true;
+    else if (option === "rw") readOnly = false;
+    else if (option === "nocopy") nocopy = true;
+    else if (PROPAGATIONS.has(option)) bind.propagation = option;
+    else if (option === "z" || option === "Z") bind.selinux = option;
+    // compose-go ignores other options too
+  }
+  const volume: RawMap = { type: isHostPath(source) ? "bind" : "volume" };
+  if (source) volume.source = source;
+  volume.target = cleanTarget(target);
+  if (readOnly) volume.read_only = true;
+  if (volume.type === "bind") {
+    volume.bind = { ...bind, create_host_path: true };
+    if (nocopy) volume.volume = { nocopy: true };
+  } else {
+    if (Object.keys(bind).length) volume.bind = bind;
+    volume.volume = nocopy ? { nocopy: true } : {};
+  }
+  return volume;
+}
+
+const serviceVolume: Transform = (item, at) => {
+  if (typeof item === "string") {
+    const parsed = parseVolumeSpec(item);
+    if ("error" in parsed) fail(at, `${JSON.stringify(item)} is not a volume: ${parsed.error}`);
+    return fresh(parsed, at);
+  }
+  if (isRawMap(item)) return mapWith(item, at, { volume: (v, a) => (isRawMap(v) ? mapWith(v, a, { labels: labelMap }) : v) });
+  return item;
+};
+
+// ------------------------------------------------------------------ other service fields
+
+/** `"/dev/a:/dev/b:rwm"` -> `{source, target, permissions}`. */
+const device: Transform = (item, at) => {
+  if (typeof item !== "string") return item;
+  const parts = item.split(":");
+  if (parts.length > 3) fail(at, `${JSON.stringify(item)} is a confusing device mapping, please use the long syntax`);
+  const [source = "", target, permissions = "rwm"] = parts;
+  return fresh({ source, target: target || source, permissions }, at);
+};
+
+/** `secrets: [name]` -> `[{source: name}]`. */
+const fileMount: Transform = (item, at) => (typeof item === "string" ? fresh({ source: item }, at) : item);
+
+/** `depends_on: [a, b]` -> `{a: {condition: service_started, required: true}, ...}`. */
+const dependsOn: Transform = (value, at) => {
+  if (isRawList(value)) {
+    if (!value.every((e) => typeof e === "string")) return value;
+    const out: RawMap = {};
+    copySelfPosition(out, value);
+    value.forEach((name, i) => {
+      out[name as string] = stamp({ condition: "service_started", required: true }, positionOf(value, i));
+      copyChildPosition(out, name as string, value, i);
+    });
+    return out;
+  }
+  return eachValue((entry, a) => {
+    if (!isRawMap(entry)) return entry;
+    const out = mapWith(entry, a, {});
+    if (!("condition" in out)) out.condition = "service_started";
+    if (!("required" in out)) out.required = true;
+    return out;
+  })(value, at);
+};
+
+/** `env_file: a.env` / `[a.env, {path: b.env}]` -> `[{path, required}]`. */
+const envFile: Transform = (value, at) => {
+  const entry: Transform = (item, a) => {
+    if (typeof item === "string") return fresh({ path: item, required: true }, a);
+    if (isRawMap(item) && !("required" in item)) {
+      const out = mapWith(item, a, {});
+      out.required = true;
+      setChildPosition(out, "required", positionOf(item));
+      return out;
+    }
+    return item;
+  };
+  if (typeof value === "string") {
+    const list = fresh([value] as RawList, at);
+    return eachItem(entry)(list, at);
+  }
+  return eachItem(entry)(value, at);
+};
+
+/** `[a, b]` -> `{a: null, b: null}` (service networks and models). */
+const namesToMap: Transform = (value) => {
+  if (!isRawList(value) || !value.every((e) => typeof e === "string")) return value;
+  const out: RawMap = {};
+  copySelfPosition(out, value);
+  value.forEach((name, i) => {
+    out[name as string] = null;
+    copyChildPosition(out, name as string, value, i);
+  });
+  return out;
+};
+
+/** `ulimits: {nofile: 1024}` -> `{nofile: {soft: 1024, hard: 1024}}`. */
+const ulimits = eachValue((value, at) => {
+  const n = typeof value === "string" && /^-?\d+$/.test(value.trim()) ? Number(value) : value;
+  return typeof n === "number" ? fresh({ soft: n, hard: n }, at) : value;
+});
+
+/** A string healthcheck test runs in a shell. */
+const healthcheck: Transform = (value, at) =>
+  isRawMap(value) ? mapWith(value, at, { test: (t, a) => (typeof t === "string" ? fresh(["CMD-SHELL", t], a) : t) }) : value;
+
+const textItems = eachItem((item) => scalarText(item));
+
+/** `gpus: all` -> `[{count: all}]`. */
+const gpus: Transform = (value, at) => {
+  if (typeof value === "string") return fresh([{ count: "all" }], at);
+  return eachItem((item, a) => (isRawMap(item) ? mapWith(item, a, { options: labelMap }) : item))(value, at);
+};
+
+const toStringIfScalar: Transform = (value) => scalarText(value);
+
+const build: Transform = (value, at) => {
+  if (typeof value === "string") return fresh({ context: value }, at);
+  if (!isRawMap(value)) return value;
+  return mapWith(value, at, {
+    args: environmentMap,
+    labels: labelMap,
+    additional_contexts: strictKeyValueMap(() => false, "build context"),
+    ssh: strictKeyValueMap((k) => k === "default", "ssh key"),
+    extra_hosts: extraHosts,
+    secrets: eachItem(fileMount),
+    ulimits,
+    provenance: toStringIfScalar,
+    sbom: toStringIfScalar,
+  });
+};
+
+const hook: Transform = (item, at) => (isRawMap(item) ? mapWith(item, at, { environment: environmentMap }) : item);
+
+const develop: Transform = (value, at) =>
+  isRawMap(value)
+    ? mapWith(value, at, {
+        watch: eachItem((w, a) => (isRawMap(w) ? mapWith(w, a, { ignore: stringToList, include: stringToList, exec: hook }) : w)),
+      })
+    : value;
+
+const deploy: Transform = (value, at) => {
+  if (!isRawMap(value)) return value;
+  const reservations: Transform = (r, a) =>
+    isRawMap(r) ? mapWith(r, a, { devices: eachItem((d, da) => (isRawMap(d) ? mapWith(d, da, { options: labelMap }) : d)) }) : r;
+  return mapWith(value, at, {
+    labels: labelMap,
+    resources: (r, a) => (isRawMap(r) ? mapWith(r, a, { reservations }) : r),
+  });
+};
+
+/** `dns: ""` entries are dropped, as compose-go's OmitEmpty does. */
+const dns: Transform = (value, at) => {
+  const list = stringToList(value, at);
+  if (!isRawList(list) || !list.includes("")) return list;
+  const out: RawList = [];
+  copySelfPosition(out, list);
+  list.forEach((e, i) => {
+    if (e === "") return;
+    copyChildPosition(out, out.length, list, i);
+    out.push(e);
+  });
+  return out;
+};
+
+const SERVICE_RULES: Record<string, Transform> = {
+  annotations: labelMap,
+  build,
+  configs: eachItem(fileMount),
+  depends_on: dependsOn,
+  deploy,
+  develop,
+  devices: eachItem(device),
+  dns,
+  dns_search: stringToList,
+  env_file: envFile,
+  environment: environmentMap,
+  expose: textItems,
+  extends: (value, at) => (typeof value === "string" ? fresh({ service: value }, at) : value),
+  extra_hosts: extraHosts,
+  gpus,
+  group_add: textItems,
+  healthcheck,
+  label_file: stringToList,
+  labels: labelMap,
+  models: namesToMap,
+  networks: namesToMap,
+  ports,
+  post_start: eachItem(hook),
+  pre_stop: eachItem(hook),
+  secrets: eachItem(fileMount),
+  sysctls: labelMap,
+  tmpfs: stringToList,
+  ulimits,
+  volumes: eachItem(serviceVolume),
+};
+
+const service: Transform = (value, at) => (isRawMap(value) ? mapWith(value, at, SERVICE_RULES) : value);
+
+// ------------------------------------------------------------------ top-level resources
+
+/** Legacy `external: {name: x}` -> `external: true, name: x`. */
+const resource: Transform = (value, at) => {
+  if (!isRawMap(value)) return value;
+  const out = mapWith(value, at, { labels: labelMap });
+  const external = out.external;
+  if (isRawMap(external)) {
+    out.external = true;
+    const legacyName = external.name;
+    if (legacyName !== undefined) {
+      if ("name" in out && out.name !== legacyName) {
+        fail(child(at, value, "external"), "name and external.name conflict; only use name");
+      }
+      out.name = legacyName;
+      copyChildPosition(out, "name", external, "name");
+    }
+  }
+  return out;
+};
+
+const PROJECT_RULES: Record<string, Transform> = {
+  services: eachValue(service),
+  networks: eachValue(resource),
+  volumes: eachValue(resource),
+  secrets: eachValue(resource),
+  configs: eachValue(resource),
+  include: eachItem((item, at) => (typeof item === "string" ? fresh({ path: item }, at) : item)),
+};
+
+/** One parsed, interpolated compose file with its short syntax rewritten to the long syntax. */
+export function canonicalizeProject(doc: RawMap, file: string): RawMap {
+  return mapWith(doc, { file, parent: doc, key: "", path: [] }, PROJECT_RULES);
+}

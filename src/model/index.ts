@@ -1,0 +1,3 @@
+export * from "./compose.ts";
+export { splitShellWords, shellOperatorAt } from "./shellwords.ts";
+export { validateProject } from "./validate.ts";

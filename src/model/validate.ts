@@ -1,0 +1,45 @@
+/**
+ * Validation of a merged, canonical document into the typed model, with zod's
+ * complaints turned into located KhepriErrors (`compose.yaml:3:12:
+ * services.web.cpus: expected a number, got "lots"`).
+ */
+import type { z } from "zod";
+import { KhepriError } from "../diagnostics/index.ts";
+import { positionAtPath, type RawMap, type RawValue } from "../load/raw.ts";
+import { Project } from "./compose.ts";
+
+type Path = (string | number)[];
+
+function valueAt(root: RawValue, path: readonly PropertyKey[]): RawValue | undefined {
+  let node: RawValue | undefined = root;
+  for (const key of path) {
+    if (typeof node !== "object" || node === null) return undefined;
+    node = (node as Record<string | number, RawValue>)[key as string | number];
+  }
+  return node;
+}
+
+/** One zod issue as a located error about the user's document. */
+export function issueToError(doc: RawMap, issue: z.core.$ZodIssue): KhepriError {
+  const path: Path = issue.path.filter((k): k is string | number => typeof k !== "symbol");
+  let detail = issue.message;
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0] ?? "";
+    path.push(key);
+    detail = issue.keys.length > 1 ? `unknown keys ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : `unknown key ${JSON.stringify(key)}`;
+  } else {
+    const value = valueAt(doc, path);
+    if (value === undefined && issue.code === "invalid_type") detail = `is required (${issue.message})`;
+    else if (value !== undefined && (typeof value !== "object" || value === null)) detail += `, got ${JSON.stringify(value)}`;
+  }
+  return new KhepriError(detail, positionAtPath(doc, path), path);
+}
+
+/** Validates a canonical, merged document; throws a KhepriError for the first problem found. */
+export function validateProject(doc: RawMap): z.infer<typeof Project> {
+  const result = Project.safeParse(doc);
+  if (result.success) return result.data;
+  const first = result.error.issues[0];
+  if (!first) throw new KhepriError("invalid compose project");
+  throw issueToError(doc, first);
+}
