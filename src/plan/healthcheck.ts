@@ -1,0 +1,52 @@
+/**
+ * `healthcheck:` as run flags. The two runtimes read `--health-cmd`
+ * differently: docker always runs it with /bin/sh -c; podman takes a JSON
+ * array as an exec-form command (and would mangle one that starts with "CMD").
+ */
+import type { Healthcheck } from "../model/index.ts";
+import { durationSeconds } from "./durations.ts";
+import { shellCommand } from "./shell.ts";
+import type { Runtime } from "./types.ts";
+
+export const healthcheckDisabled = (h: Healthcheck | undefined) => !!h && (h.disable === true || h.test?.[0] === "NONE");
+
+function healthCommand(test: readonly string[], runtime: Runtime): string | undefined {
+  const [kind, ...rest] = test;
+  if (kind === "CMD-SHELL") return rest.join(" ");
+  if (kind !== "CMD" || !rest.length) return undefined;
+  if (runtime === "docker") return shellCommand(rest);
+  // One word: podman would treat a one-element array as a shell command anyway.
+  return rest.length > 1 ? JSON.stringify(rest) : rest[0];
+}
+
+export function healthcheckFlags(h: Healthcheck | undefined, runtime: Runtime): { flags: string[]; unsupported: string[] } {
+  if (!h) return { flags: [], unsupported: [] };
+  if (healthcheckDisabled(h)) return { flags: ["--no-healthcheck"], unsupported: [] };
+  const flags: string[] = [];
+  const unsupported: string[] = [];
+  const command = h.test ? healthCommand(h.test, runtime) : undefined;
+  if (command !== undefined) flags.push(`--health-cmd=${command}`);
+  if (h.interval) flags.push(`--health-interval=${h.interval}`);
+  if (h.timeout) flags.push(`--health-timeout=${h.timeout}`);
+  if (h.retries !== undefined) flags.push(`--health-retries=${h.retries}`);
+  if (h.start_period) flags.push(`--health-start-period=${h.start_period}`);
+  if (h.start_interval) {
+    if (runtime === "docker") flags.push(`--health-start-interval=${h.start_interval}`);
+    else unsupported.push("start_interval");
+  }
+  return { flags, unsupported };
+}
+
+/**
+ * How long a dependent may wait for this healthcheck to pass before giving up:
+ * what docker itself allows before it marks the container unhealthy
+ * (start period, then retries+1 rounds of interval + timeout), with docker's defaults.
+ */
+export function healthWaitSeconds(h: Healthcheck | undefined): number {
+  const seconds = (d: string | undefined, fallback: number) => (d ? durationSeconds(d) : fallback);
+  const interval = seconds(h?.interval, 30);
+  const timeout = seconds(h?.timeout, 30);
+  const retries = h?.retries ?? 3;
+  const start = seconds(h?.start_period, 0);
+  return Math.max(60, Math.ceil(start + (interval + timeout) * (retries + 1)));
+}

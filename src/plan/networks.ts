@@ -1,0 +1,133 @@
+/**
+ * Networks: how a container joins them (`--network` values, whose syntax for
+ * aliases and static addresses differs between podman and docker) and the
+ * oneshot units that create the project's own networks.
+ */
+import type { Network, Project, Service, ServiceNetwork } from "../model/index.ts";
+import { networkUnit } from "./naming.ts";
+import { shellCommand, shellQuote } from "./shell.ts";
+import { emptyUnit, type OneshotPlan, type Runtime } from "./types.ts";
+
+export interface NetworkIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+/** Order compose connects networks in: higher priority first, then by name. */
+function orderedNetworks(service: Service): [string, ServiceNetwork | null][] {
+  return Object.entries(service.networks ?? {}).sort(
+    ([a, x], [b, y]) => (y?.priority ?? 0) - (x?.priority ?? 0) || (a < b ? -1 : a > b ? 1 : 0),
+  );
+}
+
+/** The value of one `--network=` flag: the network, the service's DNS aliases, its fixed addresses. */
+function networkSpec(runtime: Runtime, name: string, serviceName: string, config: ServiceNetwork | null, issues: NetworkIssue[], at: (string | number)[]): string {
+  const aliases = [serviceName, ...(config?.aliases ?? [])].filter((a, i, all) => all.indexOf(a) === i);
+  const opts: string[] = aliases.map((a) => `alias=${a}`);
+  if (config?.ipv4_address) opts.push(`ip=${config.ipv4_address}`);
+  if (config?.ipv6_address) opts.push(`ip6=${config.ipv6_address}`);
+  if (config?.mac_address) opts.push(runtime === "docker" ? `mac-address=${config.mac_address}` : `mac=${config.mac_address}`);
+  if (config?.interface_name) {
+    if (runtime === "podman") opts.push(`interface_name=${config.interface_name}`);
+    else issues.push({ path: [...at, "interface_name"], message: "interface_name is not supported by docker run; ignored" });
+  }
+  for (const ip of config?.link_local_ips ?? []) {
+    if (runtime === "docker") opts.push(`link-local-ip=${ip}`);
+    else issues.push({ path: [...at, "link_local_ips"], message: "link_local_ips is not supported by podman run; ignored" });
+  }
+  for (const [k, v] of Object.entries(config?.driver_opts ?? {})) {
+    if (runtime === "docker") opts.push(`driver-opt=${k}=${v}`);
+    else issues.push({ path: [...at, "driver_opts"], message: "per-network driver_opts are not supported by podman run; ignored" });
+  }
+  if (config?.gw_priority !== undefined) {
+    if (runtime === "docker") opts.push(`gw-priority=${config.gw_priority}`);
+    else issues.push({ path: [...at, "gw_priority"], message: "gw_priority is not supported by podman run; ignored" });
+  }
+  // podman: `net:opt,opt`; docker (25+): `name=net,opt,opt`.
+  return runtime === "podman" ? `${name}:${opts.join(",")}` : [`name=${name}`, ...opts].join(",");
+}
+
+export interface ServiceNetworking {
+  networks: string[];
+  /** Units of the project's networks this container needs. */
+  units: string[];
+  /** Containers (by container name) this one shares a namespace with. */
+  sharesWith?: string;
+  issues: NetworkIssue[];
+}
+
+export function serviceNetworking(runtime: Runtime, serviceName: string, service: Service, project: Project): ServiceNetworking {
+  const issues: NetworkIssue[] = [];
+  const mode = service.network_mode;
+  if (mode) {
+    if (mode.startsWith("service:")) {
+      const other = project.services[mode.slice(8)]!;
+      return { networks: [`container:${other.container_name}`], units: [], sharesWith: other.container_name!, issues };
+    }
+    if (mode.startsWith("container:")) return { networks: [mode], units: [], sharesWith: mode.slice(10), issues };
+    return { networks: [mode], units: [], issues };
+  }
+  const networks: string[] = [];
+  const units: string[] = [];
+  for (const [key, config] of orderedNetworks(service)) {
+    const network = project.networks[key]!;
+    networks.push(networkSpec(runtime, network.name!, serviceName, config, issues, ["services", serviceName, "networks", key]));
+    if (!network.external) units.push(networkUnit(runtime, network.name!));
+  }
+  return { networks, units, issues };
+}
+
+/** `<runtime> network create` flags for a top-level network; unsupported settings are reported. */
+function createFlags(runtime: Runtime, key: string, network: Network, project: string, issues: NetworkIssue[]): string[] {
+  const at = ["networks", key];
+  const flags: string[] = [];
+  if (network.driver) flags.push(`--driver=${network.driver}`);
+  for (const [k, v] of Object.entries(network.driver_opts ?? {})) flags.push(`--opt=${k}=${v}`);
+  if (network.internal) flags.push("--internal");
+  if (network.enable_ipv6) flags.push("--ipv6");
+  if (network.enable_ipv4 === false) {
+    if (runtime === "docker") flags.push("--ipv4=false");
+    else issues.push({ path: [...at, "enable_ipv4"], message: "enable_ipv4: false is not supported by podman network create; ignored" });
+  }
+  if (network.attachable) {
+    if (runtime === "docker") flags.push("--attachable");
+    else issues.push({ path: [...at, "attachable"], message: "attachable only matters to swarm; ignored" });
+  }
+  const ipam = network.ipam;
+  if (ipam?.driver) flags.push(`--ipam-driver=${ipam.driver}`);
+  for (const [k, v] of Object.entries(ipam?.options ?? {})) {
+    if (runtime === "docker") flags.push(`--ipam-opt=${k}=${v}`);
+    else issues.push({ path: [...at, "ipam", "options"], message: "ipam options are not supported by podman network create; ignored" });
+  }
+  (ipam?.config ?? []).forEach((pool, i) => {
+    if (pool.subnet) flags.push(`--subnet=${pool.subnet}`);
+    if (pool.ip_range) flags.push(`--ip-range=${pool.ip_range}`);
+    if (pool.gateway) flags.push(`--gateway=${pool.gateway}`);
+    for (const [host, ip] of Object.entries(pool.aux_addresses ?? {})) {
+      if (runtime === "docker") flags.push(`--aux-address=${host}=${ip}`);
+      else issues.push({ path: [...at, "ipam", "config", i, "aux_addresses"], message: "aux_addresses are not supported by podman network create; ignored" });
+    }
+  });
+  const labels = { "com.docker.compose.network": key, "com.docker.compose.project": project, ...network.labels };
+  for (const [k, v] of Object.entries(labels)) flags.push(`--label=${k}=${v}`);
+  return flags;
+}
+
+export function networkUnits(runtime: Runtime, project: Project, used: ReadonlySet<string>, issues: NetworkIssue[]): OneshotPlan[] {
+  const units: OneshotPlan[] = [];
+  for (const [key, network] of Object.entries(project.networks)) {
+    if (network.external || !used.has(key)) continue;
+    const name = network.name!;
+    const create = shellCommand([runtime, "network", "create", name, ...createFlags(runtime, key, network, project.name!, issues)]);
+    units.push({
+      unitName: networkUnit(runtime, name),
+      kind: "network",
+      resource: name,
+      script: `${runtime} network inspect ${shellQuote(name)} >/dev/null 2>&1 || ${create}\n`,
+      stopScript: `${runtime} network rm -f ${shellQuote(name)}\n`,
+      unit: emptyUnit(),
+    });
+  }
+  return units;
+}
+

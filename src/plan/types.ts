@@ -1,0 +1,114 @@
+/**
+ * What the module will declare, before it is written as Nix: one entry per
+ * container (the `virtualisation.oci-containers.containers` options and the
+ * systemd overrides of its unit) and one per oneshot unit (networks, volumes,
+ * builds), plus the root target. The printer only lays this out.
+ */
+import type { Diagnostic } from "../diagnostics/index.ts";
+
+export type Runtime = "podman" | "docker";
+
+/** A file whose content is not secret and may live in /nix/store (compose `configs: content`). */
+export interface StoreText {
+  name: string;
+  text: string;
+}
+
+/** One `volumes` entry: a plain `-v` string, or a store file mounted read-only at `target`. */
+export type VolumeEntry = string | { storeText: StoreText; target: string };
+
+/** Overrides for a `systemd.services.<unit>` written alongside what oci-containers declares. */
+export interface UnitPlan {
+  description?: string;
+  after: string[];
+  requires: string[];
+  wants: string[];
+  bindsTo: string[];
+  partOf: string[];
+  wantedBy: string[];
+  upheldBy: string[];
+  /** Written with `lib.mkOverride 90` so they beat module defaults and lose to a user's `lib.mkForce`. */
+  serviceConfig: Record<string, string | number | boolean>;
+  unitConfig: Record<string, string | number | boolean>;
+  preStart: string[];
+  postStart: string[];
+  preStop: string[];
+}
+
+export interface ContainerPlan {
+  service: string;
+  /** Attribute name under `virtualisation.oci-containers.containers`, and `--name`. */
+  name: string;
+  /** `<runtime>-<name>`, as oci-containers names it. */
+  unitName: string;
+  image: string;
+  environment: Record<string, string>;
+  environmentFiles: string[];
+  ports: string[];
+  volumes: VolumeEntry[];
+  labels: Record<string, string>;
+  cmd: string[];
+  entrypoint?: string;
+  user?: string;
+  workdir?: string;
+  hostname?: string;
+  networks: string[];
+  capabilities: Record<string, boolean>;
+  devices: string[];
+  privileged: boolean;
+  pull?: "always" | "missing" | "never" | "newer";
+  dependsOn: string[];
+  logDriver: string;
+  autoStart: boolean;
+  autoRemoveOnStop: boolean;
+  podmanSdnotify?: "conmon" | "healthy" | "container";
+  podmanUser?: string;
+  /** Flags with no typed option, in compose order. */
+  extraOptions: string[];
+  unit: UnitPlan;
+}
+
+export interface OneshotPlan {
+  unitName: string;
+  kind: "network" | "volume" | "build";
+  /** The resource's name as the runtime knows it. */
+  resource: string;
+  script: string;
+  /** Runs when the unit stops (network removal, optional volume removal). */
+  stopScript?: string;
+  unit: UnitPlan;
+}
+
+export interface RootTargetPlan {
+  name: string;
+  description: string;
+  wantedBy: string[];
+}
+
+export interface Plan {
+  runtime: Runtime;
+  project: string;
+  containers: ContainerPlan[];
+  oneshots: OneshotPlan[];
+  rootTarget?: RootTargetPlan;
+  /** Runtime setup block (enable the runtime, DNS on podman networks). */
+  setup: boolean;
+  /** `--enable-option`: attribute path of the enable option guarding everything. */
+  enableOption?: string[];
+  diagnostics: Diagnostic[];
+}
+
+export const emptyUnit = (): UnitPlan => ({
+  after: [],
+  requires: [],
+  wants: [],
+  bindsTo: [],
+  partOf: [],
+  wantedBy: [],
+  upheldBy: [],
+  serviceConfig: {},
+  unitConfig: {},
+  preStart: [],
+  postStart: [],
+  preStop: [],
+});
