@@ -3,10 +3,11 @@
 import { build } from "esbuild";
 import fg from "fast-glob";
 import { spawnSync } from "node:child_process";
-import { rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 
-const outdir = ".build/test";
-rmSync(outdir, { recursive: true, force: true });
+// A directory per run, so concurrent runs (a filtered one beside the full suite) do not collide.
+mkdirSync(".build", { recursive: true });
+const outdir = mkdtempSync(".build/test-");
 const filter = process.argv[2];
 let entryPoints = await fg("test/**/*.test.ts");
 if (filter) entryPoints = entryPoints.filter((f) => f.includes(filter));
@@ -28,6 +29,7 @@ const run = spawnSync(process.execPath, ["--enable-source-maps", "node_modules/u
   stdio: ["ignore", "pipe", "inherit"],
 });
 process.stdout.write(run.stdout);
+rmSync(outdir, { recursive: true, force: true });
 const count = (label) => Number(new RegExp(`${label}:\\s+(\\d+)`).exec(run.stdout)?.[1] ?? 0);
 const total = count("Total");
 // uvu cannot skip at run time: a test that skips prints "SKIP what: why" and returns.

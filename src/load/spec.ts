@@ -1,0 +1,150 @@
+/**
+ * The JSON composition spec: `{"compositions": {"<name>": {...}}}`. Each
+ * composition is compose's top level in camelCase (services, networks,
+ * volumes, secrets, configs), and may start from compose files
+ * (`composeFiles`) that its own keys then override, with the same merge rules
+ * as a compose override file. Values are taken literally: no `${VAR}`
+ * interpolation (the spec usually comes from Nix, where `$` means `$`).
+ */
+import path from "node:path";
+import { KhepriError } from "../diagnostics/index.ts";
+import { Project, renameFields, toComposeName } from "../model/index.ts";
+import { canonicalizeProject } from "./canonical.ts";
+import { projectVariables } from "./environment.ts";
+import { diskFiles, type FileReader } from "./files.ts";
+import { mergeProjects, resolveTags } from "./merge.ts";
+import { resolveRelativePaths } from "./paths.ts";
+import { loadComposeProject, type LoadedProject } from "./project.ts";
+import { projectNameFrom } from "./projectName.ts";
+import { copyChildPosition, copySelfPosition, isRawList, isRawMap, positionOf, setChildPosition, type RawMap, type RawValue } from "./raw.ts";
+import { parseYaml } from "./yaml.ts";
+
+/** Keys of a composition that are about where it comes from, not compose content. */
+const SOURCE_KEYS = ["composeFile", "composeFiles", "envFiles", "profiles", "projectDirectory", "autoStart"] as const;
+
+export interface SpecComposition {
+  loaded: LoadedProject;
+  profiles: string[];
+  /** Per-composition `autoStart`, when the spec sets it. */
+  autoStart?: boolean;
+}
+
+export interface SpecOptions {
+  workingDir: string;
+  processEnv: Readonly<Record<string, string | undefined>>;
+}
+
+export function loadSpec(file: string, options: SpecOptions, files: FileReader = diskFiles): SpecComposition[] {
+  const specFile = path.resolve(options.workingDir, file);
+  if (!files.isFile(specFile)) throw new KhepriError(`spec file ${file} not found`);
+  // JSON is YAML: parsing it as YAML gives every value a line and column.
+  const doc = parseYaml(files.read(specFile), specFile);
+  if (!isRawMap(doc) || !isRawMap(doc.compositions)) {
+    throw new KhepriError('a spec is an object with a "compositions" object', isRawMap(doc) ? positionOf(doc) : { file: specFile, line: 1, col: 1 });
+  }
+  const unknown = Object.keys(doc).find((k) => k !== "compositions" && !k.startsWith("x-"));
+  if (unknown) throw new KhepriError(`unknown key "${unknown}"`, positionOf(doc, unknown), [unknown]);
+  const compositions = doc.compositions;
+  return Object.entries(compositions).map(([name, body]) => {
+    if (!isRawMap(body)) throw new KhepriError("a composition is an object", positionOf(compositions, name), ["compositions", name]);
+    return loadComposition(name, body, specFile, options, files);
+  });
+}
+
+function loadComposition(name: string, body: RawMap, specFile: string, options: SpecOptions, files: FileReader): SpecComposition {
+  const at = ["compositions", name];
+  const source = sourceSettings(body, at);
+  const directory = path.resolve(path.dirname(specFile), source.projectDirectory ?? ".");
+  const project = projectNameFrom({ flag: name, directory });
+  const base: LoadedProject = source.composeFiles.length
+    ? loadComposeProject(
+        {
+          files: source.composeFiles,
+          workingDir: path.dirname(specFile),
+          projectName: project,
+          projectDirectory: source.projectDirectory,
+          envFiles: source.envFiles,
+          processEnv: options.processEnv,
+        },
+        files,
+      )
+    : {
+        name: project,
+        directory,
+        files: [specFile],
+        variables: projectVariables({ envFiles: source.envFiles, projectDirectory: directory, workingDir: path.dirname(specFile), processEnv: options.processEnv }, files),
+        model: { name: project },
+        interpolated: new Set(),
+        diagnostics: [],
+      };
+  const own = composeDocument(body, specFile);
+  const canonical = resolveRelativePaths(canonicalizeProject(own, specFile), { baseDir: base.directory, home: options.processEnv.HOME });
+  const model = resolveTags(mergeProjects(base.model, canonical));
+  model.name = project;
+  const composition: SpecComposition = { loaded: { ...base, model }, profiles: source.profiles };
+  if (source.autoStart !== undefined) composition.autoStart = source.autoStart;
+  return composition;
+}
+
+interface SourceSettings {
+  composeFiles: string[];
+  envFiles: string[];
+  profiles: string[];
+  projectDirectory?: string;
+  autoStart?: boolean;
+}
+
+function sourceSettings(body: RawMap, at: (string | number)[]): SourceSettings {
+  const strings = (key: string): string[] => {
+    const value = body[key];
+    if (value === undefined || value === null) return [];
+    const list = isRawList(value) ? value : [value];
+    return list.map((item, i) => {
+      if (typeof item !== "string") throw new KhepriError("expected a string", positionOf(isRawList(value) ? value : body, isRawList(value) ? i : key), [...at, key]);
+      return item;
+    });
+  };
+  const settings: SourceSettings = {
+    composeFiles: [...strings("composeFile"), ...strings("composeFiles")],
+    envFiles: strings("envFiles"),
+    profiles: strings("profiles"),
+  };
+  const dir = strings("projectDirectory")[0];
+  if (dir !== undefined) settings.projectDirectory = dir;
+  if (body.autoStart !== undefined) {
+    if (typeof body.autoStart !== "boolean") throw new KhepriError("expected true or false", positionOf(body, "autoStart"), [...at, "autoStart"]);
+    settings.autoStart = body.autoStart;
+  }
+  return settings;
+}
+
+/** The composition's compose content: spec names to compose names, positions kept. */
+function composeDocument(body: RawMap, file: string): RawMap {
+  const content: RawMap = {};
+  copySelfPosition(content, body);
+  for (const [key, value] of Object.entries(body)) {
+    if ((SOURCE_KEYS as readonly string[]).includes(key)) continue;
+    content[key] = key === "networks" || key === "volumes" ? namesToMap(value) : value;
+    copyChildPosition(content, key, body, key);
+  }
+  const renamed = renameFields(content, Project, toComposeName, (from, fromKey, to, toKey) => {
+    copyChildPosition(to, toKey, from, fromKey);
+    const child = to[toKey];
+    const original = from[fromKey];
+    if (typeof child === "object" && child !== null && typeof original === "object" && original !== null) copySelfPosition(child, original);
+  });
+  if (!isRawMap(renamed)) throw new KhepriError("a composition is an object", { file, line: 1, col: 1 });
+  return renamed;
+}
+
+/** The first khepri README lists volumes (and networks) by name: `volumes = [ "data" ]`. */
+function namesToMap(value: RawValue): RawValue {
+  if (!isRawList(value)) return value;
+  const map: RawMap = {};
+  value.forEach((name, i) => {
+    if (typeof name !== "string") return;
+    map[name] = {};
+    setChildPosition(map, name, positionOf(value, i));
+  });
+  return map;
+}

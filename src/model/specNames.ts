@@ -1,0 +1,105 @@
+/**
+ * The JSON composition spec speaks camelCase (`containerName`, `capAdd`,
+ * `environmentFiles`, `cmd`), the first khepri README's vocabulary; compose
+ * files speak snake_case. The mapping is derived from the zod schemas: object
+ * fields are renamed, record keys (service names, environment variables,
+ * labels) never are.
+ */
+import type { z } from "zod";
+import { Project } from "./compose.ts";
+
+/** Spec names that are not plain camelCase of the compose key, kept from the first khepri README. */
+const SPEC_NAME: Record<string, string> = { command: "cmd", env_file: "environmentFiles" };
+
+export const camelCase = (key: string) => key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+export const specName = (composeKey: string) => SPEC_NAME[composeKey] ?? camelCase(composeKey);
+
+type Def = { type: string; [k: string]: unknown };
+const defOf = (schema: unknown): Def => (schema as { _zod: { def: Def } })._zod.def;
+
+/** The object shape a value of this schema is checked against, looking through wrappers. */
+function unwrap(schema: unknown): Def {
+  let def = defOf(schema);
+  for (;;) {
+    if (def.type === "pipe") def = defOf(def.out);
+    else if (["optional", "nullable", "default", "readonly", "catch", "prefault", "nonoptional"].includes(def.type)) def = defOf(def.innerType);
+    else if (def.type === "lazy") def = defOf((def.getter as () => unknown)());
+    else return def;
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Picks the branch of a union that can hold this value: objects for maps, arrays for lists. */
+function branchFor(def: Def, value: unknown): Def | undefined {
+  for (const option of def.options as unknown[]) {
+    const d = unwrap(option);
+    if (isObject(value) && (d.type === "object" || d.type === "record")) return d;
+    if (Array.isArray(value) && d.type === "array") return d;
+  }
+  return undefined;
+}
+
+export type Rename = (key: string, fields: readonly string[]) => string | undefined;
+
+/**
+ * Walks `value` along `schema`, renaming object fields with `rename` (given the
+ * field and the compose names of the object's fields). `onRename` lets the
+ * caller carry source positions over to the new key.
+ */
+export function renameFields(
+  value: unknown,
+  schema: unknown,
+  rename: Rename,
+  onRename?: (from: Record<string, unknown>, fromKey: string, to: Record<string, unknown>, toKey: string) => void,
+): unknown {
+  let def = unwrap(schema);
+  if (def.type === "union") def = branchFor(def, value) ?? def;
+  if (def.type === "array" && Array.isArray(value)) return value.map((item) => renameFields(item, def.element, rename, onRename));
+  if (!isObject(value)) return value;
+  if (def.type === "record") {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) {
+      out[k] = renameFields(v, def.valueType, rename, onRename);
+      onRename?.(value, k, out, k);
+    }
+    return out;
+  }
+  if (def.type !== "object") return value;
+  const shape = def.shape as Record<string, unknown>;
+  const fields = Object.keys(shape);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) {
+    const target = rename(k, fields) ?? k;
+    out[target] = shape[target] ? renameFields(v, shape[target], rename, onRename) : v;
+    onRename?.(value, k, out, target);
+  }
+  return out;
+}
+
+/** Spec (camelCase) -> compose field names; compose spellings are accepted as they are. */
+export const toComposeName: Rename = (key, fields) =>
+  fields.includes(key) ? key : fields.find((f) => specName(f) === key || camelCase(f) === key);
+
+/** Compose -> spec field names. */
+export const toSpecName: Rename = (key, fields) => (fields.includes(key) ? specName(key) : key);
+
+/** A project in the spec's vocabulary (what `--format json` writes for each composition). */
+export function projectToSpec(project: z.infer<typeof Project>): unknown {
+  return renameFields(project, Project, toSpecName);
+}
+
+/** JSON Schema of one composition in the spec's vocabulary, from the compose model's. */
+export function toSpecJsonSchema(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(toSpecJsonSchema);
+  if (!isObject(schema)) return schema;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (k === "properties" && isObject(v)) {
+      out[k] = Object.fromEntries(Object.entries(v).map(([name, sub]) => [specName(name), toSpecJsonSchema(sub)]));
+    } else if (k === "required" && Array.isArray(v)) {
+      out[k] = v.map((name) => specName(String(name)));
+    } else out[k] = toSpecJsonSchema(v);
+  }
+  return out;
+}

@@ -1,0 +1,208 @@
+// A small Nix syntax tree: only what generated NixOS modules need. Nodes are plain
+// immutable objects; the constructors validate early so the printer never has to
+// emit something Nix cannot read back.
+
+export type Expr = NixString | Int | Float | Bool | Null | Path | Ref | Select | List | Attrs | Apply | Lambda | Let | With;
+
+/** Literal text or an interpolated expression (`${...}`). */
+export type StringPart = string | Expr;
+
+export interface NixString {
+  readonly kind: "string";
+  readonly parts: readonly StringPart[];
+}
+export interface Int {
+  readonly kind: "int";
+  readonly value: number | bigint;
+}
+export interface Float {
+  readonly kind: "float";
+  readonly value: number;
+}
+export interface Bool {
+  readonly kind: "bool";
+  readonly value: boolean;
+}
+export interface Null {
+  readonly kind: "null";
+}
+export interface Path {
+  readonly kind: "path";
+  readonly value: string;
+}
+/** A variable, possibly with a dotted selection: `lib.mkIf`. */
+export interface Ref {
+  readonly kind: "ref";
+  readonly name: string;
+}
+export interface Select {
+  readonly kind: "select";
+  readonly expr: Expr;
+  readonly path: readonly string[];
+}
+export interface List {
+  readonly kind: "list";
+  readonly items: readonly ListItem[];
+}
+export interface Attrs {
+  readonly kind: "attrs";
+  readonly entries: readonly Entry[];
+  readonly rec: boolean;
+}
+export interface Apply {
+  readonly kind: "apply";
+  readonly fn: Expr;
+  readonly args: readonly Expr[];
+}
+export interface Lambda {
+  readonly kind: "lambda";
+  readonly param: string | SetParam;
+  readonly body: Expr;
+}
+export interface Let {
+  readonly kind: "let";
+  readonly bindings: readonly Entry[];
+  readonly body: Expr;
+}
+export interface With {
+  readonly kind: "with";
+  readonly scope: Expr;
+  readonly body: Expr;
+}
+
+/** `key = value;` — key is one attribute name or an attribute path. */
+export interface Binding {
+  readonly key: string | readonly string[];
+  readonly value: Expr;
+}
+/** A `# text` line comment inside an attrset, let or list. */
+export interface Comment {
+  readonly kind: "comment";
+  readonly text: string;
+}
+export interface Inherit {
+  readonly kind: "inherit";
+  readonly names: readonly string[];
+  readonly from?: Expr;
+}
+export type Entry = Binding | Comment | Inherit;
+export type ListItem = Expr | Comment;
+
+export type Param = string | { readonly name: string; readonly default: Expr };
+export interface SetParam {
+  readonly params: readonly Param[];
+  readonly ellipsis?: boolean;
+}
+
+const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
+const KEYWORDS = new Set(["if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"]);
+
+/** True when `name` can be written bare (as a variable or attribute name). */
+export function isIdentifier(name: string): boolean {
+  return IDENT.test(name) && !KEYWORDS.has(name);
+}
+
+// Nix strings are C strings internally: a NUL would silently truncate the value.
+function assertNoNul(text: string): void {
+  if (text.includes("\0")) throw new Error(`Nix strings cannot contain NUL: ${JSON.stringify(text)}`);
+}
+
+export function str(value: string): NixString {
+  assertNoNul(value);
+  return { kind: "string", parts: [value] };
+}
+
+/** `interp([ref("pkgs.docker"), "/bin/docker"])` prints `"${pkgs.docker}/bin/docker"`. */
+export function interp(parts: readonly StringPart[]): NixString {
+  for (const p of parts) if (typeof p === "string") assertNoNul(p);
+  return { kind: "string", parts: [...parts] };
+}
+
+const INT64_MIN = -(2n ** 63n);
+const INT64_MAX = 2n ** 63n - 1n;
+
+export function int(value: number | bigint): Int {
+  if (typeof value === "number" && !Number.isSafeInteger(value)) throw new Error(`not a safe integer: ${value}`);
+  if (typeof value === "bigint" && (value < INT64_MIN || value > INT64_MAX)) throw new Error(`integer out of 64-bit range: ${value}`);
+  return { kind: "int", value };
+}
+
+export function float(value: number): Float {
+  if (!Number.isFinite(value)) throw new Error(`Nix has no literal for ${value}`);
+  return { kind: "float", value };
+}
+
+export function bool(value: boolean): Bool {
+  return { kind: "bool", value };
+}
+
+export function nul(): Null {
+  return { kind: "null" };
+}
+
+// Mirrors the Nix lexer's PATH / HPATH / SPATH tokens, minus trailing slashes (an error in Nix).
+const PATH_CHAR = "[A-Za-z0-9._+-]";
+const PATH_RE = new RegExp(
+  `^(?:${PATH_CHAR}*(?:/${PATH_CHAR}+)+|~(?:/${PATH_CHAR}+)+|<${PATH_CHAR}+(?:/${PATH_CHAR}+)*>)$`,
+);
+
+export function path(value: string): Path {
+  if (!PATH_RE.test(value)) throw new Error(`not a literal Nix path: ${JSON.stringify(value)} (use a string)`);
+  return { kind: "path", value };
+}
+
+/** `ref("lib.mkOverride")`; segments after the first are quoted when needed. */
+export function ref(name: string): Ref {
+  const head = name.split(".")[0] ?? "";
+  if (!isIdentifier(head)) throw new Error(`not a Nix variable: ${JSON.stringify(name)}`);
+  return { kind: "ref", name };
+}
+
+export function select(expr: Expr, path: readonly string[]): Select {
+  if (path.length === 0) throw new Error("select needs at least one attribute name");
+  return { kind: "select", expr, path: [...path] };
+}
+
+export function list(items: readonly ListItem[]): List {
+  return { kind: "list", items: [...items] };
+}
+
+export function attrs(entries: readonly Entry[], opts: { rec?: boolean } = {}): Attrs {
+  for (const e of entries) {
+    if (!("kind" in e) && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
+  }
+  return { kind: "attrs", entries: [...entries], rec: opts.rec ?? false };
+}
+
+export function binding(key: string | readonly string[], value: Expr): Binding {
+  return { key, value };
+}
+
+export function comment(text: string): Comment {
+  return { kind: "comment", text };
+}
+
+export function inherit(names: readonly string[], from?: Expr): Inherit {
+  for (const n of names) if (!isIdentifier(n)) throw new Error(`cannot inherit ${JSON.stringify(n)}`);
+  return from === undefined ? { kind: "inherit", names: [...names] } : { kind: "inherit", names: [...names], from };
+}
+
+export function apply(fn: Expr, args: readonly Expr[]): Apply {
+  if (args.length === 0) throw new Error("apply needs at least one argument");
+  return { kind: "apply", fn, args: [...args] };
+}
+
+/** `lambda("x", body)` or `lambda({ params: ["config", "lib"], ellipsis: true }, body)`. */
+export function lambda(param: string | SetParam, body: Expr): Lambda {
+  const names = typeof param === "string" ? [param] : param.params.map((p) => (typeof p === "string" ? p : p.name));
+  for (const n of names) if (!isIdentifier(n)) throw new Error(`not a parameter name: ${JSON.stringify(n)}`);
+  return { kind: "lambda", param, body };
+}
+
+export function let_(bindings: readonly Entry[], body: Expr): Let {
+  return { kind: "let", bindings: [...bindings], body };
+}
+
+export function with_(scope: Expr, body: Expr): With {
+  return { kind: "with", scope, body };
+}
