@@ -4,7 +4,7 @@ import { chmodSync } from "node:fs";
 
 const outfile = "dist/khepri.mjs";
 await build({
-  entryPoints: ["src/cli/main.ts"],
+  entryPoints: ["src/cli/bin.ts"],
   outfile,
   bundle: true,
   platform: "node",

@@ -10,6 +10,7 @@ import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
+import { resolveHostFiles } from "./hostFiles.ts";
 import { interpolateTree, type InterpolatedPaths } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
 import { resolveRelativePaths, type PathContext } from "./paths.ts";
@@ -25,6 +26,10 @@ export interface LoadOptions {
   projectDirectory?: string | undefined;
   envFiles?: readonly string[];
   processEnv: Readonly<Record<string, string | undefined>>;
+  /** Copy env_file contents into `environment` (compose2nix's behaviour; they then reach /nix/store). */
+  inlineEnvFiles?: boolean;
+  /** A missing env_file/secret/config file is an error rather than a note. */
+  requireFiles?: boolean;
 }
 
 export interface LoadedProject {
@@ -73,6 +78,7 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
     directory,
   });
   merged.name = name;
+  resolveHostFiles(merged, { files, variables, diagnostics, inlineEnvFiles: !!options.inlineEnvFiles, requireFiles: !!options.requireFiles });
   return { name, directory, files: composeFiles, variables, model: merged, interpolated, diagnostics };
 }
 

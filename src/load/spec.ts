@@ -12,6 +12,7 @@ import { Project, renameFields, toComposeName } from "../model/index.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { projectVariables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
+import { resolveHostFiles, type HostFileOptions } from "./hostFiles.ts";
 import { mergeProjects, resolveTags } from "./merge.ts";
 import { resolveRelativePaths } from "./paths.ts";
 import { loadComposeProject, type LoadedProject } from "./project.ts";
@@ -29,7 +30,7 @@ export interface SpecComposition {
   autoStart?: boolean;
 }
 
-export interface SpecOptions {
+export interface SpecOptions extends HostFileOptions {
   workingDir: string;
   processEnv: Readonly<Record<string, string | undefined>>;
 }
@@ -65,6 +66,8 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
           projectDirectory: source.projectDirectory,
           envFiles: source.envFiles,
           processEnv: options.processEnv,
+          inlineEnvFiles: options.inlineEnvFiles,
+          requireFiles: options.requireFiles,
         },
         files,
       )
@@ -79,6 +82,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
       };
   const own = composeDocument(body, specFile);
   const canonical = resolveRelativePaths(canonicalizeProject(own, specFile), { baseDir: base.directory, home: options.processEnv.HOME });
+  resolveHostFiles(canonical, { ...options, files, variables: base.variables, diagnostics: base.diagnostics });
   const model = resolveTags(mergeProjects(base.model, canonical));
   model.name = project;
   const composition: SpecComposition = { loaded: { ...base, model }, profiles: source.profiles };

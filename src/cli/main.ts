@@ -1,0 +1,196 @@
+/**
+ * The command line: the one place with process I/O. Runs load -> normalize ->
+ * plan -> print, reports diagnostics on stderr, and writes the output file
+ * atomically (a failed run leaves any existing file untouched).
+ */
+import { renameSync, writeFileSync, readFileSync, existsSync, unlinkSync } from "node:fs";
+import path from "node:path";
+import { performance } from "node:perf_hooks";
+import packageJson from "../../package.json" with { type: "json" };
+import { KhepriError, formatDiagnostic, type Diagnostic } from "../diagnostics/index.ts";
+import { loadComposeProject, loadSpec, type LoadedProject } from "../load/index.ts";
+import { projectJsonSchema, projectToSpec, toSpecJsonSchema } from "../model/index.ts";
+import { activeProfiles, normalizeProject, type NormalizedProject } from "../normalize/index.ts";
+import { planProject, type Plan, type Runtime } from "../plan/index.ts";
+import { printModule } from "../print/index.ts";
+import { helpText, parseCommand, UsageError, type ConvertArgs } from "./args.ts";
+import { summarizeDifference } from "./check.ts";
+
+const VERSION = packageJson.version;
+
+export interface Io {
+  argv: readonly string[];
+  env: Readonly<Record<string, string | undefined>>;
+  cwd: string;
+  stdout: (text: string) => void;
+  stderr: (text: string) => void;
+}
+
+export function main(io: Io): number {
+  try {
+    const command = parseCommand(io.argv);
+    switch (command.kind) {
+      case "help":
+        io.stdout(helpText(VERSION));
+        return 0;
+      case "version":
+        io.stdout(`khepri ${VERSION}\n`);
+        return 0;
+      case "schema":
+        io.stdout(JSON.stringify(specJsonSchema(), null, 2) + "\n");
+        return 0;
+      case "convert":
+        return convert(command.args, io);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr(`khepri: ${error.message}\nRun \`khepri --help\` for usage.\n`);
+      return 2;
+    }
+    if (error instanceof KhepriError) {
+      io.stderr(`error: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
+
+/** The spec file's schema: compositions, each compose's top level in the spec's camelCase. */
+function specJsonSchema(): unknown {
+  const composition = toSpecJsonSchema(projectJsonSchema()) as { properties?: Record<string, unknown> };
+  const source = {
+    composeFile: { type: "string", description: "compose file to start from" },
+    composeFiles: { type: "array", items: { type: "string" }, description: "compose files to start from, merged in order" },
+    envFiles: { type: "array", items: { type: "string" }, description: "variables for interpolating the compose files" },
+    profiles: { type: "array", items: { type: "string" } },
+    projectDirectory: { type: "string", description: "directory relative paths resolve against" },
+    autoStart: { type: "boolean" },
+  };
+  return {
+    $schema: "https://json-schema.org/draft/2020-12/schema",
+    title: "khepri composition spec",
+    type: "object",
+    properties: {
+      compositions: {
+        type: "object",
+        additionalProperties: { ...composition, properties: { ...source, ...composition.properties } },
+      },
+    },
+    required: ["compositions"],
+  };
+}
+
+interface Composition {
+  loaded: LoadedProject;
+  profiles: string[];
+  autoStart?: boolean | undefined;
+}
+
+function parseFlagBool(value: string | undefined, flag: string, fallback: boolean): boolean {
+  if (value === undefined) return fallback;
+  if (value === "true") return true;
+  if (value === "false") return false;
+  throw new UsageError(`--${flag} takes true or false (got "${value}")`);
+}
+
+function convert(args: ConvertArgs, io: Io): number {
+  const format = args.format ?? "nix";
+  if (format !== "nix" && format !== "json") throw new UsageError(`--format must be nix or json (got "${format}")`);
+  const runtime = (args.runtime ?? "podman") as Runtime;
+  if (runtime !== "podman" && runtime !== "docker") throw new UsageError(`--runtime must be podman or docker (got "${args.runtime}")`);
+  if (args.spec && (args.file.length || args.project || args["project-directory"] || args["env-file"].length)) {
+    throw new UsageError("--spec cannot be combined with -f, -p, --project-directory or --env-file: the spec says where its files are");
+  }
+  const autoStart = parseFlagBool(args["auto-start"], "auto-start", true);
+  const started = performance.now();
+
+  const compositions: Composition[] = args.spec
+    ? loadSpec(args.spec, { workingDir: io.cwd, processEnv: io.env, inlineEnvFiles: args["inline-env-files"], requireFiles: args["require-files"] })
+    : [composeComposition(args, io)];
+  const normalized = compositions.map((c) => normalizeProject(c.loaded, { profiles: args.profile.length ? args.profile : c.profiles, services: args.service }));
+
+  let output: string;
+  const diagnostics: Diagnostic[] = normalized.flatMap((n) => n.diagnostics);
+  if (format === "json") {
+    output = JSON.stringify({ compositions: Object.fromEntries(normalized.map((n) => [n.project.name, projectToSpec(n.project)])) }, null, 2) + "\n";
+  } else {
+    const plans = normalized.map((n, i) => plan(n, args, runtime, compositions[i]!.autoStart ?? autoStart));
+    diagnostics.push(...plans.flatMap((p) => p.diagnostics));
+    output = printModule(plans, {
+      setup: !args["no-setup"],
+      enableOption: args["enable-option"] ? (args["option-prefix"] ?? `custom.${normalized.map((n) => n.project.name).join("-")}`).split(".") : undefined,
+      header: `# Generated by khepri ${VERSION} from ${sourceNames(compositions, io.cwd)}. Re-run khepri rather than editing this file.`,
+    });
+  }
+  const elapsed = performance.now() - started;
+
+  for (const d of diagnostics) if (!args.quiet || d.level === "warning") io.stderr(formatDiagnostic(d) + "\n");
+  const warnings = diagnostics.filter((d) => d.level === "warning").length;
+  if (args["warnings-as-errors"] && warnings) {
+    io.stderr(`error: ${warnings} warning${warnings > 1 ? "s" : ""} and --warnings-as-errors: nothing written\n`);
+    return 1;
+  }
+  if (format === "nix" && !args.quiet) io.stderr(`Generated NixOS config in ${elapsed.toFixed(3)}ms\n`);
+  return emit(output, args, format, io);
+}
+
+function composeComposition(args: ConvertArgs, io: Io): Composition {
+  const loaded = loadComposeProject({
+    files: args.file,
+    workingDir: io.cwd,
+    projectName: args.project,
+    projectDirectory: args["project-directory"],
+    envFiles: args["env-file"],
+    processEnv: io.env,
+    inlineEnvFiles: args["inline-env-files"],
+    requireFiles: args["require-files"],
+  });
+  return { loaded, profiles: activeProfiles([], loaded.variables) };
+}
+
+function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime, autoStart: boolean): Plan {
+  return planProject(normalized, {
+    runtime,
+    autoStart,
+    useUpheldBy: args["use-upheld-by"],
+    checkSystemdMounts: args["check-systemd-mounts"],
+    removeVolumes: args["remove-volumes"],
+    rootTarget: !args["no-root-target"],
+    defaultStopTimeout: args["default-stop-timeout"],
+  });
+}
+
+function sourceNames(compositions: readonly Composition[], cwd: string): string {
+  return compositions.flatMap((c) => c.loaded.files).map((f) => path.relative(cwd, f) || f).join(", ");
+}
+
+function emit(output: string, args: ConvertArgs, format: string, io: Io): number {
+  const target = args.output ?? (format === "json" ? "-" : "docker-compose.nix");
+  if (args.check) {
+    if (target === "-") throw new UsageError("--check compares with an output file; give one with -o");
+    const file = path.resolve(io.cwd, target);
+    const existing = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+    if (existing === output) {
+      io.stderr(`${target} is up to date\n`);
+      return 0;
+    }
+    io.stderr(existing === undefined ? `${target} does not exist\n` : summarizeDifference(existing, output, target));
+    return 1;
+  }
+  if (target === "-") {
+    io.stdout(output);
+    return 0;
+  }
+  const file = path.resolve(io.cwd, target);
+  // Write beside the target and rename over it: readers never see half a file.
+  const temporary = `${file}.khepri-${process.pid}.tmp`;
+  try {
+    writeFileSync(temporary, output);
+    renameSync(temporary, file);
+  } catch (error) {
+    if (existsSync(temporary)) unlinkSync(temporary);
+    throw new KhepriError(`cannot write ${target}: ${(error as Error).message}`);
+  }
+  if (!args.quiet) io.stderr(`Wrote ${format === "nix" ? "NixOS config" : "composition spec"} to ${target}\n`);
+  return 0;
+}

@@ -1,0 +1,107 @@
+/**
+ * Files a compose project names on the host: `label_file` is read now (labels
+ * are not secret, and compose reads them at load time too); `env_file`s are
+ * read now only when asked (`--inline-env-files`, compose2nix's behaviour),
+ * because their contents would end up in /nix/store. Otherwise env files,
+ * secrets and configs are only checked for existence: they usually live on the
+ * target host alone (sops-nix, agenix), so a missing one is a note unless
+ * `requireFiles` makes it an error.
+ */
+import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
+import { readDotenvFile, type Variables } from "./environment.ts";
+import type { FileReader } from "./files.ts";
+import { isRawList, isRawMap, positionOf, setChildPosition, type RawMap, type RawValue } from "./raw.ts";
+
+export interface HostFileOptions {
+  inlineEnvFiles: boolean;
+  requireFiles: boolean;
+}
+
+interface Ctx extends HostFileOptions {
+  files: FileReader;
+  variables: Variables;
+  diagnostics: Diagnostic[];
+}
+
+export function resolveHostFiles(model: RawMap, ctx: Ctx): void {
+  const services = isRawMap(model.services) ? model.services : {};
+  for (const [name, service] of Object.entries(services)) {
+    if (!isRawMap(service)) continue;
+    applyLabelFiles(service, ["services", name], ctx);
+    if (ctx.inlineEnvFiles) inlineEnvFiles(service, ["services", name], ctx);
+    else checkEnvFiles(service, ["services", name], ctx);
+  }
+  for (const kind of ["secrets", "configs"] as const) {
+    const group = model[kind];
+    if (!isRawMap(group)) continue;
+    for (const [name, def] of Object.entries(group)) {
+      if (isRawMap(def) && typeof def.file === "string") checkExists(def.file, def, "file", [kind, name, "file"], ctx, `${kind.slice(0, -1)} file`);
+    }
+  }
+}
+
+function checkExists(file: string, container: object, key: string | number, path: (string | number)[], ctx: Ctx, what: string): boolean {
+  if (ctx.files.isFile(file)) return true;
+  const message = `${what} ${file} does not exist here; it must exist on the host when the container starts`;
+  if (ctx.requireFiles) throw new KhepriError(`${what} ${file} not found`, positionOf(container, key), path);
+  ctx.diagnostics.push({ level: "note", message, pos: positionOf(container, key), path });
+  return false;
+}
+
+function envFileEntries(service: RawMap): RawMap[] {
+  return isRawList(service.env_file) ? service.env_file.filter(isRawMap) : [];
+}
+
+function checkEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void {
+  const list = service.env_file;
+  if (!isRawList(list)) return;
+  const kept: RawValue[] = [];
+  list.forEach((entry, i) => {
+    if (!isRawMap(entry) || typeof entry.path !== "string") return void kept.push(entry);
+    if (entry.required === false && !ctx.files.isFile(entry.path)) {
+      // The runtime's --env-file fails on a missing file; compose skips an optional one.
+      ctx.diagnostics.push({ level: "note", message: `optional env_file ${entry.path} does not exist here; left out`, pos: positionOf(list, i), path: [...at, "env_file", i] });
+      return;
+    }
+    if (entry.required !== false) checkExists(entry.path, list, i, [...at, "env_file", i], ctx, "env_file");
+    kept.push(entry);
+  });
+  service.env_file = kept;
+}
+
+function inlineEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void {
+  const fromFiles: Record<string, string> = {};
+  for (const entry of envFileEntries(service)) {
+    const file = entry.path;
+    if (typeof file !== "string") continue;
+    if (!ctx.files.isFile(file)) {
+      if (entry.required === false) continue;
+      throw new KhepriError(`env_file ${file} not found (--inline-env-files reads it now)`, positionOf(entry, "path"), [...at, "env_file"]);
+    }
+    Object.assign(fromFiles, readDotenvFile(file, ctx.files, (name) => ctx.variables[name]));
+  }
+  delete service.env_file;
+  if (!Object.keys(fromFiles).length) return;
+  // The service's own `environment` wins over its env files, as in compose.
+  const environment: RawMap = isRawMap(service.environment) ? service.environment : {};
+  const merged: RawMap = { ...fromFiles };
+  for (const [k, v] of Object.entries(environment)) {
+    merged[k] = v;
+    setChildPosition(merged, k, positionOf(environment, k));
+  }
+  service.environment = merged;
+}
+
+function applyLabelFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void {
+  const files = typeof service.label_file === "string" ? [service.label_file] : isRawList(service.label_file) ? service.label_file : [];
+  if (!files.length) return;
+  const fromFiles: Record<string, string> = {};
+  files.forEach((file, i) => {
+    if (typeof file !== "string") return;
+    if (!ctx.files.isFile(file)) throw new KhepriError(`label_file ${file} not found`, positionOf(service, "label_file"), [...at, "label_file", i]);
+    Object.assign(fromFiles, readDotenvFile(file, ctx.files, () => undefined));
+  });
+  const labels = isRawMap(service.labels) ? service.labels : {};
+  service.labels = { ...fromFiles, ...labels };
+  delete service.label_file;
+}

@@ -1,0 +1,328 @@
+/**
+ * One compose service -> one oci-containers container and the systemd
+ * settings of its unit. Typed options where oci-containers has them, run flags
+ * in extraOptions where it does not, and a diagnostic for every key that
+ * cannot be honoured.
+ */
+import type { Diagnostic } from "../diagnostics/index.ts";
+import { shellOperatorAt, splitShellWords, type Command, type Project, type Service } from "../model/index.ts";
+import { completionWait, dependencyRelations, dockerHealthWait, type Gate } from "./dependencies.ts";
+import { durationSeconds } from "./durations.ts";
+import { healthcheckDisabled, healthcheckFlags } from "./healthcheck.ts";
+import { serviceMounts } from "./mounts.ts";
+import { buildUnit, containerUnit, service as serviceUnit } from "./naming.ts";
+import { serviceNetworking } from "./networks.ts";
+import { restartPolicy } from "./restart.ts";
+import { SERVICE_KEYS } from "./serviceKeys.ts";
+import { shellCommand, shellQuote } from "./shell.ts";
+import { emptyUnit, type ContainerPlan, type Runtime } from "./types.ts";
+
+export interface ContainerContext {
+  runtime: Runtime;
+  project: Project;
+  variables: Readonly<Record<string, string>>;
+  fromVariable: (path: readonly (string | number)[]) => boolean;
+  gates: ReadonlySet<Gate> | undefined;
+  autoStart: boolean;
+  useUpheldBy: boolean;
+  checkSystemdMounts: boolean;
+  defaultStopTimeout: string | undefined;
+  podmanUser: string | undefined;
+  report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void;
+}
+
+/** Key parts that say a variable holds a credential. */
+const SECRET_WORDS = new Set(["PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "PRIVATE", "AUTH"]);
+export const looksSecret = (key: string) => key.toUpperCase().split(/[^A-Z0-9]+/).some((part) => SECRET_WORDS.has(part));
+
+const PULL: Record<string, ContainerPlan["pull"]> = { always: "always", never: "never", missing: "missing", if_not_present: "missing", build: "never", refresh: "newer" };
+
+export function planContainer(name: string, ctx: ContainerContext): ContainerPlan {
+  const service = ctx.project.services[name]!;
+  const at = ["services", name];
+  const container = service.container_name!;
+  const plan: ContainerPlan = {
+    service: name,
+    name: container,
+    unitName: containerUnit(ctx.runtime, container),
+    image: service.image ?? `${ctx.project.name}-${name}`,
+    environment: environmentOf(name, service, ctx),
+    environmentFiles: (service.env_file ?? []).map((f) => f.path),
+    ports: (service.ports ?? []).map(portSpec),
+    volumes: [],
+    labels: { "com.docker.compose.project": ctx.project.name!, "com.docker.compose.service": name, ...service.labels },
+    cmd: [],
+    networks: [],
+    capabilities: capabilitiesOf(service),
+    devices: (service.devices ?? []).map((d) => [d.source, d.target ?? d.source, d.permissions].filter(Boolean).join(":")),
+    privileged: service.privileged ?? false,
+    dependsOn: [],
+    logDriver: service.logging?.driver ?? "journald",
+    autoStart: ctx.autoStart,
+    autoRemoveOnStop: true,
+    extraOptions: [],
+    unit: emptyUnit(),
+  };
+  if (service.user !== undefined) plan.user = service.user;
+  if (service.working_dir !== undefined) plan.workdir = service.working_dir;
+  if (service.hostname !== undefined) plan.hostname = service.hostname;
+  if (ctx.podmanUser !== undefined && ctx.runtime === "podman") plan.podmanUser = ctx.podmanUser;
+  applyCommand(plan, service, ctx, at);
+  applyPull(plan, service, ctx, at);
+  applyMounts(plan, name, service, ctx);
+  applyNetworking(plan, name, service, ctx);
+  applyFlags(plan, service, ctx, at);
+  applyDependencies(plan, name, ctx);
+  applyGates(plan, service, ctx, at);
+  applyUnit(plan, service, ctx, at);
+  reportKeys(service, ctx, at);
+  return plan;
+}
+
+function portSpec(p: NonNullable<Service["ports"]>[number]): string {
+  const host = p.host_ip ? (p.host_ip.includes(":") ? `[${p.host_ip}]` : p.host_ip) : "";
+  const published = p.published ?? "";
+  const hostPart = host || published ? `${host ? `${host}:` : ""}${published}:` : "";
+  return `${hostPart}${p.target}/${p.protocol}`;
+}
+
+function capabilitiesOf(service: Service): Record<string, boolean> {
+  const caps: Record<string, boolean> = {};
+  for (const cap of service.cap_add ?? []) caps[cap.replace(/^CAP_/, "")] = true;
+  for (const cap of service.cap_drop ?? []) caps[cap.replace(/^CAP_/, "")] = false;
+  return caps;
+}
+
+function environmentOf(name: string, service: Service, ctx: ContainerContext): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(service.environment ?? {})) {
+    const path = ["services", name, "environment", key];
+    // `- KEY` without a value: compose passes the variable through from its own environment.
+    const resolved = value ?? ctx.variables[key];
+    if (resolved === undefined) {
+      ctx.report("note", `${key} has no value here and is not set in the environment; left out`, path);
+      continue;
+    }
+    env[key] = resolved;
+    if ((value === null || ctx.fromVariable(path)) && looksSecret(key)) {
+      ctx.report(
+        "warning",
+        `${key} looks like a secret and its value comes from a variable: it is written into the module and so into /nix/store, readable by every local user; put it in an env_file that stays on the host (sops-nix, agenix) instead`,
+        path,
+      );
+    }
+  }
+  return env;
+}
+
+/** compose splits a string command into words (no shell); docker and podman differ on multi-word entrypoints. */
+function words(command: Command | undefined, ctx: ContainerContext, path: (string | number)[]): string[] | undefined {
+  if (command === undefined) return undefined;
+  if (command === null) return [];
+  if (Array.isArray(command)) return command;
+  const op = shellOperatorAt(command);
+  if (op >= 0) {
+    ctx.report("warning", `"${command.slice(op)}" is dropped: a string command is split into words, not run by a shell (as docker compose does); write ["sh", "-c", "..."] for shell syntax`, path);
+  }
+  return splitShellWords(command);
+}
+
+function applyCommand(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const cmd = words(service.command, ctx, [...at, "command"]) ?? [];
+  const entrypoint = words(service.entrypoint, ctx, [...at, "entrypoint"]);
+  plan.cmd = cmd;
+  if (entrypoint === undefined) return;
+  if (entrypoint.length === 0) {
+    plan.entrypoint = "";
+  } else if (ctx.runtime === "podman") {
+    plan.entrypoint = entrypoint.length === 1 ? entrypoint[0]! : JSON.stringify(entrypoint);
+  } else {
+    // docker run --entrypoint takes one executable; its arguments lead the command.
+    plan.entrypoint = entrypoint[0]!;
+    plan.cmd = [...entrypoint.slice(1), ...cmd];
+  }
+}
+
+function applyPull(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const policy = service.pull_policy;
+  if (service.build && (!service.image || policy === "build" || policy === undefined)) {
+    // The image comes from the build unit; a registry pull would fail or fetch something else.
+    plan.pull = "never";
+    return;
+  }
+  if (!policy) return;
+  const pull = PULL[policy];
+  if (pull) {
+    plan.pull = pull;
+    return;
+  }
+  plan.pull = "newer";
+  ctx.report("note", `pull_policy "${policy}" has no schedule here: the image is checked for a newer version at each start`, [...at, "pull_policy"]);
+}
+
+function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
+  const mounts = serviceMounts(ctx.runtime, name, service, ctx.project, ctx.variables);
+  plan.volumes = mounts.volumes;
+  plan.extraOptions.push(...mounts.extraOptions);
+  plan.unit.after.push(...mounts.units.map(serviceUnit));
+  plan.unit.requires.push(...mounts.units.map(serviceUnit));
+  for (const issue of mounts.issues) ctx.report(issue.level, issue.message, issue.path);
+  if (ctx.runtime === "podman" && mounts.createHostPaths.length) {
+    // docker creates a missing bind source as a directory (compose's create_host_path); podman refuses.
+    plan.unit.preStart.push(mounts.createHostPaths.map((p) => `[ -e ${shellQuote(p)} ] || mkdir -p ${shellQuote(p)}`).join("\n"));
+  }
+  if (ctx.checkSystemdMounts && mounts.bindSources.length) plan.unit.unitConfig.RequiresMountsFor = mounts.bindSources.join(" ");
+}
+
+function applyNetworking(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
+  const net = serviceNetworking(ctx.runtime, name, service, ctx.project);
+  plan.networks = net.networks;
+  plan.unit.after.push(...net.units.map(serviceUnit));
+  plan.unit.requires.push(...net.units.map(serviceUnit));
+  for (const issue of net.issues) ctx.report("warning", issue.message, issue.path);
+}
+
+/** `service:X` in ipc/pid names X's container. */
+function namespaceMode(mode: string, project: Project): string {
+  return mode.startsWith("service:") ? `container:${project.services[mode.slice(8)]!.container_name}` : mode;
+}
+
+function applyFlags(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const flags = plan.extraOptions;
+  for (const [key, rule] of Object.entries(SERVICE_KEYS) as [keyof Service, (typeof SERVICE_KEYS)[keyof Service]][]) {
+    const value = service[key];
+    if (value === undefined || !rule.flags) continue;
+    const out = (rule.flags as (v: unknown, r: Runtime) => string[] | { unsupported: string })(value, ctx.runtime);
+    if (Array.isArray(out)) flags.push(...out);
+    else ctx.report("warning", `${key} is not supported with ${ctx.runtime}: ${out.unsupported}; ignored`, [...at, key]);
+  }
+  if (service.ipc) flags.push(`--ipc=${namespaceMode(service.ipc, ctx.project)}`);
+  if (service.pid) flags.push(`--pid=${namespaceMode(service.pid, ctx.project)}`);
+  for (const from of service.volumes_from ?? []) {
+    const [source, mode] = from.startsWith("container:") ? [from.slice(10).split(":")[0]!, from.slice(10).split(":")[1]] : [ctx.project.services[from.split(":")[0]!]!.container_name!, from.split(":")[1]];
+    flags.push(`--volumes-from=${source}${mode ? `:${mode}` : ""}`);
+  }
+  const health = healthcheckFlags(service.healthcheck, ctx.runtime);
+  flags.push(...health.flags);
+  for (const key of health.unsupported) ctx.report("warning", `healthcheck.${key} is not supported by ${ctx.runtime}; ignored`, [...at, "healthcheck", key]);
+  for (const [k, v] of Object.entries(service.logging?.options ?? {})) if (v !== null) flags.push(`--log-opt=${k}=${v}`);
+  applyDeploy(flags, service, ctx, at);
+  applyGpus(flags, service.gpus ?? [], ctx.runtime);
+  if (service.stop_grace_period) flags.push(`--stop-timeout=${Math.ceil(durationSeconds(service.stop_grace_period))}`);
+}
+
+function applyDeploy(flags: string[], service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const deploy = service.deploy;
+  if (!deploy) return;
+  const where = [...at, "deploy"];
+  const limits = deploy.resources?.limits;
+  const reservations = deploy.resources?.reservations;
+  if (limits?.cpus !== undefined && service.cpus === undefined) flags.push(`--cpus=${limits.cpus}`);
+  if (limits?.memory !== undefined && service.mem_limit === undefined) flags.push(`--memory=${limits.memory}`);
+  if (limits?.pids !== undefined && service.pids_limit === undefined) flags.push(`--pids-limit=${limits.pids}`);
+  if (reservations?.memory !== undefined && service.mem_reservation === undefined) flags.push(`--memory-reservation=${reservations.memory}`);
+  if (reservations?.devices) applyGpus(flags, reservations.devices, ctx.runtime);
+  if (reservations?.cpus !== undefined) ctx.report("warning", "deploy.resources.reservations.cpus has no run flag; ignored", [...where, "resources", "reservations", "cpus"]);
+  if (reservations?.generic_resources) ctx.report("warning", "generic_resources are swarm-only; ignored", [...where, "resources", "reservations", "generic_resources"]);
+  if (deploy.replicas !== undefined && deploy.replicas !== 1) ctx.report("warning", `replicas: ${deploy.replicas} — one container per service is run`, [...where, "replicas"]);
+  for (const key of ["mode", "endpoint_mode", "placement", "update_config", "rollback_config", "labels"] as const) {
+    if (deploy[key] !== undefined) ctx.report("warning", `deploy.${key} is swarm-only; ignored`, [...where, key]);
+  }
+}
+
+type DeviceRequests = NonNullable<Service["gpus"]>;
+
+/** GPU requests: docker's --gpus; podman reaches NVIDIA GPUs through CDI device names. */
+function applyGpus(flags: string[], requests: DeviceRequests, runtime: Runtime): void {
+  for (const r of requests) {
+    const ids = r.device_ids ?? [];
+    const count = r.count ?? (ids.length ? undefined : "all");
+    if (runtime === "docker") {
+      const spec = ids.length ? `"device=${ids.join(",")}"` : `${count}`;
+      flags.push(`--gpus=${spec}`);
+    } else {
+      const devices = ids.length ? ids : count === "all" ? ["all"] : Array.from({ length: Number(count) }, (_, i) => String(i));
+      for (const id of devices) flags.push(`--device=nvidia.com/gpu=${id}`);
+    }
+  }
+}
+
+function applyDependencies(plan: ContainerPlan, name: string, ctx: ContainerContext): void {
+  const rel = dependencyRelations(ctx.runtime, name, ctx.project, ctx.useUpheldBy);
+  plan.dependsOn = rel.dependsOn;
+  plan.unit.after.push(...rel.after);
+  plan.unit.wants.push(...rel.wants);
+  plan.unit.bindsTo.push(...rel.bindsTo);
+  plan.unit.upheldBy.push(...rel.upheldBy);
+  const service = ctx.project.services[name]!;
+  // `network_mode: container:X` naming one of this project's containers needs it running first;
+  // a container of another project is not ours to depend on (compose2nix emitted a dangling dependsOn).
+  const shares = service.network_mode;
+  if (shares?.startsWith("container:")) {
+    const other = Object.values(ctx.project.services).find((s) => s.container_name === shares.slice(10));
+    if (other && !plan.dependsOn.includes(other.container_name!)) plan.dependsOn.push(other.container_name!);
+  }
+  if (service.build) {
+    const unit = serviceUnit(buildUnit(ctx.runtime, name));
+    plan.unit.after.push(unit);
+    plan.unit.requires.push(unit);
+  }
+}
+
+/** What dependents wait for: the unit is ready only when healthy / done. */
+function applyGates(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  if (!ctx.gates) return;
+  if (ctx.gates.has("healthy")) {
+    if (healthcheckDisabled(service.healthcheck)) {
+      ctx.report("warning", "a dependent waits for this service to be healthy, but its healthcheck is disabled: the dependent will never start", [...at, "healthcheck"]);
+    }
+    if (ctx.runtime === "podman") plan.podmanSdnotify = "healthy";
+    else plan.unit.postStart.push(dockerHealthWait(plan.name, service.healthcheck));
+  }
+  if (ctx.gates.has("completed")) {
+    // Keep the exited container until its exit code has been read.
+    plan.autoRemoveOnStop = false;
+    plan.unit.postStart.push(completionWait(ctx.runtime, plan.name));
+  }
+}
+
+function applyUnit(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const restart = restartPolicy(service, ctx.runtime);
+  Object.assign(plan.unit.serviceConfig, restart.serviceConfig);
+  Object.assign(plan.unit.unitConfig, restart.unitConfig);
+  const grace = service.stop_grace_period ?? ctx.defaultStopTimeout;
+  if (grace) {
+    if (!service.stop_grace_period) plan.extraOptions.push(`--stop-timeout=${Math.ceil(durationSeconds(grace))}`);
+    // systemd must outlast the runtime's own stop timeout, or it kills the container mid-shutdown.
+    plan.unit.serviceConfig.TimeoutStopSec = Math.ceil(durationSeconds(grace)) + 30;
+  }
+  hooks(plan, service.post_start, "postStart", ctx, [...at, "post_start"]);
+  hooks(plan, service.pre_stop, "preStop", ctx, [...at, "pre_stop"]);
+}
+
+function hooks(plan: ContainerPlan, list: Service["post_start"], into: "postStart" | "preStop", ctx: ContainerContext, at: (string | number)[]): void {
+  (list ?? []).forEach((hook, i) => {
+    const cmd = words(hook.command, ctx, [...at, i, "command"]) ?? [];
+    const args = [ctx.runtime, "exec"];
+    if (hook.user) args.push(`--user=${hook.user}`);
+    if (hook.privileged) args.push("--privileged");
+    if (hook.working_dir) args.push(`--workdir=${hook.working_dir}`);
+    for (const [k, v] of Object.entries(hook.environment ?? {})) if (v !== null) args.push(`--env=${k}=${v}`);
+    plan.unit[into].push(shellCommand([...args, plan.name, ...cmd]));
+  });
+}
+
+/** Keys that cannot be honoured get a warning, keys without effect a note: nothing is dropped silently. */
+function reportKeys(service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  for (const [key, rule] of Object.entries(SERVICE_KEYS)) {
+    const value = service[key as keyof Service];
+    if (value === undefined) continue;
+    if (key === "scale" && value === 1) continue;
+    if (rule.handling === "unsupported") ctx.report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [...at, key]);
+    else if (rule.handling === "no-effect") ctx.report("note", `${key} has no effect here: ${rule.becomes}`, [...at, key]);
+  }
+  (service.links ?? []).forEach((link, i) => {
+    const [target, alias] = link.split(":");
+    if (alias && alias !== target) ctx.report("warning", `link alias "${alias}" is not created; reach the service as "${target}"`, [...at, "links", i]);
+  });
+}

@@ -1,0 +1,87 @@
+/**
+ * depends_on conditions as systemd ordering. A dependency's unit is made to
+ * mean what the condition asks before dependents are started after it:
+ * - service_healthy: podman reports the unit ready only once healthy
+ *   (`podman.sdnotify = "healthy"`); for docker the unit's postStart waits,
+ *   bounded, for the health status.
+ * - service_completed_successfully: the unit's postStart waits for the
+ *   container to exit and fails unless it exited 0.
+ * `required: false` orders with `wants` instead of `requires`; `restart: true`
+ * binds the dependent to the dependency and has it upheld again afterwards.
+ */
+import type { Healthcheck, Project } from "../model/index.ts";
+import { healthWaitSeconds } from "./healthcheck.ts";
+import { containerUnit, service as serviceUnit } from "./naming.ts";
+import { shellQuote } from "./shell.ts";
+import type { Runtime } from "./types.ts";
+
+export type Gate = "healthy" | "completed";
+
+/** Which services some dependent waits on, and for what. */
+export function dependencyGates(project: Project): Map<string, Set<Gate>> {
+  const gates = new Map<string, Set<Gate>>();
+  for (const service of Object.values(project.services)) {
+    for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {
+      const gate = spec.condition === "service_healthy" ? "healthy" : spec.condition === "service_completed_successfully" ? "completed" : undefined;
+      if (!gate) continue;
+      if (!gates.has(dep)) gates.set(dep, new Set());
+      gates.get(dep)!.add(gate);
+    }
+  }
+  return gates;
+}
+
+/** postStart lines for docker: wait until the container reports healthy, or fail. */
+export function dockerHealthWait(container: string, healthcheck: Healthcheck | undefined): string {
+  const name = shellQuote(container);
+  const seconds = healthWaitSeconds(healthcheck);
+  const format = shellQuote("{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}");
+  return [
+    `# depends_on: service_healthy — wait up to ${seconds}s for ${container} to become healthy`,
+    `for _ in $(seq ${seconds}); do`,
+    `  status=$(docker inspect --format ${format} ${name} 2>/dev/null || echo starting)`,
+    `  case "$status" in`,
+    `    healthy) exit 0 ;;`,
+    `    unhealthy) echo "${container.replace(/[^A-Za-z0-9_.-]/g, "?")} is unhealthy" >&2; exit 1 ;;`,
+    `    none) echo "${container.replace(/[^A-Za-z0-9_.-]/g, "?")} has no healthcheck" >&2; exit 1 ;;`,
+    `  esac`,
+    `  sleep 1`,
+    `done`,
+    `echo "timed out waiting for ${container.replace(/[^A-Za-z0-9_.-]/g, "?")} to become healthy" >&2`,
+    `exit 1`,
+  ].join("\n");
+}
+
+/** postStart lines: wait for the container to exit, and fail unless it exited 0. */
+export function completionWait(runtime: Runtime, container: string): string {
+  const name = shellQuote(container);
+  const shown = container.replace(/[^A-Za-z0-9_.-]/g, "?");
+  return [
+    `# depends_on: service_completed_successfully — the unit is done when the container exits 0`,
+    // docker runs in the foreground under systemd: the container may not exist yet.
+    `for _ in $(seq 60); do ${runtime} container inspect ${name} >/dev/null 2>&1 && break; sleep 1; done`,
+    `code=$(${runtime} wait ${name})`,
+    `if [ "$code" != 0 ]; then echo "${shown} exited with status $code" >&2; exit 1; fi`,
+  ].join("\n");
+}
+
+export interface DependencyRelations {
+  dependsOn: string[];
+  after: string[];
+  wants: string[];
+  bindsTo: string[];
+  upheldBy: string[];
+}
+
+export function dependencyRelations(runtime: Runtime, name: string, project: Project, useUpheldBy: boolean): DependencyRelations {
+  const rel: DependencyRelations = { dependsOn: [], after: [], wants: [], bindsTo: [], upheldBy: [] };
+  for (const [dep, spec] of Object.entries(project.services[name]!.depends_on ?? {})) {
+    const container = project.services[dep]!.container_name!;
+    const unit = serviceUnit(containerUnit(runtime, container));
+    if (spec.required) rel.dependsOn.push(container);
+    else rel.after.push(unit), rel.wants.push(unit);
+    if (spec.restart) rel.bindsTo.push(unit), rel.upheldBy.push(unit);
+    else if (useUpheldBy) rel.upheldBy.push(unit);
+  }
+  return rel;
+}

@@ -1,0 +1,28 @@
+/** Oneshot units that create the project's named volumes (and, if asked, remove them on stop). */
+import type { Project } from "../model/index.ts";
+import { volumeUnit } from "./naming.ts";
+import { shellCommand, shellQuote } from "./shell.ts";
+import { emptyUnit, type OneshotPlan, type Runtime } from "./types.ts";
+
+export function volumeUnits(runtime: Runtime, project: Project, used: ReadonlySet<string>, removeOnStop: boolean): OneshotPlan[] {
+  const units: OneshotPlan[] = [];
+  for (const [key, volume] of Object.entries(project.volumes)) {
+    if (volume.external || !used.has(key)) continue;
+    const name = volume.name!;
+    const flags: string[] = [];
+    if (volume.driver) flags.push(`--driver=${volume.driver}`);
+    for (const [k, v] of Object.entries(volume.driver_opts ?? {})) flags.push(`--opt=${k}=${v}`);
+    const labels = { "com.docker.compose.project": project.name!, "com.docker.compose.volume": key, ...volume.labels };
+    for (const [k, v] of Object.entries(labels)) flags.push(`--label=${k}=${v}`);
+    const unit: OneshotPlan = {
+      unitName: volumeUnit(runtime, name),
+      kind: "volume",
+      resource: name,
+      script: `${runtime} volume inspect ${shellQuote(name)} >/dev/null 2>&1 || ${shellCommand([runtime, "volume", "create", name, ...flags])}\n`,
+      unit: emptyUnit(),
+    };
+    if (removeOnStop) unit.stopScript = `${runtime} volume rm -f ${shellQuote(name)}\n`;
+    units.push(unit);
+  }
+  return units;
+}

@@ -1,0 +1,164 @@
+/**
+ * Plans -> the text of a NixOS module. Everything is built as a Nix syntax
+ * tree and printed by `./nix`, so every string is escaped by one printer.
+ * Output is deterministic: the same plans give byte-identical text.
+ */
+import type { ContainerPlan, OneshotPlan, Plan, Runtime, UnitPlan, VolumeEntry } from "../plan/index.ts";
+import {
+  apply,
+  attrs,
+  binding,
+  bool,
+  comment,
+  int,
+  interp,
+  lambda,
+  list,
+  printNix,
+  ref,
+  str,
+  type Entry,
+  type Expr,
+} from "./nix/index.ts";
+
+export interface ModuleOptions {
+  /** Include the runtime setup block (enable the runtime, backend, podman DNS). */
+  setup: boolean;
+  /** `--enable-option`: the attribute path of an enable option guarding the whole module. */
+  enableOption?: readonly string[] | undefined;
+  /** First line of the file, e.g. how it was generated. */
+  header: string;
+}
+
+/** Priority of our unit settings: above module defaults (100), below a user's mkForce (50). */
+const OVERRIDE_PRIORITY = 90;
+
+const strings = (items: readonly string[]) => list(items.map(str));
+const strAttrs = (record: Readonly<Record<string, string>>) => attrs(Object.entries(record).map(([k, v]) => binding(k, str(v))));
+const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? str(v) : typeof v === "number" ? int(v) : bool(v));
+const overridden = (v: string | number | boolean) => apply(ref("lib.mkOverride"), [int(OVERRIDE_PRIORITY), scalar(v)]);
+const byName = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+
+export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
+  const runtime = plans[0]?.runtime ?? "podman";
+  const body: Entry[] = [];
+  if (options.setup) body.push(...setupEntries(runtime));
+  for (const plan of plans) body.push(...planEntries(plan));
+  const config = attrs(body);
+  const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
+  return `${options.header}\n${printNix(lambda({ params: ["config", "lib", "pkgs"], ellipsis: true }, module))}`;
+}
+
+function guarded(config: Expr, optionPath: readonly string[], plans: readonly Plan[]): Expr {
+  const what = plans.map((p) => p.project).join(", ");
+  return attrs([
+    binding(["options", ...optionPath, "enable"], apply(ref("lib.mkEnableOption"), [str(`the ${what} compose project${plans.length > 1 ? "s" : ""}`)])),
+    binding("config", apply(ref("lib.mkIf"), [ref(["config", ...optionPath, "enable"].join(".")), config])),
+  ]);
+}
+
+function setupEntries(runtime: Runtime): Entry[] {
+  const entries: Entry[] = [comment("Runtime")];
+  if (runtime === "podman") {
+    entries.push(
+      binding(["virtualisation", "podman"], attrs([
+        binding("enable", bool(true)),
+        binding(["autoPrune", "enable"], bool(true)),
+        // Containers find each other by name only with DNS on their networks.
+        binding(["defaultNetwork", "settings", "dns_enabled"], bool(true)),
+      ])),
+      comment("Container DNS on podman networks: iptables matches podman+, nftables podman*."),
+      binding(["networking", "firewall", "interfaces", "podman+", "allowedUDPPorts"], list([int(53)])),
+      binding(["networking", "firewall", "interfaces", "podman*", "allowedUDPPorts"], list([int(53)])),
+    );
+  } else {
+    entries.push(binding(["virtualisation", "docker"], attrs([binding("enable", bool(true)), binding(["autoPrune", "enable"], bool(true))])));
+  }
+  entries.push(binding(["virtualisation", "oci-containers", "backend"], str(runtime)));
+  return entries;
+}
+
+function planEntries(plan: Plan): Entry[] {
+  const entries: Entry[] = [comment(`Containers of the ${plan.project} project`)];
+  for (const c of [...plan.containers].sort(byName((c) => c.name))) {
+    entries.push(binding(["virtualisation", "oci-containers", "containers", c.name], containerAttrs(c)));
+    entries.push(binding(["systemd", "services", c.unitName], unitAttrs(c.unit, true)));
+  }
+  const groups: [OneshotPlan["kind"], string][] = [["network", "Networks"], ["volume", "Volumes"], ["build", "Builds"]];
+  for (const [kind, title] of groups) {
+    const units = plan.oneshots.filter((o) => o.kind === kind).sort(byName((o) => o.unitName));
+    if (!units.length) continue;
+    entries.push(comment(title));
+    for (const unit of units) entries.push(binding(["systemd", "services", unit.unitName], oneshotAttrs(unit, plan.runtime)));
+  }
+  if (plan.rootTarget) {
+    entries.push(comment("Root target: starting it starts the project (up), stopping it stops everything (down)."));
+    const target: Entry[] = [binding(["unitConfig", "Description"], str(plan.rootTarget.description))];
+    if (plan.rootTarget.wantedBy.length) target.push(binding("wantedBy", strings(plan.rootTarget.wantedBy)));
+    entries.push(binding(["systemd", "targets", plan.rootTarget.name], attrs(target)));
+  }
+  return entries;
+}
+
+function volumeEntry(v: VolumeEntry): Expr {
+  if (typeof v === "string") return str(v);
+  // A non-secret file (compose `configs: content`) from the store, mounted read-only.
+  return interp([apply(ref("pkgs.writeText"), [str(v.storeText.name), str(v.storeText.text)]), `:${v.target}:ro`]);
+}
+
+function containerAttrs(c: ContainerPlan): Expr {
+  const e: Entry[] = [binding("image", str(c.image))];
+  if (Object.keys(c.environment).length) e.push(binding("environment", strAttrs(c.environment)));
+  if (c.environmentFiles.length) e.push(binding("environmentFiles", strings(c.environmentFiles)));
+  if (c.ports.length) e.push(binding("ports", strings(c.ports)));
+  if (c.volumes.length) e.push(binding("volumes", list(c.volumes.map(volumeEntry))));
+  if (Object.keys(c.labels).length) e.push(binding("labels", strAttrs(c.labels)));
+  if (c.cmd.length) e.push(binding("cmd", strings(c.cmd)));
+  if (c.entrypoint !== undefined) e.push(binding("entrypoint", str(c.entrypoint)));
+  if (c.user !== undefined) e.push(binding("user", str(c.user)));
+  if (c.workdir !== undefined) e.push(binding("workdir", str(c.workdir)));
+  if (c.hostname !== undefined) e.push(binding("hostname", str(c.hostname)));
+  if (c.networks.length) e.push(binding("networks", strings(c.networks)));
+  if (Object.keys(c.capabilities).length) e.push(binding("capabilities", attrs(Object.entries(c.capabilities).map(([k, v]) => binding(k, bool(v))))));
+  if (c.devices.length) e.push(binding("devices", strings(c.devices)));
+  if (c.privileged) e.push(binding("privileged", bool(true)));
+  if (c.pull) e.push(binding("pull", str(c.pull)));
+  if (c.dependsOn.length) e.push(binding("dependsOn", strings(c.dependsOn)));
+  if (c.logDriver !== "journald") e.push(binding("log-driver", str(c.logDriver)));
+  if (!c.autoStart) e.push(binding("autoStart", bool(false)));
+  if (!c.autoRemoveOnStop) e.push(binding("autoRemoveOnStop", bool(false)));
+  if (c.podmanSdnotify) e.push(binding(["podman", "sdnotify"], str(c.podmanSdnotify)));
+  if (c.podmanUser) e.push(binding(["podman", "user"], str(c.podmanUser)));
+  if (c.extraOptions.length) e.push(binding("extraOptions", strings(c.extraOptions)));
+  return attrs(e);
+}
+
+const script = (lines: readonly string[]) => str(lines.join("\n") + "\n");
+
+function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
+  const value = override ? overridden : scalar;
+  const e: Entry[] = [];
+  if (u.description) e.push(binding("description", str(u.description)));
+  e.push(...extra);
+  if (Object.keys(u.serviceConfig).length) e.push(binding("serviceConfig", attrs(Object.entries(u.serviceConfig).map(([k, v]) => binding(k, value(v))))));
+  if (Object.keys(u.unitConfig).length) e.push(binding("unitConfig", attrs(Object.entries(u.unitConfig).map(([k, v]) => binding(k, value(v))))));
+  if (u.preStart.length) e.push(binding("preStart", script(u.preStart)));
+  if (u.postStart.length) e.push(binding("postStart", script(u.postStart)));
+  if (u.preStop.length) e.push(binding("preStop", script(u.preStop)));
+  const lists: [keyof UnitPlan, string][] = [["after", "after"], ["requires", "requires"], ["wants", "wants"], ["bindsTo", "bindsTo"], ["upheldBy", "upheldBy"], ["partOf", "partOf"], ["wantedBy", "wantedBy"]];
+  for (const [key, name] of lists) {
+    const items = u[key] as string[];
+    if (items.length) e.push(binding(name, strings([...new Set(items)])));
+  }
+  return attrs(e);
+}
+
+function oneshotAttrs(o: OneshotPlan, runtime: Runtime): Expr {
+  const serviceConfig: Record<string, string | number | boolean> = { Type: "oneshot", RemainAfterExit: true, ...o.unit.serviceConfig };
+  const unit: UnitPlan = { ...o.unit, serviceConfig, preStop: o.stopScript ? [o.stopScript.trimEnd()] : o.unit.preStop };
+  const extra: Entry[] = [
+    binding("path", list([ref(`config.virtualisation.${runtime}.package`)])),
+    binding("script", str(o.script)),
+  ];
+  return unitAttrs(unit, false, extra);
+}
