@@ -34,21 +34,18 @@ export function dependencyGates(project: Project): Map<string, Set<Gate>> {
 /** postStart lines for docker: wait until the container reports healthy, or fail. */
 export function dockerHealthWait(container: string, healthcheck: Healthcheck | undefined): string {
   const name = shellQuote(container);
+  const shown = container.replace(/[^A-Za-z0-9_.-]/g, "?");
   const seconds = healthWaitSeconds(healthcheck);
   const format = shellQuote("{{if .State.Health}}{{.State.Health.Status}}{{else}}none{{end}}");
   return [
     `# depends_on: service_healthy — wait up to ${seconds}s for ${container} to become healthy`,
+    `status=starting`,
     `for _ in $(seq ${seconds}); do`,
     `  status=$(docker inspect --format ${format} ${name} 2>/dev/null || echo starting)`,
-    `  case "$status" in`,
-    `    healthy) exit 0 ;;`,
-    `    unhealthy) echo "${container.replace(/[^A-Za-z0-9_.-]/g, "?")} is unhealthy" >&2; exit 1 ;;`,
-    `    none) echo "${container.replace(/[^A-Za-z0-9_.-]/g, "?")} has no healthcheck" >&2; exit 1 ;;`,
-    `  esac`,
+    `  case "$status" in healthy | unhealthy | none) break ;; esac`,
     `  sleep 1`,
     `done`,
-    `echo "timed out waiting for ${container.replace(/[^A-Za-z0-9_.-]/g, "?")} to become healthy" >&2`,
-    `exit 1`,
+    `if [ "$status" != healthy ]; then echo "${shown}: health is $status after waiting ${seconds}s" >&2; exit 1; fi`,
   ].join("\n");
 }
 
