@@ -11,9 +11,11 @@ import { rootTarget, target } from "./naming.ts";
 import { networkUnits } from "./networks.ts";
 import type { OneshotPlan, Plan, Runtime } from "./types.ts";
 import { volumeUnits } from "./volumes.ts";
+import { RESOURCE_KEYS } from "./resourceKeys.ts";
 
 export type { ContainerPlan, OneshotPlan, Plan, RootTargetPlan, Runtime, StoreText, UnitPlan, VolumeEntry } from "./types.ts";
 export { SERVICE_KEYS, type Handling } from "./serviceKeys.ts";
+export { RESOURCE_KEYS } from "./resourceKeys.ts";
 export { shellQuote } from "./shell.ts";
 
 export interface PlanOptions {
@@ -64,6 +66,7 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
     ...buildUnits(runtime, project, normalized.variables, issues),
   ];
   for (const issue of issues) report("warning", issue.message, issue.path);
+  reportResourceKeys(project, report);
   const plan: Plan = { runtime, project: project.name!, containers, oneshots, setup: true, diagnostics };
   if (options.rootTarget) {
     const root = rootTarget(runtime, project.name!);
@@ -74,4 +77,17 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
     }
   }
   return plan;
+}
+
+/** Top-level resource keys that cannot be honoured, or do nothing here, are named. */
+function reportResourceKeys(project: NormalizedProject["project"], report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void): void {
+  for (const [kind, rules] of Object.entries(RESOURCE_KEYS)) {
+    for (const [name, resource] of Object.entries(project[kind as keyof typeof RESOURCE_KEYS])) {
+      for (const [key, rule] of Object.entries(rules) as [string, { handling: string; becomes: string }][]) {
+        if ((resource as Record<string, unknown>)[key] === undefined) continue;
+        if (rule.handling === "unsupported") report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [kind, name, key]);
+        else if (rule.handling === "no-effect") report("note", `${key} has no effect here: ${rule.becomes}`, [kind, name, key]);
+      }
+    }
+  }
 }

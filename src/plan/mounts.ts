@@ -132,10 +132,8 @@ function addFileMounts(
     if (ref.uid !== undefined || ref.gid !== undefined || ref.mode !== undefined) {
       out.issues.push({ level: "warning", path: where, message: "uid, gid and mode only apply to swarm secrets/configs; the file keeps its host owner and mode" });
     }
-    if (def.external) {
-      out.issues.push({ level: "warning", path: [kind, ref.source], message: `external ${kind} live in a swarm; not mounted` });
-      return;
-    }
+    // External secrets/configs live in a swarm; the resource itself is reported once.
+    if (def.external) return;
     if (def.file) {
       out.volumes.push(`${def.file}:${target}:ro`);
       out.hostFiles.push({ file: def.file, path: [kind, ref.source, "file"] });
