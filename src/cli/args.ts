@@ -29,6 +29,7 @@ export const CONVERT_OPTIONS = [
   { name: "warnings-as-errors", kind: "boolean", group: "output", help: "exit 1 when there is any warning" },
   { name: "quiet", short: "q", kind: "boolean", group: "output", help: "print no notes and no timing" },
   { name: "runtime", kind: "string", value: "podman|docker", group: "generation", help: "container runtime the module targets (default: podman)" },
+  { name: "podman-user", kind: "string", value: "USER", group: "generation", help: "run the containers rootless as this user (podman.user; podman only)" },
   { name: "service", kind: "list", value: "NAME", group: "generation", help: "only these services (and what they depend on); repeatable" },
   { name: "inline-env-files", kind: "boolean", group: "generation", help: "copy env_file contents into the module, as compose2nix does (they end up in /nix/store)" },
   { name: "require-files", kind: "boolean", group: "generation", help: "make a missing env_file/secret/config file an error instead of a note" },

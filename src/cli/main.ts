@@ -109,6 +109,7 @@ function convert(args: ConvertArgs, io: Io): number {
     throw new UsageError("--spec cannot be combined with -f, -p, --project-directory or --env-file: the spec says where its files are");
   }
   const autoStart = parseFlagBool(args["auto-start"], "auto-start", true);
+  if (args["podman-user"] !== undefined && runtime !== "podman") throw new UsageError("--podman-user needs --runtime podman");
   const started = performance.now();
 
   const compositions: Composition[] = args.spec
@@ -166,6 +167,7 @@ function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime
     removeVolumes: args["remove-volumes"],
     rootTarget: !args["no-root-target"],
     defaultStopTimeout: args["default-stop-timeout"],
+    podmanUser: args["podman-user"],
   });
 }
 

@@ -6,7 +6,7 @@
  * such strings while decoding; these schemas do the same, and reject anything
  * that does not read as the wanted type with a message that says what was expected.
  */
-import { z } from "zod";
+import * as z from "zod";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);

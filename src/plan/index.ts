@@ -65,6 +65,10 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
     ...volumeUnits(runtime, project, all ? new Set(Object.keys(project.volumes)) : usedVolumes, options.removeVolumes),
     ...buildUnits(runtime, project, normalized.variables, issues),
   ];
+  if (options.podmanUser !== undefined) {
+    // Rootless podman keeps networks, volumes and images per user: create them as that user.
+    for (const o of oneshots) o.unit.serviceConfig.User = options.podmanUser;
+  }
   for (const issue of issues) report("warning", issue.message, issue.path);
   reportResourceKeys(project, report);
   const plan: Plan = { runtime, project: project.name!, containers, oneshots, setup: true, diagnostics };
