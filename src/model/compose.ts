@@ -242,7 +242,8 @@ export const Port = ext(PortObject.shape);
 export const ServiceVolumeObject = z.strictObject({
   type: z.enum(["bind", "volume", "tmpfs", "npipe", "cluster", "image"]),
   source: z.string().optional(),
-  target: z.string(),
+  // docker and podman refuse relative container paths ("mount path must be absolute").
+  target: z.string().refine((t) => t.startsWith("/"), "the path in the container must be absolute"),
   read_only: bool.optional(),
   consistency: z.string().optional(),
   bind: ext({

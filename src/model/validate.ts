@@ -10,6 +10,9 @@ import { Project } from "./compose.ts";
 
 type Path = (string | number)[];
 
+/** zod's type names in compose's words. */
+const KIND: Record<string, string> = { array: "a list", object: "a mapping", record: "a mapping", string: "a string", number: "a number", boolean: "true or false", int: "an integer" };
+
 function valueAt(root: RawValue, path: readonly PropertyKey[]): RawValue | undefined {
   let node: RawValue | undefined = root;
   for (const key of path) {
@@ -29,7 +32,8 @@ export function issueToError(doc: RawMap, issue: z.core.$ZodIssue): KhepriError 
     detail = issue.keys.length > 1 ? `unknown keys ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : `unknown key ${JSON.stringify(key)}`;
   } else {
     const value = valueAt(doc, path);
-    if (value === undefined && issue.code === "invalid_type") detail = `is required (${issue.message})`;
+    if (issue.code === "invalid_type") detail = `expected ${KIND[issue.expected] ?? issue.expected}`;
+    if (value === undefined && issue.code === "invalid_type") detail = `is required (${detail})`;
     else if (value !== undefined && (typeof value !== "object" || value === null)) detail += `, got ${JSON.stringify(value)}`;
   }
   return new KhepriError(detail, positionAtPath(doc, path), path);
