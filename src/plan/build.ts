@@ -44,9 +44,6 @@ export function buildUnits(runtime: Runtime, project: Project, variables: Readon
     const at = ["services", name, "build"];
     const image = service.image ?? `${project.name}-${name}`;
     const context = build.context ?? ".";
-    if (/^[a-z]+:\/\//.test(context) || context.startsWith("git@")) {
-      issues.push({ path: [...at, "context"], message: "the build context is a remote URL: the host fetches it at build time" });
-    }
     const command = shellCommand([runtime, "build", `--tag=${image}`, ...buildFlags(build, variables, runtime, issues, at), context]);
     const script = build.dockerfile_inline !== undefined ? `printf '%s' ${shellQuote(build.dockerfile_inline)} | ${command}\n` : `${command}\n`;
     units.push({ unitName: buildUnit(runtime, name), kind: "build", resource: image, script, unit: emptyUnit() });
