@@ -38,7 +38,7 @@ export const CONVERT_OPTIONS = [
   { name: "check-systemd-mounts", kind: "boolean", group: "generation", help: "order containers after the systemd mount units of their bind mounts" },
   { name: "remove-volumes", kind: "boolean", group: "generation", help: "remove named volumes when the root target stops" },
   { name: "no-root-target", kind: "boolean", group: "generation", help: "do not generate the root target" },
-  { name: "default-stop-timeout", kind: "string", value: "DURATION", group: "generation", help: "stop timeout for services without stop_grace_period (default: 90s)" },
+  { name: "default-stop-timeout", kind: "string", value: "DURATION", group: "generation", help: "stop timeout for services without stop_grace_period (default: the runtime's, 10s)" },
   { name: "enable-option", kind: "boolean", group: "generation", help: "guard the module behind an enable option" },
   { name: "option-prefix", kind: "string", value: "PATH", group: "generation", help: "attribute path of that option (default: custom.<project>)" },
   { name: "no-setup", kind: "boolean", group: "generation", help: "leave out the runtime setup block (virtualisation.podman/docker.enable, backend)" },

@@ -63,10 +63,32 @@ function checkEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void
       ctx.diagnostics.push({ level: "note", message: `optional env_file ${entry.path} does not exist here; left out`, pos: positionOf(list, i), path: [...at, "env_file", i] });
       return;
     }
-    if (entry.required !== false) checkExists(entry.path, list, i, [...at, "env_file", i], ctx, "env_file");
+    if (entry.required === false || checkExists(entry.path, list, i, [...at, "env_file", i], ctx, "env_file")) {
+      checkRuntimeSyntax(entry.path, ctx);
+    }
     kept.push(entry);
   });
   service.env_file = kept;
+}
+
+/**
+ * The runtime reads an env file itself, with docker's simpler syntax: no
+ * quote removal, no `${VAR}`, no `export`. Lines compose would read
+ * differently are pointed out while the file is at hand.
+ */
+const RUNTIME_SYNTAX: [RegExp, string][] = [
+  [/^\s*export\s/, "`export` is not understood by the runtime (docker refuses the file)"],
+  [/^[^#=]*=\s*["']/, "quotes are kept as part of the value by the runtime"],
+  [/^[^#=]*=.*\$\{?[A-Za-z_]/, "`$VAR` is not expanded by the runtime"],
+];
+
+function checkRuntimeSyntax(file: string, ctx: Ctx): void {
+  if (!ctx.files.isFile(file)) return;
+  ctx.files.read(file).split("\n").forEach((line, i) => {
+    const hit = RUNTIME_SYNTAX.find(([pattern]) => pattern.test(line));
+    if (!hit) return;
+    ctx.diagnostics.push({ level: "warning", message: `${hit[1]}; write plain KEY=value lines`, pos: { file, line: i + 1, col: 1 } });
+  });
 }
 
 function inlineEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void {
@@ -79,6 +101,12 @@ function inlineEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): voi
       throw new KhepriError(`env_file ${file} not found (--inline-env-files reads it now)`, positionOf(entry, "path"), [...at, "env_file"]);
     }
     Object.assign(fromFiles, readDotenvFile(file, ctx.files, (name) => ctx.variables[name]));
+    ctx.diagnostics.push({
+      level: "warning",
+      message: `env_file ${file} is copied into the module (--inline-env-files): its values end up in /nix/store, readable by every local user`,
+      pos: positionOf(entry, "path"),
+      path: [...at, "env_file"],
+    });
   }
   delete service.env_file;
   if (!Object.keys(fromFiles).length) return;

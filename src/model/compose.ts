@@ -204,7 +204,8 @@ export const HealthcheckObject = z.strictObject({
 export const Healthcheck = ext(HealthcheckObject.shape);
 
 export const LoggingObject = z.strictObject({
-  driver: z.string().optional(),
+  // oci-containers writes --log-driver unquoted: a driver is a plain name.
+  driver: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/, "is not a log driver name").optional(),
   options: z.record(z.string(), z.union([z.string(), z.number(), z.null()])).optional(),
 });
 export const Logging = ext(LoggingObject.shape);
@@ -275,6 +276,7 @@ export const ProviderObject = z.strictObject({
     .optional(),
 });
 
+const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:@\/+-]*$/;
 const PULL_POLICY = /^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$/;
 const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
 
@@ -325,7 +327,8 @@ export const ServiceObject = z.strictObject({
   group_add: strList.optional(),
   healthcheck: Healthcheck.optional(),
   hostname: z.string().optional(),
-  image: z.string().optional(),
+  // oci-containers puts the image into the run line unquoted: only a reference's characters may pass.
+  image: z.string().regex(IMAGE_REFERENCE, "is not an image reference ([registry/]name[:tag][@digest])").optional(),
   init: bool.optional(),
   ipc: z.string().optional(),
   isolation: z.string().optional(),

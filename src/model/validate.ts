@@ -33,6 +33,13 @@ export function issueToError(doc: RawMap, issue: z.core.$ZodIssue): KhepriError 
   } else {
     const value = valueAt(doc, path);
     if (issue.code === "invalid_type") detail = `expected ${KIND[issue.expected] ?? issue.expected}`;
+    // every alternative of a union refused the value's type: name them all instead of zod's "Invalid input"
+    if (issue.code === "invalid_union") {
+      const kinds = issue.errors.map((branch) => branch[0]).map((i) => (i?.code === "invalid_type" && i.path.length === 0 ? (KIND[i.expected] ?? i.expected) : undefined));
+      if (kinds.length > 0 && kinds.every((k) => k !== undefined)) detail = `expected ${[...new Set(kinds)].join(", ").replace(/, ([^,]*)$/, " or $1")}`;
+    }
+    // a record key refused by its schema (`ulimits: {NOFILE: ...}`): say why
+    if (issue.code === "invalid_key" && issue.issues[0]) detail = issue.issues[0].message;
     if (value === undefined && issue.code === "invalid_type") detail = `is required (${detail})`;
     else if (value !== undefined && (typeof value !== "object" || value === null)) detail += `, got ${JSON.stringify(value)}`;
   }

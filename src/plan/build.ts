@@ -2,6 +2,7 @@
  * `build:` as a oneshot unit that builds the image on the host before the
  * container starts, so the container never runs without its image.
  */
+import path from "node:path";
 import type { Build, Project } from "../model/index.ts";
 import { buildUnit } from "./naming.ts";
 import { shellCommand, shellQuote } from "./shell.ts";
@@ -14,7 +15,8 @@ export interface BuildIssue {
 
 function buildFlags(build: Build, variables: Readonly<Record<string, string>>, runtime: Runtime, issues: BuildIssue[], at: (string | number)[]): string[] {
   const flags: string[] = [];
-  if (build.dockerfile && !build.dockerfile_inline) flags.push(`--file=${build.dockerfile}`);
+  // A relative Dockerfile is relative to the context; docker build would resolve it against its working directory.
+  if (build.dockerfile && !build.dockerfile_inline) flags.push(`--file=${path.posix.resolve(build.context ?? ".", build.dockerfile)}`);
   if (build.dockerfile_inline) flags.push("--file=-");
   for (const [k, v] of Object.entries(build.args ?? {})) {
     const value = v ?? variables[k];
@@ -46,7 +48,7 @@ export function buildUnits(runtime: Runtime, project: Project, variables: Readon
     const context = build.context ?? ".";
     const command = shellCommand([runtime, "build", `--tag=${image}`, ...buildFlags(build, variables, runtime, issues, at), context]);
     const script = build.dockerfile_inline !== undefined ? `printf '%s' ${shellQuote(build.dockerfile_inline)} | ${command}\n` : `${command}\n`;
-    units.push({ unitName: buildUnit(runtime, name), kind: "build", resource: image, script, unit: emptyUnit() });
+    units.push({ unitName: buildUnit(runtime, service.container_name!), kind: "build", resource: image, script, unit: emptyUnit() });
   }
   return units;
 }

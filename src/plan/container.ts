@@ -6,7 +6,7 @@
  */
 import type { Diagnostic } from "../diagnostics/index.ts";
 import { shellOperatorAt, splitShellWords, type Command, type Project, type Service } from "../model/index.ts";
-import { completionWait, dependencyRelations, dockerHealthWait, type Gate } from "./dependencies.ts";
+import { completionWait, dependencyRelations, dockerHealthWait, waitForContainer, type Gate } from "./dependencies.ts";
 import { durationSeconds } from "./durations.ts";
 import { healthcheckDisabled, healthcheckFlags } from "./healthcheck.ts";
 import { serviceMounts } from "./mounts.ts";
@@ -151,12 +151,14 @@ function applyPull(plan: ContainerPlan, service: Service, ctx: ContainerContext,
     return;
   }
   if (!policy) return;
+  // docker run --pull knows always|missing|never; "always" re-pulls only what changed, which is podman's "newer".
+  const newer = ctx.runtime === "docker" ? "always" : "newer";
   const pull = PULL[policy];
   if (pull) {
-    plan.pull = pull;
+    plan.pull = pull === "newer" ? newer : pull;
     return;
   }
-  plan.pull = "newer";
+  plan.pull = newer;
   ctx.report("note", `pull_policy "${policy}" has no schedule here: the image is checked for a newer version at each start`, [...at, "pull_policy"]);
 }
 
@@ -263,7 +265,7 @@ function applyDependencies(plan: ContainerPlan, name: string, ctx: ContainerCont
     if (other && !plan.dependsOn.includes(other.container_name!)) plan.dependsOn.push(other.container_name!);
   }
   if (service.build) {
-    const unit = serviceUnit(buildUnit(ctx.runtime, name));
+    const unit = serviceUnit(buildUnit(ctx.runtime, service.container_name!));
     plan.unit.after.push(unit);
     plan.unit.requires.push(unit);
   }
@@ -301,6 +303,7 @@ function applyUnit(plan: ContainerPlan, service: Service, ctx: ContainerContext,
 }
 
 function hooks(plan: ContainerPlan, list: Service["post_start"], into: "postStart" | "preStop", ctx: ContainerContext, at: (string | number)[]): void {
+  if (list?.length && into === "postStart" && ctx.runtime === "docker") plan.unit.postStart.push(waitForContainer("docker", plan.name));
   (list ?? []).forEach((hook, i) => {
     const cmd = words(hook.command, ctx, [...at, i, "command"]) ?? [];
     const args = [ctx.runtime, "exec"];

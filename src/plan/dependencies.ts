@@ -49,14 +49,21 @@ export function dockerHealthWait(container: string, healthcheck: Healthcheck | u
   ].join("\n");
 }
 
+/**
+ * docker runs in the foreground under systemd, so postStart can begin before
+ * the container exists: wait (bounded) until it does.
+ */
+export function waitForContainer(runtime: Runtime, container: string): string {
+  return `for _ in $(seq 60); do ${runtime} container inspect ${shellQuote(container)} >/dev/null 2>&1 && break; sleep 1; done`;
+}
+
 /** postStart lines: wait for the container to exit, and fail unless it exited 0. */
 export function completionWait(runtime: Runtime, container: string): string {
   const name = shellQuote(container);
   const shown = container.replace(/[^A-Za-z0-9_.-]/g, "?");
   return [
     `# depends_on: service_completed_successfully — the unit is done when the container exits 0`,
-    // docker runs in the foreground under systemd: the container may not exist yet.
-    `for _ in $(seq 60); do ${runtime} container inspect ${name} >/dev/null 2>&1 && break; sleep 1; done`,
+    waitForContainer(runtime, container),
     `code=$(${runtime} wait ${name})`,
     `if [ "$code" != 0 ]; then echo "${shown} exited with status $code" >&2; exit 1; fi`,
   ].join("\n");

@@ -144,7 +144,8 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   if (Object.keys(u.unitConfig).length) e.push(binding("unitConfig", attrs(Object.entries(u.unitConfig).map(([k, v]) => binding(k, value(v))))));
   if (u.preStart.length) e.push(binding("preStart", script(u.preStart)));
   if (u.postStart.length) e.push(binding("postStart", script(u.postStart)));
-  if (u.preStop.length) e.push(binding("preStop", script(u.preStop)));
+  // Our preStop (compose pre_stop hooks) must run before oci-containers' own `stop`.
+  if (u.preStop.length) e.push(binding("preStop", override ? apply(ref("lib.mkBefore"), [script(u.preStop)]) : script(u.preStop)));
   const lists: [keyof UnitPlan, string][] = [["after", "after"], ["requires", "requires"], ["wants", "wants"], ["bindsTo", "bindsTo"], ["upheldBy", "upheldBy"], ["partOf", "partOf"], ["wantedBy", "wantedBy"]];
   for (const [key, name] of lists) {
     const items = u[key] as string[];
