@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { LOCATED_ERROR, STACK_FRAME, errorLines, type CliResult } from "./support/convert.ts";
+import { FILE_ERROR, LOCATED_ERROR, STACK_FRAME, errorLines, type CliResult } from "./support/convert.ts";
 import { EXPECTATIONS, NOT_COMPOSE, corpusCases, corpusDir, corpusYamlFiles as files, haveCorpus, runOnCorpusFile } from "./support/corpus.ts";
 import { skipUnless } from "./support/shared.ts";
 
@@ -36,7 +36,7 @@ interface Spec {
 }
 
 /** The one located error line; also checks the place it names exists. */
-function assertLocatedFailure(result: CliResult, cwd: string, message: RegExp) {
+function assertLocatedFailure(result: CliResult, cwd: string, message: RegExp, wholeFile = false) {
   assert.is(result.crashed, undefined, `crashed:\n${result.stderr}`);
   assert.not.match(result.stderr, STACK_FRAME, "no stack trace");
   assert.is(result.code, 1, `exit code; stderr:\n${result.stderr}`);
@@ -45,7 +45,7 @@ function assertLocatedFailure(result: CliResult, cwd: string, message: RegExp) {
   assert.is(lines.length, 1, `exactly one error line:\n${result.stderr}`);
   assert.is(result.stderr.trimEnd(), lines[0], `and nothing else on stderr:\n${result.stderr}`);
   const line = lines[0]!;
-  const m = LOCATED_ERROR.exec(line);
+  const m = (wholeFile ? FILE_ERROR : LOCATED_ERROR).exec(line);
   assert.ok(m, `error: <file>:<line>:<col>: <key.path>: <message>, got:\n${line}`);
   const { file, line: lineNo, col } = m!.groups!;
   const where = path.resolve(cwd, file!);
@@ -73,9 +73,9 @@ for (const { rel, expectation, args } of corpusCases) {
 
   if (expectation.kind === "fails") {
     test(`corpus: ${rel} fails with one located error (${expectation.reason})`, () => {
-      assertLocatedFailure(run(rel, [...args, "--format", "json", "-o", "-"], expectation.env), cwd, expectation.message);
+      assertLocatedFailure(run(rel, [...args, "--format", "json", "-o", "-"], expectation.env), cwd, expectation.message, expectation.wholeFile);
       // the nix output path fails the same way
-      assertLocatedFailure(run(rel, [...args, "--format", "nix", "-o", "-"], expectation.env), cwd, expectation.message);
+      assertLocatedFailure(run(rel, [...args, "--format", "nix", "-o", "-"], expectation.env), cwd, expectation.message, expectation.wholeFile);
     });
     continue;
   }

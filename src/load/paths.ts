@@ -25,6 +25,8 @@ export function resolveHostPath(value: string, ctx: PathContext, at: () => [obje
     }
     return path.join(ctx.home, value.slice(1));
   }
+  // compose-go keeps a Windows absolute path as written.
+  if (/^[A-Za-z]:[\\/]/.test(value)) return value;
   return path.resolve(ctx.baseDir, value);
 }
 

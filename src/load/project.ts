@@ -5,7 +5,7 @@
  * files in order. The result is one raw canonical tree with positions.
  */
 import path from "node:path";
-import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
+import { KhepriError, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
@@ -43,6 +43,12 @@ export interface LoadedProject {
   /** Values that came from `${VAR}` substitution, by `pathKey(path)`. */
   interpolated: InterpolatedPaths;
   diagnostics: Diagnostic[];
+}
+
+/** Where an `include` entry was written, to place errors about what it brings in. */
+interface IncludeSite {
+  pos: SourcePos | undefined;
+  path: (string | number)[];
 }
 
 interface FileContext {
@@ -93,9 +99,10 @@ function composeFilesOf(options: LoadOptions, files: FileReader): string[] {
 }
 
 /** One file through parse -> interpolate -> canonical -> paths -> include -> extends. */
-function loadComposeFile(file: string, ctx: FileContext): RawMap {
+function loadComposeFile(file: string, ctx: FileContext, from?: IncludeSite): RawMap {
   if (ctx.stack.includes(file)) {
-    throw new KhepriError(`include cycle: ${[...ctx.stack, file].map((f) => path.basename(f)).join(" -> ")}`);
+    const cycle = [...ctx.stack.slice(ctx.stack.indexOf(file)), file].map((f) => path.basename(f)).join(" -> ");
+    throw new KhepriError(`include cycle: ${cycle}`, from?.pos, from?.path);
   }
   const doc = readComposeDocument(file, ctx);
   const inner: FileContext = { ...ctx, stack: [...ctx.stack, file] };
@@ -110,7 +117,8 @@ function loadComposeFile(file: string, ctx: FileContext): RawMap {
 
 function readComposeDocument(file: string, ctx: FileContext): RawMap {
   const parsed = parseYaml(ctx.files.read(file), file);
-  if (parsed === null) return {};
+  // docker compose refuses a file with nothing in it rather than start an empty project.
+  if (parsed === null) throw new KhepriError("empty compose file", { file, line: 1, col: 1 });
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
   stripExtensions(parsed);
   const interpolated = interpolateTree(parsed, (name) => ctx.variables[name], ctx.interpolated) as RawMap;
@@ -160,7 +168,7 @@ function loadIncluded(entry: RawValue, fileDir: string, ctx: FileContext, list: 
   const inner: FileContext = { ...ctx, variables, paths: { ...ctx.paths, baseDir: directory } };
   let model: RawMap | undefined;
   for (const p of paths) {
-    const doc = loadComposeFile(p, inner);
+    const doc = loadComposeFile(p, inner, { pos: positionOf(list, index), path: at });
     model = model ? mergeProjects(model, doc) : doc;
   }
   return resolveTags(model ?? {});
@@ -203,8 +211,11 @@ function resolveExtends(
   const at = ["services", name];
   if (!isRawMap(service)) return {};
   if (done.has(name) || service.extends === undefined) return service;
-  const link = `${path.basename(file)}:${name}`;
-  if (chain.includes(link)) throw new KhepriError(`extends cycle: ${[...chain, link].join(" -> ")}`, positionOf(service, "extends"), [...at, "extends"]);
+  const link = `${file}:${name}`;
+  if (chain.includes(link)) {
+    const shown = [...chain, link].map((l) => path.relative(path.dirname(file), l) || l);
+    throw new KhepriError(`extends cycle: ${shown.join(" -> ")}`, positionOf(service, "extends"), [...at, "extends"]);
+  }
   const ext = typeof service.extends === "string" ? { service: service.extends } : service.extends;
   if (!isRawMap(ext) || typeof ext.service !== "string") {
     throw new KhepriError("extends needs a `service` name", positionOf(service, "extends"), [...at, "extends"]);

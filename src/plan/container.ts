@@ -9,7 +9,7 @@ import { shellOperatorAt, splitShellWords, type Command, type Project, type Serv
 import { completionWait, dependencyRelations, dockerHealthWait, waitForContainer, type Gate } from "./dependencies.ts";
 import { durationSeconds } from "./durations.ts";
 import { healthcheckDisabled, healthcheckFlags } from "./healthcheck.ts";
-import { serviceMounts } from "./mounts.ts";
+import { MountError, serviceMounts } from "./mounts.ts";
 import { buildUnit, containerUnit, service as serviceUnit } from "./naming.ts";
 import { serviceNetworking } from "./networks.ts";
 import { restartPolicy } from "./restart.ts";
@@ -29,6 +29,8 @@ export interface ContainerContext {
   defaultStopTimeout: string | undefined;
   podmanUser: string | undefined;
   report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void;
+  /** Stops the conversion with a located error. */
+  fail: (message: string, path: readonly (string | number)[]) => never;
 }
 
 /** Key parts that say a variable holds a credential. */
@@ -117,8 +119,8 @@ function environmentOf(name: string, service: Service, ctx: ContainerContext): R
 
 /** compose splits a string command into words (no shell); docker and podman differ on multi-word entrypoints. */
 function words(command: Command | undefined, ctx: ContainerContext, path: (string | number)[]): string[] | undefined {
-  if (command === undefined) return undefined;
-  if (command === null) return [];
+  // null is "not set" (the image's own), as in compose-go; [] or "" clears it.
+  if (command === undefined || command === null) return undefined;
   if (Array.isArray(command)) return command;
   const op = shellOperatorAt(command);
   if (op >= 0) {
@@ -163,14 +165,19 @@ function applyPull(plan: ContainerPlan, service: Service, ctx: ContainerContext,
 }
 
 function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
-  const mounts = serviceMounts(ctx.runtime, name, service, ctx.project, ctx.variables);
+  let mounts;
+  try {
+    mounts = serviceMounts(ctx.runtime, name, service, ctx.project, ctx.variables);
+  } catch (error) {
+    if (error instanceof MountError) ctx.fail(error.message, error.path);
+    throw error;
+  }
   plan.volumes = mounts.volumes;
   plan.extraOptions.push(...mounts.extraOptions);
   plan.unit.after.push(...mounts.units.map(serviceUnit));
   plan.unit.requires.push(...mounts.units.map(serviceUnit));
   for (const issue of mounts.issues) ctx.report(issue.level, issue.message, issue.path);
-  if (ctx.runtime === "podman" && mounts.createHostPaths.length) {
-    // docker creates a missing bind source as a directory (compose's create_host_path); podman refuses.
+  if (mounts.createHostPaths.length) {
     plan.unit.preStart.push(mounts.createHostPaths.map((p) => `[ -e ${shellQuote(p)} ] || mkdir -p ${shellQuote(p)}`).join("\n"));
   }
   if (ctx.checkSystemdMounts && mounts.bindSources.length) plan.unit.unitConfig.RequiresMountsFor = mounts.bindSources.join(" ");

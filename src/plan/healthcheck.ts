@@ -15,8 +15,10 @@ function healthCommand(test: readonly string[], runtime: Runtime): string | unde
   if (kind === "CMD-SHELL") return rest.join(" ");
   if (kind !== "CMD" || !rest.length) return undefined;
   if (runtime === "docker") return shellCommand(rest);
-  // One word: podman would treat a one-element array as a shell command anyway.
-  return rest.length > 1 ? JSON.stringify(rest) : rest[0];
+  // podman runs a one-element JSON array through the shell; "CMD word" keeps exec form
+  // (images without /bin/sh), and is only safe for a word without blanks.
+  if (rest.length === 1 && !/\s/.test(rest[0]!)) return `CMD ${rest[0]}`;
+  return JSON.stringify(rest);
 }
 
 export function healthcheckFlags(h: Healthcheck | undefined, runtime: Runtime): { flags: string[]; unsupported: string[] } {

@@ -2,7 +2,7 @@
  * The plan stage: a normalized project -> the containers and units the NixOS
  * module will declare. Nothing here knows Nix syntax; `print` lays it out.
  */
-import type { Diagnostic } from "../diagnostics/index.ts";
+import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
 import type { NormalizedProject } from "../normalize/index.ts";
 import { buildUnits } from "./build.ts";
 import { planContainer } from "./container.ts";
@@ -52,6 +52,9 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
       defaultStopTimeout: options.defaultStopTimeout,
       podmanUser: options.podmanUser,
       report,
+      fail: (message, path) => {
+        throw new KhepriError(message, normalized.locate(path), path);
+      },
     }),
   );
   const issues: { path: (string | number)[]; message: string }[] = [];

@@ -10,6 +10,16 @@ import type { FileMount, Project, Service, ServiceVolume } from "../model/index.
 import { volumeUnit } from "./naming.ts";
 import type { Runtime, VolumeEntry } from "./types.ts";
 
+/** A mount that no runtime flag can express. */
+export class MountError extends Error {
+  constructor(
+    readonly path: (string | number)[],
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export interface MountIssue {
   level: "warning" | "note";
   path: (string | number)[];
@@ -23,7 +33,7 @@ export interface ServiceMounts {
   units: string[];
   /** Host paths of bind mounts (for RequiresMountsFor and host-path creation). */
   bindSources: string[];
-  /** Bind sources podman must find in place (docker creates them itself). */
+  /** Bind sources to create before the container starts, where the runtime would not. */
   createHostPaths: string[];
   /** Host files the container reads at start (secrets/configs `file:`), to check for existence. */
   hostFiles: { file: string; path: (string | number)[] }[];
@@ -75,12 +85,18 @@ function addVolume(runtime: Runtime, v: ServiceVolume, project: Project, out: Se
     case "bind": {
       const source = v.source!;
       out.bindSources.push(source);
-      if (v.bind?.create_host_path === false) {
-        // -v would create a missing source; --mount refuses, as compose asks.
-        out.extraOptions.push(mountFlag([["type", "bind"], ["source", source], ["target", v.target], ["readonly", !!v.read_only], ["bind-propagation", v.bind.propagation]]));
+      if (source.includes(",") || v.target.includes(",")) {
+        throw new MountError(at, "a bind mount path containing \",\" cannot be passed to the runtime");
+      }
+      const create = v.bind?.create_host_path !== false;
+      if (!create || source.includes(":") || v.target.includes(":")) {
+        // -v splits on ":" and creates a missing source; --mount does neither.
+        out.extraOptions.push(mountFlag([["type", "bind"], ["source", source], ["target", v.target], ["readonly", !!v.read_only], ["bind-propagation", v.bind?.propagation]]));
+        if (create) out.createHostPaths.push(source);
         return;
       }
-      out.createHostPaths.push(source);
+      // docker creates a missing -v source itself (compose's create_host_path); podman refuses.
+      if (runtime === "podman") out.createHostPaths.push(source);
       out.volumes.push(withOptions(`${source}:${v.target}`, bindOptions(v)));
       return;
     }

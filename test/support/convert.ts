@@ -70,5 +70,8 @@ export const STACK_FRAME = /^\s+at .+[(:]\d+/m;
 export const LOCATED_ERROR =
   /^error: (?<file>[^\n:]+):(?<line>\d+):(?<col>\d+): (?<path>(?:[A-Za-z0-9_-]+|\["(?:[^"\\]|\\.)*"\])(?:\.[A-Za-z0-9_-]+|\[\d+\]|\["(?:[^"\\]|\\.)*"\])*): (?<message>[^\n]+)$/;
 
+/** An error about a whole file: a position, no key path. */
+export const FILE_ERROR = /^error: (?<file>[^\n:]+):(?<line>\d+):(?<col>\d+): (?<message>[^\n]+)$/;
+
 /** The error lines ("error: ...") of a stderr text; notes and warnings are left out. */
 export const errorLines = (stderr: string): string[] => stderr.split("\n").filter((l) => l.startsWith("error:"));

@@ -1,0 +1,1092 @@
+# khepri's NixOS module: `khepri.compositions.<name>` declares compose projects in Nix, from
+# compose files, from Nix options, or both (Nix options are merged on top of the compose files
+# like a compose override file).
+#
+# All compositions of a system are converted by one run of the khepri converter, an
+# import-from-derivation: the options become a JSON composition spec, the converter turns the
+# spec into a NixOS module, and that module's definitions are forwarded into this module's config
+# under a fixed list of option paths (`forwardedPaths`). The paths are static and none of them is
+# read by the conversion itself, so declaring compositions never makes the module system recurse
+# into its own output, and compositions may use other modules' options
+# (`config.sops.secrets.<name>.path`, `config.age.secrets.<name>.path`).
+#
+# The flake applies this file to its `packages` output; the tests apply it to a stand-in converter.
+{
+  # `<system> -> { default = <converter package>; }`: the flake's `packages` output.
+  khepriPackages ? { },
+}:
+
+{
+  config,
+  lib,
+  pkgs,
+  ...
+}@moduleArgs:
+
+let
+  inherit (lib) literalExpression mkOption types;
+
+  cfg = config.khepri;
+  backend = config.virtualisation.oci-containers.backend;
+  system = pkgs.stdenv.hostPlatform.system;
+
+  # ---------------------------------------------------------------------------------------------
+  # Option types
+  # ---------------------------------------------------------------------------------------------
+
+  # What JSON can hold, and nothing that Nix would copy into the store on the way (paths) or
+  # could not serialize (functions). The description is fixed so the recursive type stays finite.
+  jsonValue =
+    types.nullOr (
+      types.oneOf [
+        types.bool
+        types.int
+        types.float
+        types.str
+        (types.listOf jsonValue)
+        (types.attrsOf jsonValue)
+      ]
+    )
+    // {
+      description = "JSON value";
+      descriptionClass = "noun";
+    };
+
+  # The first khepri README lists networks and volumes by name; compose also allows a map.
+  namedOrList =
+    elemType:
+    types.coercedTo (types.listOf types.str) (names: lib.genAttrs names (_: { })) (
+      types.attrsOf elemType
+    );
+
+  # Service keys that compose leaves unset unless given: `null` means "not set here", so the
+  # compose files (or compose's own default) decide. This is what makes Nix options behave like
+  # an override file on top of `composeFile`.
+  unset = "`null` leaves it to the compose files, or to compose's default.";
+
+  optional =
+    type: description: extra:
+    mkOption (
+      {
+        type = types.nullOr type;
+        default = null;
+        description = "${description}\n\n${unset}";
+      }
+      // extra
+    );
+
+  strings =
+    description: extra:
+    mkOption (
+      {
+        type = types.listOf types.str;
+        default = [ ];
+        inherit description;
+      }
+      // extra
+    );
+
+  fileMount = types.submodule {
+    options = {
+      source = mkOption {
+        type = types.str;
+        description = "Name of the top-level secret or config.";
+      };
+      target = optional types.str "Where the file appears in the container." { };
+      uid = optional types.str "Owner of the file in the container." { };
+      gid = optional types.str "Group of the file in the container." { };
+      mode = optional (types.either types.str types.int) "Permissions, e.g. `\"0400\"`." { };
+    };
+  };
+
+  envFile = types.submodule {
+    options = {
+      path = mkOption {
+        type = types.str;
+        description = "The file, absolute or relative to the project directory.";
+      };
+      required = mkOption {
+        type = types.bool;
+        default = true;
+        description = "Whether a missing file is an error when the container starts.";
+      };
+      format = optional types.str "File format (compose's `env_file.format`)." { };
+    };
+  };
+
+  serviceVolume = types.submodule {
+    freeformType = types.attrsOf jsonValue;
+    options = {
+      type = mkOption {
+        type = types.enum [
+          "bind"
+          "volume"
+          "tmpfs"
+          "npipe"
+          "cluster"
+          "image"
+        ];
+        description = "Mount type.";
+      };
+      source = optional types.str "Host path (bind) or volume name (volume)." { };
+      target = mkOption {
+        type = types.str;
+        description = "Path in the container.";
+      };
+      readOnly = optional types.bool "Mount read-only." { };
+    };
+  };
+
+  portMapping = types.submodule {
+    options = {
+      target = mkOption {
+        type = types.port;
+        description = "Container port.";
+      };
+      published = optional (types.either types.str types.port) "Host port or range." { };
+      hostIp = optional types.str "Host address to bind." { };
+      protocol = optional types.str "`tcp` or `udp`." { };
+      mode = optional types.str "`host` or `ingress`." { };
+      name = optional types.str "A name for the port." { };
+      appProtocol = optional types.str "Application protocol (informational)." { };
+    };
+  };
+
+  device = types.submodule {
+    options = {
+      source = mkOption {
+        type = types.str;
+        description = "Device on the host.";
+      };
+      target = optional types.str "Path in the container." { };
+      permissions = optional types.str "cgroup permissions, e.g. `rwm`." { };
+    };
+  };
+
+  serviceNetwork = types.submodule {
+    freeformType = types.attrsOf jsonValue;
+    options = {
+      aliases = strings "Extra names the service is reachable by on this network." { };
+      ipv4Address = optional types.str "Static IPv4 address on this network." { };
+      ipv6Address = optional types.str "Static IPv6 address on this network." { };
+      macAddress = optional types.str "MAC address on this network." { };
+      priority = optional types.int "Order in which networks are connected." { };
+    };
+  };
+
+  dependency = types.submodule {
+    options = {
+      condition = mkOption {
+        type = types.enum [
+          "service_started"
+          "service_healthy"
+          "service_completed_successfully"
+        ];
+        default = "service_started";
+        description = ''
+          When the dependent may start: once the dependency's container started, once its
+          healthcheck passes, or once it exited with status 0.
+        '';
+      };
+      required = mkOption {
+        type = types.bool;
+        default = true;
+        description = "Whether the dependent fails when the dependency cannot start.";
+      };
+      restart = optional types.bool "Restart the dependent when the dependency restarts." { };
+    };
+  };
+
+  healthcheck = types.submodule {
+    options = {
+      test =
+        optional (types.either types.str (types.listOf types.str))
+          ''
+            The check: a shell command (a string, compose's `CMD-SHELL`), or a list starting with
+            `CMD`, `CMD-SHELL` or `NONE`.
+          ''
+          {
+            example = [
+              "CMD"
+              "pg_isready"
+              "-U"
+              "postgres"
+            ];
+          };
+      interval = optional types.str "Time between checks, e.g. `30s`." { };
+      timeout = optional types.str "How long one check may take." { };
+      retries = optional types.ints.unsigned "Failures in a row that make it unhealthy." { };
+      startPeriod = optional types.str "Time after the start in which failures do not count." { };
+      startInterval = optional types.str "Time between checks during the start period." { };
+      disable = optional types.bool "Disable the image's healthcheck." { };
+    };
+  };
+
+  logging = types.submodule {
+    options = {
+      driver = optional types.str "Log driver (khepri's default is journald)." { };
+      options = mkOption {
+        type = types.attrsOf types.str;
+        default = { };
+        description = "Log driver options.";
+      };
+    };
+  };
+
+  ulimit = types.either types.int (
+    types.submodule {
+      options = {
+        soft = mkOption {
+          type = types.int;
+          description = "Soft limit.";
+        };
+        hard = mkOption {
+          type = types.int;
+          description = "Hard limit.";
+        };
+      };
+    }
+  );
+
+  service = types.submodule {
+    # Compose has about 90 service keys; the common ones are typed below, any other one can be
+    # given in camelCase (`deploy`, `blkioConfig`, `gpus`, ...) and is checked by the converter.
+    freeformType = types.attrsOf jsonValue;
+
+    options = {
+      image = optional (types.either types.str types.package) ''
+        The image: a reference such as `docker.io/library/redis:7` (pulled when missing), or an
+        image built by `pkgs.dockerTools` (`buildImage`, `buildLayeredImage`, `pullImage`,
+        `streamLayeredImage`), which becomes the container's `imageFile` (or `imageStream`) and
+        is loaded before the container starts. Evaluating the configuration never builds or
+        pulls such an image: only its name and tag are passed to the converter.
+      '' { example = literalExpression ''"docker.io/library/redis:7"''; };
+
+      containerName = optional types.str ''
+        Name of the container (compose's `container_name`), also the attribute name under
+        `virtualisation.oci-containers.containers` and part of the unit name
+        `<runtime>-<containerName>`. By default `<composition>-<service>`.
+      '' { example = "paperless_web"; };
+
+      environment = mkOption {
+        type = types.attrsOf (
+          types.oneOf [
+            types.str
+            types.int
+            types.float
+            types.bool
+          ]
+        );
+        default = { };
+        example = {
+          TZ = "Europe/Berlin";
+          WORKERS = 2;
+        };
+        description = ''
+          Environment variables, merged by name with the compose files' `environment`. Values
+          end up in the Nix store (they are part of the unit): put secrets in
+          {option}`environmentFiles` instead.
+        '';
+      };
+
+      environmentFiles = mkOption {
+        type = types.listOf (types.either types.str envFile);
+        default = [ ];
+        example = literalExpression ''[ config.sops.secrets."paperless.env".path ]'';
+        description = ''
+          Files of `KEY=value` lines read by the runtime when the container starts (compose's
+          `env_file`). Strings, absolute or relative to {option}`projectDirectory`: the files
+          stay on the host and are never copied into the Nix store.
+        '';
+      };
+
+      volumes = mkOption {
+        type = types.listOf (types.either types.str serviceVolume);
+        default = [ ];
+        example = [
+          "data:/data:rw"
+          "/etc/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"
+        ];
+        description = ''
+          Mounts, in compose's short syntax (`SOURCE:TARGET[:MODE]`) or long syntax (`type`,
+          `source`, `target`, `readOnly`, `bind`, `volume`, `tmpfs`). A source that is a name is
+          a volume of the composition, a relative path is relative to {option}`projectDirectory`.
+          Merged with the compose files' mounts by target.
+        '';
+      };
+
+      ports = mkOption {
+        type = types.listOf (
+          types.oneOf [
+            types.str
+            types.port
+            portMapping
+          ]
+        );
+        default = [ ];
+        example = [
+          "8000:8000/tcp"
+          "127.0.0.1:5432:5432"
+        ];
+        description = "Published ports, appended to the compose files' ports.";
+      };
+
+      cmd = optional (types.either types.str (types.listOf types.str)) ''
+        Command (compose's `command`): a list is used as is, a string is split like a shell
+        would.
+      '' { example = [ "gotenberg" "--chromium-disable-javascript=true" ]; };
+
+      entrypoint = optional (types.either types.str (types.listOf types.str)) ''
+        Entrypoint, replacing the image's.
+      '' { example = [ "/docker-entrypoint.sh" ]; };
+
+      networks = mkOption {
+        type = namedOrList serviceNetwork;
+        default = { };
+        example = [
+          "paperless"
+          "proxy_net"
+        ];
+        description = ''
+          Networks of the composition the service joins: a list of names, or an attribute set
+          with per-network settings (`aliases`, `ipv4Address`, ...). Without any, the service
+          joins the composition's `default` network.
+        '';
+      };
+
+      dependsOn = mkOption {
+        type = namedOrList dependency;
+        default = { };
+        example = literalExpression ''
+          {
+            db.condition = "service_healthy";
+            broker = { };
+          }
+        '';
+        description = ''
+          Services to start first: a list of names, or an attribute set with a `condition`
+          (`service_started`, `service_healthy`, `service_completed_successfully`). The
+          dependent's unit waits for the condition.
+        '';
+      };
+
+      restart = optional (types.strMatching "no|always|unless-stopped|on-failure(:[0-9]+)?") ''
+        Restart policy: `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
+      '' { example = "unless-stopped"; };
+
+      labels = mkOption {
+        type = types.attrsOf types.str;
+        default = { };
+        example = {
+          "traefik.enable" = "true";
+        };
+        description = "Container labels, merged by name.";
+      };
+
+      devices = mkOption {
+        type = types.listOf (types.either types.str device);
+        default = [ ];
+        example = [ "/dev/dri:/dev/dri" ];
+        description = "Host devices to pass through (`HOST[:CONTAINER[:PERMISSIONS]]`).";
+      };
+
+      capAdd = strings "Capabilities to add." { example = [ "NET_ADMIN" ]; };
+      capDrop = strings "Capabilities to drop." { example = [ "ALL" ]; };
+
+      extraHosts = mkOption {
+        type = types.either (types.listOf types.str) (
+          types.attrsOf (types.either types.str (types.listOf types.str))
+        );
+        default = [ ];
+        example = [ "host.docker.internal:host-gateway" ];
+        description = ''
+          Extra `/etc/hosts` entries: `"NAME:ADDRESS"` strings, or names to addresses.
+        '';
+      };
+
+      healthcheck = optional healthcheck ''
+        How the runtime checks that the container is healthy; a dependency with
+        `condition = "service_healthy"` waits for it.
+      '' { };
+
+      hostname = optional types.str "Host name inside the container." { };
+      domainname = optional types.str "Domain name inside the container." { };
+      user = optional types.str "User (and group) the command runs as, e.g. `\"1000:1000\"`." { };
+      workingDir = optional types.str "Working directory (compose's `working_dir`)." { };
+
+      secrets = mkOption {
+        type = types.listOf (types.either types.str fileMount);
+        default = [ ];
+        example = [ "db_password" ];
+        description = ''
+          Secrets of the composition (see {option}`secrets`) to mount, by default at
+          `/run/secrets/<name>`, read-only. The files are mounted from the host at run time.
+        '';
+      };
+
+      configs = mkOption {
+        type = types.listOf (types.either types.str fileMount);
+        default = [ ];
+        description = ''
+          Configs of the composition (see {option}`configs`) to mount, by default at `/<name>`.
+        '';
+      };
+
+      privileged = optional types.bool "Run the container privileged." { };
+      readOnly = optional types.bool "Mount the container's root file system read-only." { };
+      init = optional types.bool "Run an init process as PID 1." { };
+      tty = optional types.bool "Allocate a terminal." { };
+      stdinOpen = optional types.bool "Keep standard input open." { };
+
+      tmpfs = strings "Paths to mount as tmpfs (`PATH[:OPTIONS]`)." { example = [ "/run" ]; };
+      dns = strings "DNS servers." { };
+      dnsSearch = strings "DNS search domains." { };
+      dnsOpt = strings "DNS resolver options." { };
+      securityOpt = strings "Security options, e.g. `no-new-privileges:true`." { };
+      groupAdd = strings "Supplementary groups." { };
+
+      expose = mkOption {
+        type = types.listOf (types.either types.str types.port);
+        default = [ ];
+        description = "Ports exposed to other containers (informational; nothing is published).";
+      };
+
+      profiles = strings ''
+        Compose profiles this service belongs to: it is left out unless one of them is active
+        (see the composition's {option}`profiles`).
+      '' { };
+
+      stopGracePeriod = optional types.str "Time from stop signal to kill, e.g. `1m30s`." { };
+      stopSignal = optional types.str "Signal that stops the container, e.g. `SIGINT`." { };
+      networkMode = optional types.str "`host`, `none`, `service:NAME` or `container:NAME`." { };
+      pid = optional types.str "PID namespace, e.g. `host`." { };
+      ipc = optional types.str "IPC namespace, e.g. `host` or `shareable`." { };
+      usernsMode = optional types.str "User namespace mode, e.g. `keep-id` (podman)." { };
+      platform = optional types.str "Image platform, e.g. `linux/arm64`." { };
+      pullPolicy = optional types.str "`always`, `missing`, `never`, `build`, `daily`, ..." { };
+      shmSize = optional (types.either types.str types.int) "Size of `/dev/shm`, e.g. `1g`." { };
+      memLimit = optional (types.either types.str types.int) "Memory limit, e.g. `512m`." { };
+      cpus = optional (types.either types.number types.str) "CPU limit, e.g. `1.5`." { };
+      pidsLimit = optional types.int "Maximum number of processes." { };
+
+      sysctls = mkOption {
+        type = types.attrsOf (types.either types.str types.int);
+        default = { };
+        example = {
+          "net.core.somaxconn" = 1024;
+        };
+        description = "Kernel parameters for the container's namespaces.";
+      };
+
+      ulimits = mkOption {
+        type = types.attrsOf ulimit;
+        default = { };
+        example = {
+          nofile = {
+            soft = 20000;
+            hard = 40000;
+          };
+        };
+        description = "Resource limits: a number, or `soft` and `hard`.";
+      };
+
+      logging = optional logging "Log driver and options." { };
+    };
+  };
+
+  network = types.submodule {
+    options = {
+      name = optional types.str "Name of the network (default `<composition>_<key>`)." { };
+      external = optional types.bool ''
+        The network exists already (made by another composition or by hand): it is used by its
+        name and no unit is generated for it.
+      '' { };
+      internal = optional types.bool "No outside connectivity." { };
+      driver = optional types.str "Network driver, e.g. `bridge`." { };
+      driverOpts = mkOption {
+        type = types.attrsOf (types.either types.str types.int);
+        default = { };
+        description = "Driver options.";
+      };
+      attachable = optional types.bool "Allow standalone containers to attach." { };
+      enableIpv6 = optional types.bool "Enable IPv6." { };
+      enableIpv4 = optional types.bool "Enable IPv4." { };
+      ipam = optional (types.submodule {
+        options = {
+          driver = optional types.str "IPAM driver." { };
+          config = mkOption {
+            type = types.listOf (
+              types.submodule {
+                options = {
+                  subnet = optional types.str "Subnet in CIDR notation." { };
+                  ipRange = optional types.str "Range to allocate addresses from." { };
+                  gateway = optional types.str "Gateway address." { };
+                  auxAddresses = mkOption {
+                    type = types.attrsOf types.str;
+                    default = { };
+                    description = "Addresses the driver must not hand out.";
+                  };
+                };
+              }
+            );
+            default = [ ];
+            description = "Address pools.";
+          };
+          options = mkOption {
+            type = types.attrsOf types.str;
+            default = { };
+            description = "Driver options.";
+          };
+        };
+      }) "IP address management." { };
+      labels = mkOption {
+        type = types.attrsOf types.str;
+        default = { };
+        description = "Labels.";
+      };
+    };
+  };
+
+  volume = types.submodule {
+    options = {
+      name = optional types.str "Name of the volume (default `<composition>_<key>`)." { };
+      external = optional types.bool ''
+        The volume exists already: it is used by its name and no unit is generated for it.
+      '' { };
+      driver = optional types.str "Volume driver, e.g. `local`." { };
+      driverOpts = mkOption {
+        type = types.attrsOf (types.either types.str types.int);
+        default = { };
+        example = {
+          type = "nfs";
+          o = "addr=10.0.0.2,rw";
+          device = ":/export/data";
+        };
+        description = "Driver options.";
+      };
+      labels = mkOption {
+        type = types.attrsOf types.str;
+        default = { };
+        description = "Labels.";
+      };
+    };
+  };
+
+  secret = types.submodule {
+    options = {
+      file = optional types.str ''
+        File holding the secret, as a string: absolute (for example
+        `config.sops.secrets.db.path` or `config.age.secrets.db.path`) or relative to
+        {option}`projectDirectory`. It is bind-mounted when the container starts and never
+        copied into the Nix store (a Nix path value is rejected for that reason).
+      '' { example = literalExpression "config.sops.secrets.db_password.path"; };
+      environment = optional types.str "Take the secret from this variable of the environment." { };
+      name = optional types.str "Name of the secret." { };
+      external = optional types.bool "The secret is managed outside the composition." { };
+    };
+  };
+
+  configFile = types.submodule {
+    options = {
+      file = optional types.str "The file, absolute or relative to {option}`projectDirectory`." { };
+      content = optional types.str "The content, inline; written to the Nix store: no secrets." { };
+      environment = optional types.str "Take the content from this environment variable." { };
+      name = optional types.str "Name of the config." { };
+      external = optional types.bool "The config is managed outside the composition." { };
+    };
+  };
+
+  composition = types.submodule {
+    options = {
+      enable = mkOption {
+        type = types.bool;
+        default = true;
+        description = "Whether to generate this composition.";
+      };
+
+      composeFile = mkOption {
+        type = types.nullOr types.path;
+        default = null;
+        example = literalExpression "./compose.yaml";
+        description = ''
+          A compose file to start from; the composition's Nix options are merged on top of it
+          like an override file. Copied into the Nix store (it stays the source of truth: no
+          generated file to commit). For `include:` or `extends: file:` to find their files,
+          point into a copied directory: `"''${./stack}/compose.yaml"`.
+        '';
+      };
+
+      composeFiles = mkOption {
+        type = types.listOf types.path;
+        default = [ ];
+        example = literalExpression "[ ./compose.yaml ./compose.prod.yaml ]";
+        description = ''
+          Compose files merged in order (after {option}`composeFile`), like
+          `docker compose -f a -f b`.
+        '';
+      };
+
+      envFiles = mkOption {
+        type = types.listOf types.path;
+        default = [ ];
+        example = literalExpression "[ ./stack.env ]";
+        description = ''
+          Files of variables for `''${VAR}` interpolation in the compose files (compose's
+          `--env-file`). They are read when the configuration is built, so they are copied
+          into the Nix store: no secrets here (use a service's `environmentFiles`, read at run
+          time). A `.env` file in {option}`projectDirectory` is not read.
+        '';
+      };
+
+      profiles = strings "Compose profiles to activate." { example = [ "debug" ]; };
+
+      projectDirectory = mkOption {
+        type = types.nullOr (types.strMatching "/.*");
+        default = null;
+        example = "/srv/paperless";
+        description = ''
+          Host directory that relative paths (bind mounts, `env_file`, secret and config files)
+          are relative to. A string, never copied into the Nix store. Required when the
+          composition uses such paths: evaluation stops and names this option otherwise.
+        '';
+      };
+
+      autoStart = mkOption {
+        type = types.bool;
+        default = true;
+        description = ''
+          Whether the composition starts at boot (its root target is wanted by
+          `multi-user.target`).
+        '';
+      };
+
+      services = mkOption {
+        type = types.attrsOf service;
+        default = { };
+        description = ''
+          The containers of the composition, by service name. With {option}`composeFile`,
+          options set here override or extend the compose file's services (environment and
+          labels merged by name, ports appended, ...); a service only declared here is added.
+          Other compose service keys can be given in camelCase too (`deploy`, `gpus`, ...).
+        '';
+      };
+
+      networks = mkOption {
+        type = namedOrList network;
+        default = { };
+        example = literalExpression ''
+          {
+            paperless = { };
+            proxy_net.external = true;
+          }
+        '';
+        description = ''
+          Networks of the composition, as a list of names or an attribute set. Each gets a unit
+          `<runtime>-network-<name>`, except external ones.
+        '';
+      };
+
+      volumes = mkOption {
+        type = namedOrList volume;
+        default = { };
+        example = [
+          "data"
+          "pgdata"
+        ];
+        description = ''
+          Named volumes of the composition, as a list of names or an attribute set. Each gets a
+          unit `<runtime>-volume-<name>`, except external ones.
+        '';
+      };
+
+      secrets = mkOption {
+        type = types.attrsOf secret;
+        default = { };
+        example = literalExpression ''
+          {
+            db_password.file = config.sops.secrets.db_password.path;
+          }
+        '';
+        description = "Secrets services can mount (compose's top-level `secrets`).";
+      };
+
+      configs = mkOption {
+        type = types.attrsOf configFile;
+        default = { };
+        description = "Configs services can mount (compose's top-level `configs`).";
+      };
+    };
+  };
+
+  # ---------------------------------------------------------------------------------------------
+  # From options to the converter's JSON spec
+  # ---------------------------------------------------------------------------------------------
+
+  enabled = lib.filterAttrs (_: c: c.enable) cfg.compositions;
+
+  # Unset options (null) and empty defaults say nothing: leaving them out keeps the compose
+  # files' values, as an override file that does not mention a key would.
+  isEmpty = v: v == null || v == [ ] || v == { };
+  # A submodule's value also holds the module system's own `_module`.
+  prune = v: lib.filterAttrs (_: x: !isEmpty x) (removeAttrs v [ "_module" ]);
+  deepPrune =
+    v:
+    if builtins.isAttrs v then
+      prune (lib.mapAttrs (_: deepPrune) v)
+    else if builtins.isList v then
+      map deepPrune v
+    else
+      v;
+  # Maps from names to settings, where `{ }` is meaningful (declare network `x` with defaults).
+  namedMap = v: lib.mapAttrs (_: deepPrune) (removeAttrs v [ "_module" ]);
+
+  validName = name: builtins.match "[a-z0-9][a-z0-9_-]*" name != null;
+
+  # Relative paths resolve against a directory that does not exist when none is set; finding it
+  # in the converter's output means the composition needed `projectDirectory`.
+  unsetDirectory = name: "/khepri-projectDirectory-is-not-set/${name}";
+
+  # A file given to the converter: the store copy of a path (named after the file, so the
+  # converter's messages name it), or a string already in the store (which keeps its context).
+  storeFile =
+    file:
+    let
+      text = toString file;
+      name = lib.strings.sanitizeDerivationName (baseNameOf text);
+    in
+    if builtins.isPath file then
+      builtins.path { path = file; inherit name; }
+    else if lib.hasPrefix "${builtins.storeDir}/" text then
+      file
+    else
+      builtins.path {
+        path = /. + text;
+        inherit name;
+      };
+
+  # Compose reads `<projectDirectory>/.env` when no env file is given: that would make the build
+  # depend on the host (and copy what it holds into the store). An empty env file turns it off.
+  noEnvFile = builtins.toFile "khepri-no-env-file" "";
+
+  isImageDerivation = lib.isDerivation;
+
+  # Only the image's name and tag go into the spec, without string context, so the conversion
+  # does not depend on (and evaluation never builds) the image.
+  imageRef =
+    where: image:
+    if image ? imageName && image ? imageTag then
+      builtins.unsafeDiscardStringContext "${image.imageName}:${image.imageTag}"
+    else
+      throw (
+        "${where}.image: a derivation must be an image made by pkgs.dockerTools "
+        + "(with imageName and imageTag)."
+      );
+
+  # As compose writes them: `true`, `2`, `1.5` (`toString 1.5` would be "1.500000").
+  envValue =
+    v:
+    if builtins.isBool v then
+      lib.boolToString v
+    else if builtins.isString v then
+      v
+    else
+      builtins.toJSON v;
+
+  serviceSpec =
+    where: svc:
+    prune (
+      lib.mapAttrs (_: deepPrune) (removeAttrs svc [ "_module" ])
+      // {
+        image =
+          if isImageDerivation svc.image then imageRef where svc.image else svc.image;
+        environment = lib.mapAttrs (_: envValue) svc.environment;
+        networks = namedMap svc.networks;
+        dependsOn = namedMap svc.dependsOn;
+      }
+    );
+
+  compositionSpec =
+    name: c:
+    let
+      where = "khepri.compositions.${name}";
+    in
+    if !validName name then
+      throw (
+        "${where}: a composition's name is its compose project name: "
+        + "lowercase letters, digits, '-' and '_', starting with a letter or digit."
+      )
+    else
+      prune {
+        composeFiles = map storeFile (
+          lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles
+        );
+        envFiles = if c.envFiles == [ ] then [ noEnvFile ] else map storeFile c.envFiles;
+        inherit (c) profiles autoStart;
+        projectDirectory =
+          if c.projectDirectory != null then c.projectDirectory else unsetDirectory name;
+        services = lib.mapAttrs (svc: serviceSpec "${where}.services.${svc}") c.services;
+        networks = namedMap c.networks;
+        volumes = namedMap c.volumes;
+        secrets = namedMap c.secrets;
+        configs = namedMap c.configs;
+      };
+
+  specJson = builtins.toJSON { compositions = lib.mapAttrs compositionSpec enabled; };
+
+  # The one conversion of all compositions. The converter is the builder itself (no shell);
+  # `placeholder "out"` becomes the output path when it runs.
+  conversion = derivation {
+    name = "khepri-compositions.nix";
+    system = cfg.package.system or system;
+    builder = lib.getExe' cfg.package "khepri";
+    args = [
+      "convert"
+      "--spec"
+      (builtins.toFile "khepri-spec.json" (builtins.unsafeDiscardStringContext specJson))
+      "--runtime"
+      backend
+      # The setup block would define `virtualisation.oci-containers.backend`, which the
+      # conversion reads: this module does the setup itself (below).
+      "--no-setup"
+      "-o"
+      (builtins.placeholder "out")
+    ];
+    # The spec again, with its string context, so the store files it names (compose files, env
+    # files) are inputs of the build; `nix derivation show` shows it too.
+    khepriSpec = specJson;
+    preferLocalBuild = true;
+    allowSubstitutes = false;
+  };
+
+  # ---------------------------------------------------------------------------------------------
+  # From the converter's module to this module's config
+  # ---------------------------------------------------------------------------------------------
+
+  # Option paths the generated module may define. Each is defined here with a static key, its
+  # value read from the conversion only when the option is evaluated.
+  forwardedPaths = [
+    [ "virtualisation" "oci-containers" "containers" ]
+    [ "systemd" "services" ]
+    [ "systemd" "targets" ]
+    [ "systemd" "timers" ]
+    [ "systemd" "user" "services" ]
+    [ "systemd" "tmpfiles" "rules" ]
+    [ "systemd" "tmpfiles" "settings" ]
+    [ "assertions" ]
+    [ "warnings" ]
+  ];
+  forwardedTree = lib.foldl' (
+    tree: path: lib.recursiveUpdate tree (lib.setAttrByPath path true)
+  ) { } forwardedPaths;
+
+  # mkMerge / mkIf / mkOverride around attribute sets, moved onto the attributes so the
+  # definitions at a path can be collected (what the module system does when it merges).
+  pushDown =
+    v:
+    let
+      kind = v._type or null;
+    in
+    if kind == "merge" then
+      lib.concatMap pushDown v.contents
+    else if kind == "if" then
+      map (lib.mapAttrs (_: lib.mkIf v.condition)) (pushDown v.content)
+    else if kind == "override" then
+      map (lib.mapAttrs (_: lib.mkOverride v.priority)) (pushDown v.content)
+    else
+      [ v ];
+
+  definitionsAt =
+    path: value:
+    if path == [ ] then
+      [ value ]
+    else
+      lib.concatMap (
+        piece:
+        let
+          key = lib.head path;
+        in
+        lib.optionals (piece ? ${key}) (definitionsAt (lib.tail path) piece.${key})
+      ) (pushDown value);
+
+  # Paths the generated module defines that are not forwarded (a converter newer than this module).
+  unforwarded =
+    prefix: tree: value:
+    lib.concatMap (
+      piece:
+      lib.concatMap (
+        key:
+        if !(tree ? ${key}) then
+          [ (lib.concatStringsSep "." (prefix ++ [ key ])) ]
+        else if tree.${key} == true then
+          [ ]
+        else
+          unforwarded (prefix ++ [ key ]) tree.${key} piece.${key}
+      ) (builtins.attrNames piece)
+    ) (pushDown value);
+
+  generated =
+    let
+      text = builtins.readFile conversion;
+      # `<dir>/x`, `<dir>:/app`, `"<dir>"`, ...; not `<dir>2/x` (another composition's).
+      mentions =
+        dir:
+        lib.any (end: lib.hasInfix (dir + end) text) [
+          "/"
+          ":"
+          "\""
+          "'"
+          ","
+          " "
+        ];
+      missingDirectory = lib.filter (
+        name: enabled.${name}.projectDirectory == null && mentions (unsetDirectory name)
+      ) (builtins.attrNames enabled);
+      imported = import conversion;
+      applied = if lib.isFunction imported then imported moduleArgs else imported;
+      extra = unforwarded [ ] forwardedTree applied;
+    in
+    if missingDirectory != [ ] then
+      throw (
+        lib.concatMapStringsSep "\n" (name: ''
+          khepri: composition "${name}" uses paths relative to its project directory (bind mounts,
+          env_file, secret or config files), but none is set. Set
+          khepri.compositions.${name}.projectDirectory (or `projectDirectory` of
+          khepri.lib.composeModule) to the host directory they are relative to, as a string such
+          as "/srv/${name}"; it is never copied into the Nix store.'') missingDirectory
+      )
+    else if extra != [ ] then
+      throw (
+        "khepri: the converter's module defines ${lib.concatStringsSep ", " extra}, "
+        + "which khepri.compositions does not forward; khepri.package is newer than this module."
+      )
+    else
+      applied;
+
+  forwarded = path: lib.mkMerge (definitionsAt path generated);
+
+  # dockerTools images by the reference the spec gave them, to set `imageFile`/`imageStream` on
+  # the generated containers that run them.
+  images = lib.listToAttrs (
+    lib.concatLists (
+      lib.mapAttrsToList (
+        name: c:
+        lib.concatLists (
+          lib.mapAttrsToList (
+            svc: s:
+            lib.optional (isImageDerivation s.image) {
+              name = imageRef "khepri.compositions.${name}.services.${svc}" s.image;
+              # streamLayeredImage makes a script that writes the image (`isExe`)
+              value =
+                if s.image.isExe or false then
+                  { imageStream = s.image; }
+                else
+                  { imageFile = s.image; };
+            }
+          ) c.services
+        )
+      ) enabled
+    )
+  );
+
+  imageLoads = lib.mkMerge (
+    map (
+      containers:
+      lib.mapAttrs (_: c: images.${c.image}) (
+        lib.filterAttrs (
+          _: c: builtins.isString (c.image or null) && images ? ${c.image}
+        ) containers
+      )
+    ) (definitionsAt [ "virtualisation" "oci-containers" "containers" ] generated)
+  );
+
+  forwardedConfig = lib.foldl' lib.recursiveUpdate { } (
+    map (path: lib.setAttrByPath path (forwarded path)) forwardedPaths
+  );
+in
+{
+  # Imported by both `nixosModules.default` and `lib.composeModule`: declare the options once.
+  key = "khepri#nixosModules.default";
+  _file = ./module.nix;
+
+  options.khepri = {
+    package = mkOption {
+      type = types.package;
+      default =
+        khepriPackages.${system}.default
+          or (throw "khepri has no package for ${system}; set khepri.package to the converter.");
+      defaultText = literalExpression "khepri.packages.\${pkgs.stdenv.hostPlatform.system}.default";
+      description = ''
+        The khepri converter that turns the compositions into NixOS configuration while the
+        system is built. The container runtime is {option}`virtualisation.oci-containers.backend`.
+      '';
+    };
+
+    compositions = mkOption {
+      type = types.attrsOf composition;
+      default = { };
+      example = literalExpression ''
+        {
+          paperless = {
+            networks = {
+              paperless = { };
+              proxy_net.external = true;
+            };
+            volumes = [ "data" "pgdata" ];
+            services.db = {
+              image = "docker.io/library/postgres:15";
+              environmentFiles = [ config.sops.secrets."paperless-db.env".path ];
+              volumes = [ "pgdata:/var/lib/postgresql/data:rw" ];
+              networks = [ "paperless" ];
+              restart = "unless-stopped";
+            };
+          };
+          mealie = {
+            composeFile = ./mealie/compose.yaml;
+            projectDirectory = "/srv/mealie";
+            services.mealie.environment.TZ = "Europe/Berlin";
+          };
+        }
+      '';
+      description = ''
+        Compose projects, by project name. Each is made of {option}`composeFile`s, Nix options,
+        or both, and becomes `virtualisation.oci-containers.containers` plus systemd units: one
+        per container (`<runtime>-<container>`), network and volume, and a root target
+        `<runtime>-compose-<name>-root` that starts and stops the whole composition.
+      '';
+    };
+
+    generated = mkOption {
+      type = types.nullOr types.package;
+      readOnly = true;
+      default = if enabled == { } then null else conversion;
+      defaultText = literalExpression "<the converter's output for all compositions>";
+      description = ''
+        The NixOS module the converter generated for all enabled compositions (a store file),
+        to read what khepri made of them, e.g. with
+        `nix build .#nixosConfigurations.<host>.config.khepri.generated`.
+      '';
+    };
+  };
+
+  config = lib.mkIf (enabled != { }) (
+    lib.mkMerge [
+      forwardedConfig
+      { virtualisation.oci-containers.containers = imageLoads; }
+      # What the converter's setup block (left out, see `--no-setup`) does for podman:
+      # containers find each other by name only with DNS on their networks, and the DNS server
+      # listens on the network's bridge, behind the firewall. Enabling the runtime itself is
+      # done by oci-containers. The conditions sit on the values, so reading the backend never
+      # depends on these definitions.
+      {
+        virtualisation.podman.defaultNetwork.settings.dns_enabled = lib.mkIf (backend == "podman") (
+          lib.mkDefault true
+        );
+        # iptables matches interface names with `+`, nftables with `*`.
+        networking.firewall.interfaces = lib.mkIf (backend == "podman") {
+          "podman+".allowedUDPPorts = [ 53 ];
+          "podman*".allowedUDPPorts = [ 53 ];
+        };
+      }
+    ]
+  );
+}
