@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { runCli } from "./support/cli.ts";
+import { runCli } from "./support/convert.ts";
 
 const mealie = path.resolve("examples/mealie");
 

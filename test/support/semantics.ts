@@ -5,7 +5,7 @@
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { main } from "../../src/cli/main.ts";
+import { runCli } from "./convert.ts";
 import { type Backend, type NixosFacts, type NixosServiceFacts, shellWords } from "./nixos-eval.ts";
 
 // ------------------------------------------------------------------------------------------------
@@ -36,15 +36,7 @@ let outputCounter = 0;
  */
 export function convertIn(cwd: string, runtime: Backend, args: readonly string[], outDir: string, env: Record<string, string> = {}): Conversion {
   const moduleFile = path.join(outDir, `module-${process.pid}-${++outputCounter}.nix`);
-  let stdout = "";
-  let stderr = "";
-  const code = main({
-    argv: ["convert", "--runtime", runtime, "-o", moduleFile, ...args],
-    env,
-    cwd,
-    stdout: (t) => void (stdout += t),
-    stderr: (t) => void (stderr += t),
-  });
+  const { code, stdout, stderr } = runCli(["convert", "--runtime", runtime, "-o", moduleFile, ...args], { cwd, env });
   const result: Conversion = { code, stdout, stderr, moduleFile };
   if (existsSync(moduleFile)) result.module = readFileSync(moduleFile, "utf8");
   return result;
