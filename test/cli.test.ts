@@ -124,7 +124,14 @@ test("a spec error names the spec file, line, column and key path", () => {
   const dir = scratch({ "spec.json": '{\n  "compositions": {\n    "app": {\n      "services": {\n        "web": { "image": "nginx", "ports": ["80:abc"] }\n      }\n    }\n  }\n}\n' });
   const r = runCli(["convert", "--spec", "spec.json", "-o", "-"], { cwd: dir });
   assert.is(r.code, 1);
-  assert.match(r.stderr, /spec\.json:5:\d+: services\.web\.ports\[0\]: "80:abc" is not a port/);
+  assert.match(r.stderr, /spec\.json:5:\d+: compositions\.app\.services\.web\.ports\[0\]: "80:abc" is not a port/);
+});
+
+test("a spec's unknown dependency is reported in the spec's own names", () => {
+  const dir = scratch({ "spec.json": '{"compositions": {"app": {"services": {"web": {"image": "nginx", "dependsOn": ["db"], "containerName": "web1"}}}}}\n' });
+  const r = runCli(["convert", "--spec", "spec.json", "-o", "-"], { cwd: dir });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /spec\.json:1:\d+: compositions\.app\.services\.web\.dependsOn\.db: service "web" depends on "db", which is not defined/);
 });
 
 test("inactive profiles leave services out with a note; --profile and COMPOSE_PROFILES bring them in", () => {

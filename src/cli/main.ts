@@ -7,8 +7,8 @@ import { renameSync, writeFileSync, readFileSync, existsSync, unlinkSync } from 
 import path from "node:path";
 import { performance } from "node:perf_hooks";
 import packageJson from "../../package.json" with { type: "json" };
-import { KhepriError, formatDiagnostic, formatLocated, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
-import { loadComposeProject, loadSpec, type LoadedProject } from "../load/index.ts";
+import { KhepriError, formatDiagnostic, formatLocated, prefixedPath, withPathPrefix, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
+import { loadComposeProject, loadSpec, specKeyPath, type LoadedProject } from "../load/index.ts";
 import { projectJsonSchema, projectToSpec, toSpecJsonSchema } from "../model/index.ts";
 import { activeProfiles, normalizeProject, type NormalizedProject } from "../normalize/index.ts";
 import { planProject, type Plan, type Runtime } from "../plan/index.ts";
@@ -89,6 +89,7 @@ function specJsonSchema(): unknown {
 
 interface Composition {
   loaded: LoadedProject;
+  specFile?: string;
   profiles: string[];
   autoStart?: boolean | undefined;
 }
@@ -115,15 +116,20 @@ function convert(args: ConvertArgs, io: Io): number {
   const compositions: Composition[] = args.spec
     ? loadSpec(args.spec, { workingDir: io.cwd, processEnv: io.env, inlineEnvFiles: args["inline-env-files"], requireFiles: args["require-files"] })
     : [composeComposition(args, io)];
-  const normalized = compositions.map((c) => normalizeProject(c.loaded, { profiles: args.profile.length ? args.profile : c.profiles, services: args.service }));
+  // In a spec, messages about the spec file name the composition they are in.
+  const inComposition = <T>(c: Composition, fn: () => T): T => (c.specFile ? withPathPrefix(c.specFile, specKeyPath(c.loaded.name), fn) : fn());
+  const placed = (c: Composition, d: Diagnostic) => (c.specFile ? prefixedPath(d, c.specFile, specKeyPath(c.loaded.name)) : d);
+  const normalized = compositions.map((c) =>
+    inComposition(c, () => normalizeProject(c.loaded, { profiles: args.profile.length ? args.profile : c.profiles, services: args.service })),
+  );
 
   let output: string;
-  const diagnostics: Diagnostic[] = normalized.flatMap((n) => n.diagnostics);
+  const diagnostics: Diagnostic[] = normalized.flatMap((n, i) => n.diagnostics.map((d) => placed(compositions[i]!, d)));
   if (format === "json") {
     output = JSON.stringify({ compositions: Object.fromEntries(normalized.map((n) => [n.project.name, projectToSpec(n.project)])) }, null, 2) + "\n";
   } else {
-    const plans = normalized.map((n, i) => plan(n, args, runtime, compositions[i]!.autoStart ?? autoStart));
-    diagnostics.push(...plans.flatMap((p) => p.diagnostics));
+    const plans = normalized.map((n, i) => inComposition(compositions[i]!, () => plan(n, args, runtime, compositions[i]!.autoStart ?? autoStart)));
+    diagnostics.push(...plans.flatMap((p, i) => p.diagnostics.map((d) => placed(compositions[i]!, d))));
     output = printModule(plans, {
       setup: !args["no-setup"],
       enableOption: args["enable-option"] ? (args["option-prefix"] ?? `custom.${normalized.map((n) => n.project.name).join("-")}`).split(".") : undefined,

@@ -59,3 +59,29 @@ export interface Diagnostic {
 export function formatDiagnostic(d: Diagnostic): string {
   return `${d.level}: ${formatLocated(d.message, d.pos, d.path)}`;
 }
+
+/**
+ * Messages about `file` get `prefix` in front of their key path: a JSON spec's
+ * composition content is compose's top level, but the user wrote it under
+ * `compositions.<name>`.
+ */
+export type PathRewrite = (path: readonly (string | number)[]) => (string | number)[];
+
+export function prefixedPath<T extends { pos?: SourcePos | undefined; path?: readonly (string | number)[] | undefined }>(
+  item: T,
+  file: string,
+  rewrite: PathRewrite,
+): T {
+  if (item.pos?.file !== file) return item;
+  return { ...item, path: rewrite(item.path ?? []) };
+}
+
+/** Runs `fn`; a KhepriError about `file` it throws comes out with its key path rewritten. */
+export function withPathPrefix<T>(file: string, rewrite: PathRewrite, fn: () => T): T {
+  try {
+    return fn();
+  } catch (error) {
+    if (error instanceof KhepriError && error.pos?.file === file) throw new KhepriError(error.detail, error.pos, rewrite(error.path ?? []));
+    throw error;
+  }
+}

@@ -3,4 +3,4 @@ export { loadComposeProject, type LoadOptions, type LoadedProject } from "./proj
 export { positionAtPath, type RawMap, type RawValue } from "./raw.ts";
 export { pathKey, type InterpolatedPaths } from "./interpolateTree.ts";
 export { diskFiles, type FileReader } from "./files.ts";
-export { loadSpec, type SpecComposition, type SpecOptions } from "./spec.ts";
+export { loadSpec, specKeyPath, type SpecComposition, type SpecOptions } from "./spec.ts";

@@ -7,8 +7,8 @@
  * interpolation (the spec usually comes from Nix, where `$` means `$`).
  */
 import path from "node:path";
-import { KhepriError } from "../diagnostics/index.ts";
-import { Project, renameFields, toComposeName } from "../model/index.ts";
+import { KhepriError, withPathPrefix } from "../diagnostics/index.ts";
+import { Project, renameFields, toComposeName, toSpecPath } from "../model/index.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { projectVariables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
@@ -25,6 +25,8 @@ const SOURCE_KEYS = ["composeFile", "composeFiles", "envFiles", "profiles", "pro
 
 export interface SpecComposition {
   loaded: LoadedProject;
+  /** The spec file it was read from: messages about it are placed under `compositions.<name>`. */
+  specFile: string;
   profiles: string[];
   /** Per-composition `autoStart`, when the spec sets it. */
   autoStart?: boolean;
@@ -48,7 +50,7 @@ export function loadSpec(file: string, options: SpecOptions, files: FileReader =
   const compositions = doc.compositions;
   return Object.entries(compositions).map(([name, body]) => {
     if (!isRawMap(body)) throw new KhepriError("a composition is an object", positionOf(compositions, name), ["compositions", name]);
-    return loadComposition(name, body, specFile, options, files);
+    return withPathPrefix(specFile, specKeyPath(name), () => loadComposition(name, body, specFile, options, files));
   });
 }
 
@@ -85,7 +87,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
   resolveHostFiles(canonical, { ...options, files, variables: base.variables, diagnostics: base.diagnostics });
   const model = resolveTags(mergeProjects(base.model, canonical));
   model.name = project;
-  const composition: SpecComposition = { loaded: { ...base, model }, profiles: source.profiles };
+  const composition: SpecComposition = { loaded: { ...base, model }, specFile, profiles: source.profiles };
   if (source.autoStart !== undefined) composition.autoStart = source.autoStart;
   return composition;
 }
@@ -152,3 +154,6 @@ function namesToMap(value: RawValue): RawValue {
   });
   return map;
 }
+
+/** Where a compose key path of a composition stands in the spec: `compositions.<name>.` and the spec's names. */
+export const specKeyPath = (composition: string) => (path: readonly (string | number)[]) => ["compositions", composition, ...toSpecPath(path)];

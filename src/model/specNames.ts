@@ -103,3 +103,19 @@ export function toSpecJsonSchema(schema: unknown): unknown {
   }
   return out;
 }
+
+/** A compose key path in the spec's names (`services.web.dependsOn.db`), walking the model's schema. */
+export function toSpecPath(path: readonly (string | number)[]): (string | number)[] {
+  let schema: unknown = Project;
+  return path.map((segment) => {
+    let def = schema === undefined ? undefined : unwrap(schema);
+    if (def?.type === "union") def = (def.options as unknown[]).map(unwrap).find((d) => ["object", "record", "array"].includes(d.type));
+    if (def?.type === "object" && typeof segment === "string") {
+      const shape = def.shape as Record<string, unknown>;
+      schema = shape[segment];
+      return shape[segment] ? specName(segment) : segment;
+    }
+    schema = def?.type === "record" ? def.valueType : def?.type === "array" ? def.element : undefined;
+    return segment;
+  });
+}
