@@ -323,7 +323,19 @@ function canFlattenParams(p: SetParam): boolean {
 // ---------------------------------------------------------------------------------
 // One-line forms (undefined when the node never fits on one line)
 
+// Nodes are immutable and layout asks for the same one-line form again at every
+// enclosing level: remember it per node, or printing grows with depth × size.
+const flatForms = new WeakMap<Expr, string | null>();
+
 function flat(e: Expr): string | undefined {
+  const known = flatForms.get(e);
+  if (known !== undefined) return known ?? undefined;
+  const text = flatUncached(e);
+  flatForms.set(e, text ?? null);
+  return text;
+}
+
+function flatUncached(e: Expr): string | undefined {
   switch (e.kind) {
     case "string":
       return isMultiline(e) ? undefined : quoted(atomsOf(e.parts), flat);
