@@ -45,6 +45,8 @@ buildNpmPackage {
   installPhase = ''
     runHook preInstall
     install -Dm644 dist/khepri.mjs "$out/lib/khepri/khepri.mjs"
+    # V8 code cache made by the build with this nodejs (scripts/build.mjs); the bundle runs without it, slower to start
+    if [ -e dist/khepri.mjs.cache ]; then install -Dm644 dist/khepri.mjs.cache "$out/lib/khepri/khepri.mjs.cache"; fi
     # licences of the bundled dependencies (esbuild's legalComments = "linked")
     for legal in dist/*.LEGAL.txt; do
       if [ -e "$legal" ]; then

@@ -1,10 +1,41 @@
 // Entry point of the bundle (dist/khepri.mjs): the process edge around `main`.
+import { writeSync } from "node:fs";
 import { main } from "./main.ts";
+
+/**
+ * Writes to a file descriptor synchronously (as Node's own stdout and stderr do
+ * for files, pipes and terminals on Linux): creating process.stdout or
+ * process.stderr costs ~2 ms, a good part of a small conversion. Falls back to
+ * the stream if the descriptor would block.
+ */
+function writer(fd: number, stream: () => NodeJS.WriteStream): (text: string) => void {
+  let viaStream = false;
+  let closed = false;
+  return (text) => {
+    if (closed) return;
+    if (viaStream) return void stream().write(text);
+    let rest = Buffer.from(text);
+    while (rest.length > 0) {
+      try {
+        rest = rest.subarray(writeSync(fd, rest));
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code;
+        // the reader went away (`khepri schema | head`): nothing more to say
+        if (code === "EPIPE") return void (closed = true);
+        if (code !== "EAGAIN") throw error;
+        viaStream = true;
+        stream().write(rest);
+        return;
+      }
+    }
+  };
+}
 
 process.exitCode = main({
   argv: process.argv.slice(2),
-  env: process.env,
+  // a plain copy: every read of process.env itself goes through libuv (environment lookups are many)
+  env: { ...process.env },
   cwd: process.cwd(),
-  stdout: (text) => process.stdout.write(text),
-  stderr: (text) => process.stderr.write(text),
+  stdout: writer(1, () => process.stdout),
+  stderr: writer(2, () => process.stderr),
 });

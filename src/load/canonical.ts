@@ -9,7 +9,7 @@
  * from, and `!reset` / `!override` markers stay where they were (the value
  * inside `!override` is canonicalized too).
  */
-import { isIP } from "node:net";
+import { isIP } from "./ip.ts";
 import { posix } from "node:path";
 import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
 import {
@@ -22,6 +22,7 @@ import {
   positionOf,
   setChildPosition,
   setSelfPosition,
+  sharePositions,
   type RawList,
   type RawMap,
   type RawValue,
@@ -29,22 +30,30 @@ import {
 
 type Path = (string | number)[];
 
-/** Where a value sits: its parent container, its key there, and its key path from the root. */
+/** Where a value sits: its parent container, its key there, and (through `up`) its key path from the root. */
 interface At {
   file: string;
   parent: object;
   key: string | number;
-  path: Path;
+  /** Where the parent sits; undefined at the root (whose key is ""). */
+  up: At | undefined;
 }
 
-const child = (at: At, parent: object, key: string | number): At => ({ file: at.file, parent, key, path: [...at.path, key] });
+const child = (at: At, parent: object, key: string | number): At => ({ file: at.file, parent, key, up: at });
+
+/** The key path of a value, built only for messages. */
+function pathOf(at: At): Path {
+  const path: Path = [];
+  for (let a: At | undefined = at; a?.up; a = a.up) path.unshift(a.key);
+  return path;
+}
 
 function posOf(at: At): SourcePos {
   return positionOf(at.parent, at.key) ?? positionOf(at.parent) ?? { file: at.file, line: 1, col: 1 };
 }
 
 function fail(at: At, detail: string): never {
-  throw new KhepriError(detail, posOf(at), at.path);
+  throw new KhepriError(detail, posOf(at), pathOf(at));
 }
 
 /** Gives a freshly built container (and the fresh containers inside it) one source position. */
@@ -71,11 +80,11 @@ type Transform = (value: RawValue, at: At) => RawValue;
 /** A copy of `map` (positions kept) with `rules[key]` applied to the matching entries. */
 function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap {
   const out: RawMap = {};
-  copySelfPosition(out, map);
-  for (const [key, value] of Object.entries(map)) {
+  sharePositions(out, map); // same keys
+  for (const key in map) {
+    const value = map[key]!;
     const rule = rules[key];
     out[key] = rule ? through(value, (v) => rule(v, child(at, map, key))) : value;
-    copyChildPosition(out, key, map, key);
   }
   return out;
 }
@@ -85,11 +94,8 @@ function eachValue(fn: Transform): Transform {
   return (value, at) => {
     if (!isRawMap(value)) return value;
     const out: RawMap = {};
-    copySelfPosition(out, value);
-    for (const [key, v] of Object.entries(value)) {
-      out[key] = through(v, (inner) => fn(inner, child(at, value, key)));
-      copyChildPosition(out, key, value, key);
-    }
+    sharePositions(out, value); // same keys
+    for (const key in value) out[key] = through(value[key]!, (inner) => fn(inner, child(at, value, key)));
     return out;
   };
 }
@@ -131,10 +137,10 @@ function keyValueMap(bare: null | ""): Transform {
   return (value, at) => {
     if (isRawMap(value)) {
       const out: RawMap = {};
-      copySelfPosition(out, value);
-      for (const [k, v] of Object.entries(value)) {
+      sharePositions(out, value); // same keys
+      for (const k in value) {
+        const v = value[k]!;
         out[k] = v === null ? bare : v instanceof ResetTag || v instanceof OverrideTag ? v : scalarText(v);
-        copyChildPosition(out, k, value, k);
       }
       return out;
     }
@@ -304,27 +310,31 @@ const isWindowsDrive = (buffer: string, c: string) => c === ":" && buffer.length
 export function isHostPath(source: string): boolean {
   if (source === "") return false;
   if (".~/".includes(source[0]!) || source.startsWith("\\\\")) return true;
-  const chars = [...source];
-  return chars.length > 1 && isWindowsDrive(chars[0]!, chars[1]!);
+  // (a surrogate pair is never a drive letter: source[1] is then not ":")
+  return source.length > 1 && isWindowsDrive(source[0]!, source[1]!);
+}
+
+/** Whether path.Clean leaves `path` as it is: no empty, `.` or `..` segment, no trailing `/` (most targets). */
+function isClean(path: string): boolean {
+  if (path === "/") return true;
+  if (path.endsWith("/")) return false;
+  const segments = path.split("/");
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i]!;
+    if (segment === "" ? i > 0 : segment === "." || segment === "..") return false;
+  }
+  return true;
 }
 
 /** Go's path.Clean for a mount target (no trailing slash, no `.`/`..` segments). */
 function cleanTarget(target: string): string {
-  if (target === "") return "";
+  if (target === "" || isClean(target)) return target;
   const cleaned = posix.normalize(target);
   return cleaned.length > 1 && cleaned.endsWith("/") ? cleaned.slice(0, -1) : cleaned;
 }
 
-/** `[source:]target[:mode,...]` -> a long-form volume, as compose-go's ParseVolume reads it. */
-export function parseVolumeSpec(spec: string): RawMap | { error: string } {
-  if (spec === "") return { error: "empty volume" };
-  let source = "";
-  let target = "";
-  let readOnly = false;
-  let nocopy = false;
-  const bind: RawMap = {};
-  if ([...spec].length <= 2) return { type: "volume", target: spec, volume: {} };
-  const fields: string[] = [];
+/** Splits a volume spec at its colons, except inside `${...}` and after a drive letter; false for an empty field. */
+function splitVolumeSpec(spec: string, fields: string[]): boolean {
   let buffer = "";
   let depth = 0; // inside ${...}, colons belong to the variable
   const chars = [...spec];
@@ -338,11 +348,31 @@ export function parseVolumeSpec(spec: string): RawMap | { error: string } {
       buffer += c;
     } else if (isWindowsDrive(buffer, c)) buffer += c;
     else if ((c === ":" || c === "") && depth === 0) {
-      if (buffer === "") return { error: "empty section between colons" };
+      if (buffer === "") return false;
       fields.push(buffer);
       buffer = "";
     } else buffer += c;
   }
+  return true;
+}
+
+/** `[source:]target[:mode,...]` -> a long-form volume, as compose-go's ParseVolume reads it. */
+export function parseVolumeSpec(spec: string): RawMap | { error: string } {
+  if (spec === "") return { error: "empty volume" };
+  let source = "";
+  let target = "";
+  let readOnly = false;
+  let nocopy = false;
+  const bind: RawMap = {};
+  if (spec.length <= 2 || (spec.length <= 4 && [...spec].length <= 2)) return { type: "volume", target: spec, volume: {} };
+  let fields: string[] = [];
+  // Most specs: no `${...}` and no one-letter field a drive letter could be; then the fields are
+  // what is between the colons (splitVolumeSpec gives the same, slower).
+  const parts = spec.includes("$") ? undefined : spec.split(":");
+  if (parts && parts.every((part, i) => i === parts.length - 1 || part.length !== 1)) {
+    if (parts.includes("")) return { error: "empty section between colons" };
+    fields = parts;
+  } else if (!splitVolumeSpec(spec, fields)) return { error: "empty section between colons" };
   if (fields.length > 3) return { error: "too many colons" };
   if (fields.length === 1) target = fields[0]!;
   else [source, target] = [fields[0]!, fields[1]!];
@@ -579,5 +609,5 @@ const PROJECT_RULES: Record<string, Transform> = {
 
 /** One parsed, interpolated compose file with its short syntax rewritten to the long syntax. */
 export function canonicalizeProject(doc: RawMap, file: string): RawMap {
-  return mapWith(doc, { file, parent: doc, key: "", path: [] }, PROJECT_RULES);
+  return mapWith(doc, { file, parent: doc, key: "", up: undefined }, PROJECT_RULES);
 }

@@ -23,7 +23,9 @@ interface Ctx extends HostFileOptions {
   diagnostics: Diagnostic[];
 }
 
-export function resolveHostFiles(model: RawMap, ctx: Ctx): void {
+export function resolveHostFiles(model: RawMap, options: Ctx): void {
+  // Many services often name the same env file: each file is looked at once.
+  const ctx: Ctx = { ...options, files: memoized(options.files) };
   const services = isRawMap(model.services) ? model.services : {};
   for (const [name, service] of Object.entries(services)) {
     if (!isRawMap(service)) continue;
@@ -39,6 +41,27 @@ export function resolveHostFiles(model: RawMap, ctx: Ctx): void {
     }
   }
 }
+
+/** Answers for each path kept for the rest of this load (the files do not change meanwhile). */
+function memoized(files: FileReader): FileReader {
+  const texts = new Map<string, string>();
+  const isFile = new Map<string, boolean>();
+  return {
+    read: (path) => {
+      let text = texts.get(path);
+      if (text === undefined) texts.set(path, (text = files.read(path)));
+      return text;
+    },
+    isFile: (path) => {
+      let answer = isFile.get(path);
+      if (answer === undefined) isFile.set(path, (answer = files.isFile(path)));
+      return answer;
+    },
+    isDirectory: (path) => files.isDirectory(path),
+  };
+}
+
+const syntaxHits = new WeakMap<FileReader, Map<string, { line: number; message: string }[]>>();
 
 function checkExists(file: string, container: object, key: string | number, path: (string | number)[], ctx: Ctx, what: string): boolean {
   if (ctx.files.isFile(file)) return true;
@@ -84,11 +107,19 @@ const RUNTIME_SYNTAX: [RegExp, string][] = [
 
 function checkRuntimeSyntax(file: string, ctx: Ctx): void {
   if (!ctx.files.isFile(file)) return;
-  ctx.files.read(file).split("\n").forEach((line, i) => {
-    const hit = RUNTIME_SYNTAX.find(([pattern]) => pattern.test(line));
-    if (!hit) return;
-    ctx.diagnostics.push({ level: "warning", message: `${hit[1]}; write plain KEY=value lines`, pos: { file, line: i + 1, col: 1 } });
-  });
+  let cache = syntaxHits.get(ctx.files);
+  if (!cache) syntaxHits.set(ctx.files, (cache = new Map()));
+  let hits = cache.get(file);
+  if (!hits) {
+    hits = [];
+    for (const [i, line] of ctx.files.read(file).split("\n").entries()) {
+      const hit = RUNTIME_SYNTAX.find(([pattern]) => pattern.test(line));
+      if (hit) hits.push({ line: i + 1, message: `${hit[1]}; write plain KEY=value lines` });
+    }
+    cache.set(file, hits);
+  }
+  // (once per service naming the file, as before)
+  for (const hit of hits) ctx.diagnostics.push({ level: "warning", message: hit.message, pos: { file, line: hit.line, col: 1 } });
 }
 
 function inlineEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void {

@@ -21,17 +21,33 @@ interface Ctx {
   interpolated: InterpolatedPaths;
 }
 
+/** `path` is the container's key path, shared and restored on the way out (copied only when a message needs it). */
 function visit(value: RawValue, ctx: Ctx, path: (string | number)[]): RawValue {
+  if (typeof value !== "object" || value === null) return value;
   if (value instanceof OverrideTag) return new OverrideTag(visit(value.value, ctx, path), value.pos);
   if (isRawList(value)) {
-    value.forEach((item, i) => {
-      value[i] = typeof item === "string" ? substitute(item, ctx, value, i, path) : visit(item, ctx, [...path, i]);
-    });
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]!;
+      if (typeof item === "string") {
+        if (item.includes("$")) value[i] = substitute(item, ctx, value, i, path);
+      } else if (typeof item === "object" && item !== null) {
+        path.push(i);
+        value[i] = visit(item, ctx, path);
+        path.pop();
+      }
+    }
     return value;
   }
   if (isRawMap(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      value[key] = typeof item === "string" ? substitute(item, ctx, value, key, path) : visit(item, ctx, [...path, key]);
+    for (const key in value) {
+      const item = value[key]!;
+      if (typeof item === "string") {
+        if (item.includes("$")) value[key] = substitute(item, ctx, value, key, path);
+      } else if (typeof item === "object" && item !== null) {
+        path.push(key);
+        value[key] = visit(item, ctx, path);
+        path.pop();
+      }
     }
   }
   return value;

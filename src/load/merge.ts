@@ -38,10 +38,16 @@ interface Where {
 
 // ------------------------------------------------------------------ tags
 
-/** A tag-free copy: `!reset` values and items are dropped, `!override` values unwrapped. */
+/**
+ * Tag-free: `!reset` values and items are dropped, `!override` values unwrapped.
+ * Containers with tags inside are copied; a subtree without any is returned as
+ * it is (most files have no tags, and copying every container cost more than the
+ * rest of the merge).
+ */
 export function resolveTags<T extends RawValue>(value: T): T;
 export function resolveTags(value: RawValue): RawValue {
   if (value instanceof OverrideTag) return resolveTags(value.value);
+  if (!hasTags(value)) return value;
   if (isRawList(value)) {
     const out: RawList = [];
     copySelfPosition(out, value);
@@ -63,6 +69,17 @@ export function resolveTags(value: RawValue): RawValue {
     return out;
   }
   return value;
+}
+
+function hasTags(value: RawValue): boolean {
+  if (typeof value !== "object" || value === null) return false;
+  if (value instanceof ResetTag || value instanceof OverrideTag) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasTags(value[i]!)) return true;
+    return false;
+  }
+  for (const key in value) if (hasTags(value[key]!)) return true;
+  return false;
 }
 
 // ------------------------------------------------------------------ generic merge

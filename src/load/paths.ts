@@ -27,6 +27,8 @@ export function resolveHostPath(value: string, ctx: PathContext, at: () => [obje
   }
   // compose-go keeps a Windows absolute path as written.
   if (/^[A-Za-z]:[\\/]/.test(value)) return value;
+  // an absolute path path.resolve would leave as it is (no `.`, `..` or empty segment, no final `/`)
+  if (path.sep === "/" && value.startsWith("/") && !value.endsWith("/") && !/\/\.{0,2}(?:\/|$)/.test(value)) return value;
   return path.resolve(ctx.baseDir, value);
 }
 

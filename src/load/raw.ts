@@ -3,8 +3,8 @@
  *
  * Compose files are read into plain JS values (maps, lists, scalars) so that
  * interpolation, extends/include and multi-file merging can work the way
- * compose-go does, on raw data before any typing. Source positions ride along in
- * a side table keyed by container identity, so a later stage can say
+ * compose-go does, on raw data before any typing. Source positions ride along on
+ * each container (a hidden property, below), so a later stage can say
  * `compose.yaml:12:9: services.web.ports[1]: ...` about any value.
  */
 import type { SourcePos } from "../diagnostics/index.ts";
@@ -34,17 +34,34 @@ export const isRawList = (v: unknown): v is RawList => Array.isArray(v);
 
 /** Where a container itself starts, and where each of its children (by key or index) starts. */
 interface ContainerPositions {
-  self?: SourcePos;
+  self?: SourcePos | undefined;
   children: Map<string | number, SourcePos>;
+  /** Also the positions of another container (a copy with the same keys): copied before a change. */
+  shared: boolean;
 }
 
-const positions = new WeakMap<object, ContainerPositions>();
+/**
+ * The positions ride on the container itself, under a symbol property that is
+ * not enumerable: Object.keys, for…in, spreads, JSON and zod never see it (and a
+ * spread copy starts without positions, as a fresh object should). A WeakMap
+ * beside the tree cost several times more, mostly in garbage collection.
+ */
+const POSITIONS = Symbol("khepri.positions");
+type Positioned = { [POSITIONS]?: ContainerPositions };
 
+const positionsOf = (container: object): ContainerPositions | undefined => (container as Positioned)[POSITIONS];
+
+function attach(container: object, entry: ContainerPositions): void {
+  if (positionsOf(container)) (container as Positioned)[POSITIONS] = entry;
+  else Object.defineProperty(container, POSITIONS, { value: entry, writable: true, configurable: true });
+}
+
+/** The container's own positions, to change. */
 function entryFor(container: object): ContainerPositions {
-  let entry = positions.get(container);
-  if (!entry) {
-    entry = { children: new Map() };
-    positions.set(container, entry);
+  let entry = positionsOf(container);
+  if (!entry || entry.shared) {
+    entry = { self: entry?.self, children: entry ? new Map(entry.children) : new Map(), shared: false };
+    attach(container, entry);
   }
   return entry;
 }
@@ -57,22 +74,40 @@ export function setChildPosition(container: object, key: string | number, pos: S
   if (pos) entryFor(container).children.set(key, pos);
 }
 
+/** Positions for a container just built (the YAML reader): its own, and the map to put its children's in. */
+export function newPositions(container: object, self: SourcePos): Map<string | number, SourcePos> {
+  const children = new Map<string | number, SourcePos>();
+  attach(container, { self, children, shared: false });
+  return children;
+}
+
+/**
+ * Gives `to`, a fresh copy of `from` with the same keys (values may differ), the
+ * positions of `from`: shared until either changes, rather than copied key by key.
+ */
+export function sharePositions(to: object, from: object): void {
+  const entry = positionsOf(from);
+  if (!entry) return;
+  entry.shared = true;
+  attach(to, entry);
+}
+
 /** Position of `container[key]`, or of the container itself when key is omitted. */
 export function positionOf(container: object, key?: string | number): SourcePos | undefined {
-  const entry = positions.get(container);
+  const entry = positionsOf(container);
   if (!entry) return undefined;
   return key === undefined ? entry.self : (entry.children.get(key) ?? entry.self);
 }
 
 /** Carries the recorded position of `from[fromKey]` over to `to[toKey]` (merge builds new containers). */
 export function copyChildPosition(to: object, toKey: string | number, from: object, fromKey: string | number): void {
-  const pos = positions.get(from)?.children.get(fromKey);
+  const pos = positionsOf(from)?.children.get(fromKey);
   if (pos) setChildPosition(to, toKey, pos);
 }
 
 /** Carries a container's own position over to a rebuilt copy of it. */
 export function copySelfPosition(to: object, from: object): void {
-  setSelfPosition(to, positions.get(from)?.self);
+  setSelfPosition(to, positionsOf(from)?.self);
 }
 
 /**
@@ -94,7 +129,6 @@ export function positionAtPath(root: RawValue, path: readonly (string | number)[
 /** A shallow copy of a map that keeps its recorded positions. */
 export function copyMap(map: RawMap): RawMap {
   const copy: RawMap = { ...map };
-  const entry = positions.get(map);
-  if (entry) positions.set(copy, { self: entry.self, children: new Map(entry.children) });
+  sharePositions(copy, map);
   return copy;
 }

@@ -5,7 +5,7 @@
  * checks), objects are strict except for `x-*` extensions (accepted, dropped),
  * and the TypeScript types are inferred from these schemas only.
  */
-import * as z from "zod";
+import * as z from "./z.ts";
 import {
   bool,
   byteSize,

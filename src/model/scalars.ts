@@ -6,7 +6,7 @@
  * such strings while decoding; these schemas do the same, and reject anything
  * that does not read as the wanted type with a message that says what was expected.
  */
-import * as z from "zod";
+import * as z from "./z.ts";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
@@ -14,6 +14,10 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 /** Drops `x-*` extension keys so strict objects only complain about real unknown keys. */
 export function stripExtensions(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
+  // (the object schema after this copies the value anyway: without extensions it is used as it is)
+  let extensions = false;
+  for (const k in value) if (k.startsWith("x-")) extensions = true;
+  if (!extensions) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (!k.startsWith("x-")) out[k] = v;
   return out;

@@ -196,9 +196,12 @@ function namespaceMode(mode: string, project: Project): string {
   return mode.startsWith("service:") ? `container:${project.services[mode.slice(8)]!.container_name}` : mode;
 }
 
+/** SERVICE_KEYS as entries, once (not once per service, twice). */
+const SERVICE_KEY_RULES = Object.entries(SERVICE_KEYS) as [keyof Service, (typeof SERVICE_KEYS)[keyof Service]][];
+
 function applyFlags(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
   const flags = plan.extraOptions;
-  for (const [key, rule] of Object.entries(SERVICE_KEYS) as [keyof Service, (typeof SERVICE_KEYS)[keyof Service]][]) {
+  for (const [key, rule] of SERVICE_KEY_RULES) {
     const value = service[key];
     if (value === undefined || !rule.flags) continue;
     const out = (rule.flags as (v: unknown, r: Runtime) => string[] | { unsupported: string })(value, ctx.runtime);
@@ -324,8 +327,8 @@ function hooks(plan: ContainerPlan, list: Service["post_start"], into: "postStar
 
 /** Keys that cannot be honoured get a warning, keys without effect a note: nothing is dropped silently. */
 function reportKeys(service: Service, ctx: ContainerContext, at: (string | number)[]): void {
-  for (const [key, rule] of Object.entries(SERVICE_KEYS)) {
-    const value = service[key as keyof Service];
+  for (const [key, rule] of SERVICE_KEY_RULES) {
+    const value = service[key];
     if (value === undefined) continue;
     if (key === "scale" && value === 1) continue;
     if (rule.handling === "unsupported") ctx.report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [...at, key]);

@@ -80,49 +80,38 @@ export function isMultiline(s: NixString): boolean {
 
 /** A plain string as a `"..."` literal (used for quoted attribute names too). */
 export function quoteString(value: string): string {
-  return quoted(atomsOf([value]), () => undefined) ?? "";
+  return quotedParts([value], () => undefined) ?? "";
 }
 
+/** What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{`. */
+const QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/g;
+const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", $: "\\$" };
+
 /**
- * `"..."` form. `$` is escaped only where it would start an interpolation
+ * A string's parts in the `"..."` form, a part at a time (a CR is escaped: the
+ * Nix lexer would read a literal one as LF). `$` is escaped only where it would start an interpolation
  * (before `{` or before an interpolated part); undefined if an interpolation has
  * no text.
  */
-function quoted(atoms: readonly Atom[], show: (e: Expr) => string | undefined): string | undefined {
+function quotedParts(parts: readonly StringPart[], show: (e: Expr) => string | undefined): string | undefined {
   let out = '"';
-  for (let i = 0; i < atoms.length; i++) {
-    const a = atoms[i]!;
-    if (isInterp(a)) {
-      const inner = show(a);
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i]!;
+    if (typeof p !== "string") {
+      const inner = show(p);
       if (inner === undefined) return undefined;
       out += "${" + inner + "}";
       continue;
     }
-    switch (a) {
-      case "\\":
-        out += "\\\\";
-        break;
-      case '"':
-        out += '\\"';
-        break;
-      case "\n":
-        out += "\\n";
-        break;
-      // A literal CR would be normalised to LF by the Nix lexer.
-      case "\r":
-        out += "\\r";
-        break;
-      case "\t":
-        out += "\\t";
-        break;
-      case "$": {
-        const next = atoms[i + 1];
-        out += next === "{" || isInterp(next) ? "\\$" : "$";
-        break;
-      }
-      default:
-        out += a;
+    let text = p.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c]!);
+    // a `$` ending this part starts an interpolation if what follows is one, or begins with `{`
+    if (p.endsWith("$")) {
+      let j = i + 1;
+      while (parts[j] === "") j++;
+      const next = parts[j];
+      if (next !== undefined && (typeof next !== "string" || next.startsWith("{"))) text = text.slice(0, -1) + "\\$";
     }
+    out += text;
   }
   return out + '"';
 }
@@ -228,7 +217,10 @@ function formatFloat(v: number): string {
 
 const pad = (n: number): string => " ".repeat(n);
 
+const SURROGATE = /[\uD800-\uDFFF]/;
+
 function width(text: string): number {
+  if (!SURROGATE.test(text)) return text.length;
   let n = 0;
   for (const _ of text) n++;
   return n;
@@ -338,7 +330,7 @@ function flat(e: Expr): string | undefined {
 function flatUncached(e: Expr): string | undefined {
   switch (e.kind) {
     case "string":
-      return isMultiline(e) ? undefined : quoted(atomsOf(e.parts), flat);
+      return isMultiline(e) ? undefined : quotedParts(e.parts, flat);
     case "int":
       return String(e.value);
     case "float":
@@ -432,7 +424,7 @@ function flatInherit(i: Inherit): string | undefined {
 function render(e: Expr, ctx: Ctx): string {
   switch (e.kind) {
     case "string":
-      return isMultiline(e) ? renderIndented(e, ctx) : (quoted(atomsOf(e.parts), (x) => flat(x) ?? render(x, ctx)) ?? "");
+      return isMultiline(e) ? renderIndented(e, ctx) : (quotedParts(e.parts, (x) => flat(x) ?? render(x, ctx)) ?? "");
     case "list":
       return renderList(e, ctx);
     case "attrs":

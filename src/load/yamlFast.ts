@@ -1,0 +1,635 @@
+/**
+ * A fast reader for the YAML compose files are usually written in: block
+ * mappings and sequences, plain and quoted one-line scalars, `|` / `>` block
+ * scalars, one-line flow collections, comments. It gives exactly what the yaml
+ * package path in yamlFull.ts gives (values under YAML 1.2's core schema, key
+ * order, positions), and `undefined` for anything else (anchors, tags, `<<`,
+ * several documents, multi-line plain or quoted scalars, tabs, CRLF, errors of
+ * any kind): the yaml package then reads the file and reports what is wrong.
+ *
+ * Why: the yaml package takes ~10 ms on a small file in a fresh process (its
+ * lexer, CST, document model and their code all warming up), more than
+ * everything else in a conversion. test/fast-paths.test.ts compares the two
+ * readers on every corpus file and on variations of them.
+ */
+import type { SourcePos } from "../diagnostics/index.ts";
+import { newPositions, type RawMap, type RawValue } from "./raw.ts";
+
+/** Thrown inside the reader for input it leaves to the yaml package. */
+const BAIL = { bail: true };
+/** The same guard as yamlFull.ts's alias-bomb limit (no aliases here, but the node count is the same). */
+const MAX_NODES = 1_000_000;
+
+const SPACE = 32;
+const HASH = 35;
+const COLON = 58;
+const DASH = 45;
+
+/** The document in `text`, or undefined when the yaml package must read it. */
+export function parseYamlFast(text: string, file: string): RawValue | undefined {
+  if (text.length === 0 || /[\t\r\uFEFF]/.test(text)) return undefined;
+  try {
+    return new Reader(text, file).document();
+  } catch (error) {
+    if (error === BAIL) return undefined;
+    throw error;
+  }
+}
+
+class Reader {
+  private readonly starts: number[] = [];
+  private readonly ends: number[] = [];
+  /** Indentation of each line, or -1 for a blank or comment-only line. */
+  private readonly indents: number[] = [];
+  private nodes = 0;
+  /** The next line to read. */
+  private i = 0;
+  /** Where the value last read by `value` starts. */
+  private at: SourcePos | undefined;
+  /** The offset after the colon of the key last read by `key`. */
+  private after = 0;
+  /** The offset after the scalar last read by `quoted` or `flow`. */
+  private close = 0;
+
+  constructor(
+    private readonly text: string,
+    private readonly file: string,
+  ) {
+    const n = text.length;
+    let start = 0;
+    // one entry per line; a final newline does not start another line
+    while (start < n) {
+      let end = text.indexOf("\n", start);
+      if (end === -1) end = n;
+      let p = start;
+      while (p < end && text.charCodeAt(p) === SPACE) p++;
+      this.starts.push(start);
+      this.ends.push(end);
+      this.indents.push(p === end || text.charCodeAt(p) === HASH ? -1 : p - start);
+      if (p === start && p < end) {
+        // directives and document markers: several documents or a header, the yaml package's business
+        const c = text.charCodeAt(p);
+        if (c === 37 /* % */ || ((c === DASH || c === 46) /* . */ && /^(---|\.\.\.)( |$)/.test(text.slice(p, Math.min(p + 4, end))))) throw BAIL;
+      }
+      if (end === n) break;
+      start = end + 1;
+    }
+  }
+
+  document(): RawValue {
+    const first = this.nextContent(0);
+    if (first === -1) return null;
+    if (this.indents[first] !== 0) throw BAIL;
+    this.i = first;
+    const value = this.blockNode(first);
+    if (this.nextContent(this.i) !== -1) throw BAIL;
+    return value;
+  }
+
+  // ---------------------------------------------------------------- lines
+
+  private nextContent(from: number): number {
+    const indents = this.indents;
+    for (let j = from; j < indents.length; j++) if (indents[j]! >= 0) return j;
+    return -1;
+  }
+
+  private pos(line: number, offset: number): SourcePos {
+    return { file: this.file, line: line + 1, col: offset - this.starts[line]! + 1 };
+  }
+
+  private count(): void {
+    if (++this.nodes > MAX_NODES) throw BAIL;
+  }
+
+  /** Whether the text at `p` (on a line ending at `end`) is a block sequence entry: `-` then a space or the end. */
+  private isEntry(p: number, end: number): boolean {
+    return this.text.charCodeAt(p) === DASH && (p + 1 === end || this.text.charCodeAt(p + 1) === SPACE);
+  }
+
+  private skipSpaces(p: number, end: number): number {
+    while (p < end && this.text.charCodeAt(p) === SPACE) p++;
+    return p;
+  }
+
+  /**
+   * Whether a plain scalar can start at `p`: not on an indicator, except `-`, `?`
+   * and `:` followed by something that is not a space or a flow indicator (`-1`).
+   */
+  private startsPlain(p: number, end: number): boolean {
+    const c = this.text.charCodeAt(p);
+    if (c === DASH || c === 63 /* ? */ || c === COLON) {
+      if (p + 1 >= end) return false;
+      const next = this.text.charCodeAt(p + 1);
+      return next !== SPACE && next !== 44 && next !== 91 && next !== 93 && next !== 123 && next !== 125;
+    }
+    return startsPlain(c);
+  }
+
+  /** After a value on line `line` ending at `p`: nothing but spaces and a comment may follow. */
+  private expectLineEnd(line: number, p: number): void {
+    const end = this.ends[line]!;
+    if (p === end) return;
+    if (this.text.charCodeAt(p) !== SPACE) throw BAIL;
+    const q = this.skipSpaces(p, end);
+    if (q !== end && this.text.charCodeAt(q) !== HASH) throw BAIL;
+  }
+
+  // ---------------------------------------------------------------- block collections
+
+  /** The map or sequence starting at the first column of content line `line`. */
+  private blockNode(line: number): RawValue {
+    const p = this.starts[line]! + this.indents[line]!;
+    if (this.isEntry(p, this.ends[line]!)) return this.sequence(line, p);
+    return this.mapping(line, p);
+  }
+
+  /** A block sequence whose first `-` is at offset `first` on line `line`; its entries are in that column. */
+  private sequence(line: number, first: number): RawValue[] {
+    this.count();
+    const col = first - this.starts[line]!;
+    const list: RawValue[] = [];
+    const positions = newPositions(list, this.pos(line, first));
+    let p = first;
+    for (;;) {
+      const end = this.ends[line]!;
+      const q = this.skipSpaces(p + 1, end);
+      const value = this.value(line, q, col, true);
+      positions.set(list.length, this.at!);
+      list.push(value);
+      const next = this.nextContent(this.i);
+      if (next === -1 || this.indents[next]! < col) return list;
+      if (this.indents[next]! > col) throw BAIL;
+      p = this.starts[next]! + col;
+      if (!this.isEntry(p, this.ends[next]!)) {
+        this.i = next;
+        return list;
+      }
+      line = next;
+    }
+  }
+
+  /** A block mapping whose first key is at offset `first` on line `line`; its keys are in that column. */
+  private mapping(line: number, first: number): RawMap {
+    this.count();
+    const col = first - this.starts[line]!;
+    const map: RawMap = {};
+    const positions = newPositions(map, this.pos(line, first));
+    let p = first;
+    for (;;) {
+      const key = this.key(line, p);
+      if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
+      const q = this.skipSpaces(this.after, this.ends[line]!);
+      map[key] = this.value(line, q, col, false);
+      positions.set(key, this.at!);
+      const next = this.nextContent(this.i);
+      if (next === -1 || this.indents[next]! < col) return map;
+      if (this.indents[next]! > col) throw BAIL;
+      p = this.starts[next]! + col;
+      if (this.isEntry(p, this.ends[next]!)) throw BAIL;
+      line = next;
+    }
+  }
+
+  /** The key at `p` (a plain or quoted scalar followed by `:`); `this.after` is left after its colon. */
+  private key(line: number, p: number): string {
+    const text = this.text;
+    const end = this.ends[line]!;
+    const c = text.charCodeAt(p);
+    if (c === 34 /* " */ || c === 39 /* ' */) {
+      const value = this.quoted(p, end);
+      const close = this.close;
+      const colon = this.skipSpaces(close, end);
+      if (text.charCodeAt(colon) !== COLON || (colon + 1 < end && text.charCodeAt(colon + 1) !== SPACE)) throw BAIL;
+      if (close - p > 1024) throw BAIL;
+      this.after = colon + 1;
+      return value;
+    }
+    if (!this.startsPlain(p, end)) throw BAIL;
+    const rest = text.slice(p, end);
+    const colon = indicatorColon(rest, rest.length);
+    if (colon === -1) throw BAIL;
+    // a comment before the colon: the line is a scalar, not a key
+    const hash = rest.indexOf(" #");
+    if (hash !== -1 && hash + 1 < colon) throw BAIL;
+    const source = rest.slice(0, colon).trimEnd();
+    if (source.length > 1024) throw BAIL;
+    const value = plainValue(source);
+    if (value === null) throw BAIL;
+    this.after = p + colon + 1;
+    return String(value);
+  }
+
+  /**
+   * The value starting at offset `q` on line `line`, after a key's colon or an
+   * entry's dash and their spaces. `indent` is the column of the collection it
+   * belongs to. `this.at` is left at where the value starts, `this.i` at the
+   * line after it.
+   */
+  private value(line: number, q: number, indent: number, entry: boolean): RawValue {
+    const text = this.text;
+    const end = this.ends[line]!;
+    this.i = line + 1;
+    if (q === end || text.charCodeAt(q) === HASH) {
+      // nothing on this line: a nested collection below, or an empty (null) value here
+      const next = this.nextContent(line + 1);
+      if (next !== -1) {
+        const nextIndent = this.indents[next]!;
+        const p = this.starts[next]! + nextIndent;
+        if (nextIndent > indent) {
+          this.i = next;
+          if (this.isEntry(p, this.ends[next]!) || this.looksLikeKey(next, p)) {
+            const at = this.pos(next, p);
+            const node = this.blockNode(next);
+            this.at = at;
+            return node;
+          }
+          // a scalar or flow collection on a line of its own
+          const c = text.charCodeAt(p);
+          if (c === 124 || c === 62) throw BAIL;
+          return this.value(next, p, indent, false);
+        }
+        if (nextIndent === indent && !entry && this.isEntry(p, this.ends[next]!)) {
+          this.i = next;
+          const at = this.pos(next, p);
+          const node = this.sequence(next, p);
+          this.at = at;
+          return node;
+        }
+      }
+      this.count();
+      this.at = this.pos(line, q);
+      return null;
+    }
+    const at = this.pos(line, q);
+    const c = text.charCodeAt(q);
+    let value: RawValue;
+    if (c === 34 /* " */ || c === 39 /* ' */) {
+      value = this.quoted(q, end);
+      const close = this.close;
+      if (entry) {
+        const colon = this.skipSpaces(close, end);
+        if (text.charCodeAt(colon) === COLON) {
+          value = this.mapping(line, q);
+          this.at = at;
+          return value;
+        }
+      }
+      this.expectLineEnd(line, close);
+    } else if (c === 91 /* [ */ || c === 123 /* { */) {
+      value = this.flow(line, q);
+      this.expectLineEnd(line, this.close);
+    } else if (c === 124 /* | */ || c === 62 /* > */) {
+      value = this.blockScalar(line, q, indent);
+      this.at = at;
+      return value;
+    } else if (entry && this.isEntry(q, end)) {
+      // `- - a`: a sequence in a sequence entry
+      value = this.sequence(line, q);
+      this.at = at;
+      return value;
+    } else {
+      if (!this.startsPlain(q, end)) throw BAIL;
+      const rest = text.slice(q, end);
+      const hash = rest.indexOf(" #");
+      const stop = hash === -1 ? rest.length : hash + 1;
+      if (indicatorColon(rest, stop) !== -1) {
+        // `- key: value`: a mapping in a sequence entry (`a: b: c` is an error)
+        if (!entry) throw BAIL;
+        value = this.mapping(line, q);
+        this.at = at;
+        return value;
+      }
+      value = plainValue((stop === rest.length ? rest : rest.slice(0, stop)).trimEnd());
+    }
+    this.count();
+    // a more indented line after a scalar continues it (a multi-line scalar) or is an error
+    const next = this.nextContent(this.i);
+    if (next !== -1 && this.indents[next]! > indent) throw BAIL;
+    this.at = at;
+    return value;
+  }
+
+  /** Whether content line `line`, from `p`, holds a `key:` (rather than a scalar on a line of its own). */
+  private looksLikeKey(line: number, p: number): boolean {
+    const text = this.text;
+    const end = this.ends[line]!;
+    const c = text.charCodeAt(p);
+    if (c === 91 || c === 123) return false;
+    if (c === 34 || c === 39) {
+      this.quoted(p, end);
+      return text.charCodeAt(this.skipSpaces(this.close, end)) === COLON;
+    }
+    const rest = text.slice(p, end);
+    const hash = rest.indexOf(" #");
+    return indicatorColon(rest, hash === -1 ? rest.length : hash + 1) !== -1;
+  }
+
+  // ---------------------------------------------------------------- scalars
+
+  /** A one-line quoted scalar at `p`: its value; `this.close` is left after the closing quote. */
+  private quoted(p: number, end: number): string {
+    const text = this.text;
+    if (text.charCodeAt(p) === 39) {
+      let out = "";
+      let from = p + 1;
+      for (;;) {
+        const k = text.indexOf("'", from);
+        if (k === -1 || k >= end) throw BAIL; // continues on the next line
+        if (k + 1 < end && text.charCodeAt(k + 1) === 39) {
+          out += text.slice(from, k + 1);
+          from = k + 2;
+          continue;
+        }
+        this.close = k + 1;
+        return out + text.slice(from, k);
+      }
+    }
+    let out = "";
+    let from = p + 1;
+    for (let k = p + 1; k < end; k++) {
+      const ch = text.charCodeAt(k);
+      if (ch === 34) {
+        this.close = k + 1;
+        return out + text.slice(from, k);
+      }
+      if (ch !== 92 /* \ */) continue;
+      out += text.slice(from, k);
+      const next = text[k + 1];
+      if (next === undefined || k + 1 >= end) throw BAIL;
+      const simple = ESCAPES[next];
+      if (simple !== undefined) {
+        out += simple;
+        k += 1;
+      } else if (next === "x" || next === "u" || next === "U") {
+        const length = next === "x" ? 2 : next === "u" ? 4 : 8;
+        const hex = text.slice(k + 2, k + 2 + length);
+        if (hex.length !== length || !/^[0-9a-fA-F]+$/.test(hex)) throw BAIL;
+        const code = parseInt(hex, 16);
+        if (code > 0x10ffff) throw BAIL;
+        out += String.fromCodePoint(code);
+        k += 1 + length;
+      } else throw BAIL;
+      from = k + 1;
+    }
+    throw BAIL;
+  }
+
+  /** A `|` or `>` block scalar whose indicator is at `q`; its lines are indented more than `indent`. */
+  private blockScalar(line: number, q: number, indent: number): string {
+    const text = this.text;
+    let h = q + 1;
+    const chomp = text[h] === "-" || text[h] === "+" ? text[h++] : "";
+    this.expectLineEnd(line, h);
+    // the content: the lines after the header, indented as the first non-blank one
+    const lines: string[] = [];
+    let contentIndent = -1;
+    let j = line + 1;
+    let trailingBlank = 0;
+    for (; j < this.starts.length; j++) {
+      const start = this.starts[j]!;
+      const lineEnd = this.ends[j]!;
+      const spaces = this.skipSpaces(start, lineEnd) - start;
+      if (start + spaces === lineEnd) {
+        // a blank line: part of the scalar (a newline), unless it has more spaces than the indentation
+        if (contentIndent === -1 || spaces > contentIndent) throw BAIL;
+        lines.push("");
+        trailingBlank++;
+        continue;
+      }
+      if (contentIndent === -1) {
+        if (spaces <= indent) break;
+        contentIndent = spaces;
+      } else if (spaces < contentIndent) break;
+      // more-indented lines (kept as they are when folding): the yaml package's business
+      if (spaces > contentIndent && text.charCodeAt(q) === 62) throw BAIL;
+      lines.push(text.slice(start + contentIndent, lineEnd));
+      trailingBlank = 0;
+    }
+    if (contentIndent === -1) throw BAIL;
+    // what follows the scalar must be less indented than it (checked by the caller's next line)
+    this.i = j - trailingBlank;
+    const body = lines.slice(0, lines.length - trailingBlank);
+    let value: string;
+    if (text.charCodeAt(q) === 124) value = body.join("\n");
+    else {
+      value = "";
+      let blank = 0;
+      for (let k = 0; k < body.length; k++) {
+        const l = body[k]!;
+        if (l === "") {
+          blank++;
+          continue;
+        }
+        if (k > 0) value += blank ? "\n".repeat(blank) : " ";
+        blank = 0;
+        value += l;
+      }
+    }
+    this.count();
+    if (chomp === "-") return value;
+    if (chomp === "+") return value + "\n".repeat(trailingBlank + 1);
+    return value + "\n";
+  }
+
+  // ---------------------------------------------------------------- flow collections
+
+  /** A flow sequence or mapping at `p` that closes on the same line; `this.close` is left after it. */
+  private flow(line: number, p: number): RawValue {
+    this.count();
+    const text = this.text;
+    const end = this.ends[line]!;
+    const open = text.charCodeAt(p);
+    const close = open === 91 ? 93 : 125;
+    const isMap = open === 123;
+    const container: RawValue[] | RawMap = isMap ? {} : [];
+    const positions = newPositions(container, this.pos(line, p));
+    let k = this.skipSpaces(p + 1, end);
+    if (text.charCodeAt(k) === close) {
+      this.close = k + 1;
+      return container;
+    }
+    for (;;) {
+      if (k >= end) throw BAIL;
+      if (isMap) {
+        const map = container as RawMap;
+        const c = text.charCodeAt(k);
+        let key: string;
+        let after: number;
+        if (c === 34 || c === 39) {
+          key = this.quoted(k, end);
+          after = this.skipSpaces(this.close, end);
+          if (text.charCodeAt(after) !== COLON) throw BAIL;
+          after++;
+        } else {
+          const source = this.flowPlain(k, end);
+          const stop = this.close;
+          if (text.charCodeAt(stop) !== COLON) throw BAIL;
+          const value = plainValue(source);
+          if (value === null) throw BAIL;
+          key = String(value);
+          after = stop + 1;
+        }
+        if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
+        const v = this.skipSpaces(after, end);
+        map[key] = this.flowValue(line, v, end);
+        positions.set(key, this.pos(line, v));
+        k = this.close;
+      } else {
+        const list = container as RawValue[];
+        const value = this.flowValue(line, k, end);
+        positions.set(list.length, this.pos(line, k));
+        list.push(value);
+        k = this.close;
+        if (text.charCodeAt(k) === COLON) throw BAIL; // `[a: b]`, a pair in a sequence
+      }
+      const c = text.charCodeAt(k);
+      if (c === close) {
+        this.close = k + 1;
+        return container;
+      }
+      if (c !== 44 /* , */) throw BAIL;
+      k = this.skipSpaces(k + 1, end);
+      // a trailing comma, `[a, ]`: left to the yaml package
+      if (text.charCodeAt(k) === close) throw BAIL;
+    }
+  }
+
+  /** One entry of a flow collection at `k`: its value; `this.close` is left after it and its spaces. */
+  private flowValue(line: number, k: number, end: number): RawValue {
+    const text = this.text;
+    const c = text.charCodeAt(k);
+    if (c === 91 || c === 123) {
+      const value = this.flow(line, k);
+      this.close = this.skipSpaces(this.close, end);
+      return value;
+    }
+    this.count();
+    if (c === 34 || c === 39) {
+      const value = this.quoted(k, end);
+      this.close = this.skipSpaces(this.close, end);
+      return value;
+    }
+    return plainValue(this.flowPlain(k, end));
+  }
+
+  /** A plain scalar in a flow collection: its text; `this.close` is left at what ends it (`,` `]` `}` or `:`). */
+  private flowPlain(k: number, end: number): string {
+    const text = this.text;
+    if (!this.startsPlain(k, end)) throw BAIL;
+    for (let j = k; j < end; j++) {
+      const ch = text.charCodeAt(j);
+      if (ch === 44 || ch === 93 || ch === 125 || ch === 91 || ch === 123) {
+        if (ch === 91 || ch === 123) throw BAIL;
+        const source = text.slice(k, j).trimEnd();
+        if (source === "") throw BAIL;
+        this.close = j;
+        return source;
+      }
+      if (ch === COLON) {
+        const after = text.charCodeAt(j + 1);
+        if (j + 1 === end || after === SPACE || after === 44 || after === 93 || after === 125) {
+          const source = text.slice(k, j).trimEnd();
+          if (source === "") throw BAIL;
+          this.close = j;
+          return source;
+        }
+      }
+      if (ch === HASH && text.charCodeAt(j - 1) === SPACE) throw BAIL;
+    }
+    throw BAIL;
+  }
+}
+
+/**
+ * The first `:` in `s` (before `stop`) that is a mapping indicator: followed by a
+ * space or the end of the line (`s` runs to the end of its line). -1 if none.
+ */
+function indicatorColon(s: string, stop: number): number {
+  let c = s.indexOf(":");
+  while (c !== -1 && c < stop) {
+    if (c + 1 === s.length || s.charCodeAt(c + 1) === SPACE) return c;
+    c = s.indexOf(":", c + 1);
+  }
+  return -1;
+}
+
+// ---------------------------------------------------------------- YAML 1.2 core schema
+
+const ESCAPES: Record<string, string> = {
+  "0": "\0",
+  a: "\x07",
+  b: "\b",
+  e: "\x1b",
+  f: "\f",
+  n: "\n",
+  r: "\r",
+  t: "\t",
+  v: "\v",
+  N: "\u0085",
+  _: "\u00a0",
+  L: "\u2028",
+  P: "\u2029",
+  " ": " ",
+  '"': '"',
+  "/": "/",
+  "\\": "\\",
+};
+
+/** Characters that cannot begin a plain scalar (indicators), and `-`, `?`, `:` which this reader leaves alone there. */
+function startsPlain(c: number): boolean {
+  switch (c) {
+    case 45: // -
+    case 63: // ?
+    case 58: // :
+    case 44: // ,
+    case 91: // [
+    case 93: // ]
+    case 123: // {
+    case 125: // }
+    case 35: // #
+    case 38: // &
+    case 42: // *
+    case 33: // !
+    case 124: // |
+    case 62: // >
+    case 39: // '
+    case 34: // "
+    case 37: // %
+    case 64: // @
+    case 96: // `
+      return false;
+    default:
+      return c === c; // not NaN (the end of the text)
+  }
+}
+
+const NULL = /^(?:~|[Nn]ull|NULL)?$/;
+const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
+const INT_OCT = /^0o[0-7]+$/;
+const INT = /^[-+]?[0-9]+$/;
+const INT_HEX = /^0x[0-9a-fA-F]+$/;
+const FLOAT_NAN = /^(?:[-+]?\.(?:inf|Inf|INF)|\.nan|\.NaN|\.NAN)$/;
+const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
+const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
+
+/** A plain scalar's value, resolved as the yaml package's core schema does (tags tried in its order). */
+export function plainValue(source: string): RawValue {
+  const c = source.charCodeAt(0);
+  if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
+    // a letter: only null and the booleans can match (the numbers start otherwise)
+    if (c === 110 || c === 78) return source === "null" || source === "Null" || source === "NULL" ? null : source;
+    if (c === 116 || c === 84) return source === "true" || source === "True" || source === "TRUE" ? true : source;
+    if (c === 102 || c === 70) return source === "false" || source === "False" || source === "FALSE" ? false : source;
+    return source;
+  }
+  if (c === c && !(c >= 48 && c <= 57) && c !== 126 && c !== 45 && c !== 43 && c !== 46) return source;
+  if (NULL.test(source)) return null;
+  if (BOOL.test(source)) return source[0] === "t" || source[0] === "T";
+  if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
+  if (INT.test(source)) return parseInt(source, 10);
+  if (INT_HEX.test(source)) return parseInt(source.substring(2), 16);
+  if (FLOAT_NAN.test(source)) return source.slice(-3).toLowerCase() === "nan" ? NaN : source[0] === "-" ? -Infinity : Infinity;
+  if (FLOAT_EXP.test(source) || FLOAT.test(source)) return parseFloat(source);
+  return source;
+}

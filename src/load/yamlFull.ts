@@ -1,0 +1,148 @@
+/**
+ * YAML text -> raw tree with source positions, by the yaml package: every file
+ * the fast reader (yamlFast.ts) leaves alone. Aliases and `<<` merge keys are
+ * expanded here (compose sees plain data), and the compose-specific tags
+ * `!reset` / `!override` become marker objects for the merge step. Reached
+ * through `require` from yaml.ts, so the bundle evaluates the yaml package only
+ * for such files.
+ */
+import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
+import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
+import {
+  OverrideTag,
+  ResetTag,
+  copyChildPosition,
+  isRawMap,
+  setChildPosition,
+  setSelfPosition,
+  type RawMap,
+  type RawValue,
+} from "./raw.ts";
+
+/** Guards against alias bombs ("billion laughs"): no real compose file comes near this. */
+const MAX_NODES = 1_000_000;
+
+interface Walk {
+  file: string;
+  lines: LineCounter;
+  doc: Document.Parsed;
+  nodes: number;
+}
+
+function posAt(w: Walk, offset: number | undefined): SourcePos | undefined {
+  if (offset === undefined) return undefined;
+  const { line, col } = w.lines.linePos(offset);
+  return { file: w.file, line, col };
+}
+
+/** Parses every YAML document in `text`; an empty file is one `null` document. */
+export function parseYamlDocuments(text: string, file: string): RawValue[] {
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
+  const list = Array.isArray(docs) ? docs : [];
+  const out: RawValue[] = [];
+  for (const doc of list) {
+    const error = doc.errors[0];
+    if (error) {
+      const pos = posAt({ file, lines, doc, nodes: 0 }, error.pos[0]);
+      throw new KhepriError(`invalid YAML: ${firstLine(error.message)}`, pos);
+    }
+    const w: Walk = { file, lines, doc, nodes: 0 };
+    out.push(doc.contents ? toRaw(w, doc.contents as Node, []) : null);
+  }
+  return out.length ? out : [null];
+}
+
+function firstLine(message: string): string {
+  return message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
+}
+
+function toRaw(w: Walk, node: Node, path: (string | number)[]): RawValue {
+  if (++w.nodes > MAX_NODES) throw new KhepriError("YAML expands to too many nodes (alias bomb?)", posAt(w, node.range?.[0]), path);
+  const pos = posAt(w, node.range?.[0]);
+  const value = untagged(w, node, path, pos);
+  switch (node.tag) {
+    case "!reset":
+      return new ResetTag(pos);
+    case "!override":
+      return new OverrideTag(value, pos);
+    default:
+      return value;
+  }
+}
+
+function untagged(w: Walk, node: Node, path: (string | number)[], pos: SourcePos | undefined): RawValue {
+  if (isAlias(node)) {
+    const target = node.resolve(w.doc);
+    if (!target) throw new KhepriError(`unknown YAML alias *${node.source}`, pos, path);
+    return toRaw(w, target as Node, path);
+  }
+  if (isScalar(node)) return scalarValue(node.value);
+  if (isSeq(node)) {
+    const list: RawValue[] = [];
+    setSelfPosition(list, pos);
+    node.items.forEach((item, i) => {
+      const child = item as Node;
+      list.push(toRaw(w, child, [...path, i]));
+      setChildPosition(list, i, posAt(w, child.range?.[0]));
+    });
+    return list;
+  }
+  if (isMap(node)) return mapValue(w, node, path, pos);
+  throw new KhepriError("unsupported YAML node", pos, path);
+}
+
+function scalarValue(value: unknown): RawValue {
+  if (value === null || value === undefined) return null;
+  if (typeof value === "string" || typeof value === "number" || typeof value === "boolean") return value;
+  if (typeof value === "bigint") return Number(value);
+  return String(value);
+}
+
+function mapValue(w: Walk, node: Node & { items: unknown[] }, path: (string | number)[], pos: SourcePos | undefined): RawMap {
+  const map: RawMap = {};
+  setSelfPosition(map, pos);
+  // Keys written in the map itself win over keys brought in by `<<`, whatever their order.
+  const merged: RawMap[] = [];
+  for (const pair of node.items) {
+    if (!isPair(pair)) continue;
+    const keyNode = pair.key as Node | null;
+    const valueNode = pair.value as Node | null;
+    const keyPos = posAt(w, keyNode?.range?.[0]);
+    if (isMergeKey(keyNode)) {
+      merged.push(...mergeSources(w, valueNode, path, keyPos));
+      continue;
+    }
+    const key = keyText(keyNode, keyPos, path);
+    const childPath = [...path, key];
+    map[key] = valueNode ? toRaw(w, valueNode, childPath) : null;
+    setChildPosition(map, key, posAt(w, valueNode?.range?.[0]) ?? keyPos);
+  }
+  for (const source of merged) {
+    for (const [key, value] of Object.entries(source)) {
+      if (key in map) continue;
+      map[key] = value;
+      copyChildPosition(map, key, source, key);
+    }
+  }
+  return map;
+}
+
+function isMergeKey(key: Node | null): boolean {
+  // With `merge: true` the yaml package gives the plain `<<` key a symbol value.
+  return !!key && isScalar(key) && (typeof key.value === "symbol" || (key.value === "<<" && key.type === "PLAIN"));
+}
+
+function mergeSources(w: Walk, value: Node | null, path: (string | number)[], pos: SourcePos | undefined): RawMap[] {
+  const raw = value ? toRaw(w, value, path) : null;
+  const sources = Array.isArray(raw) ? raw : [raw];
+  return sources.map((source) => {
+    if (!isRawMap(source)) throw new KhepriError("`<<` merges mappings only", pos, path);
+    return source;
+  });
+}
+
+function keyText(key: Node | null, pos: SourcePos | undefined, path: (string | number)[]): string {
+  if (key && isScalar(key) && key.value !== null && typeof key.value !== "object") return String(key.value);
+  throw new KhepriError("mapping keys must be plain scalars", pos, path);
+}

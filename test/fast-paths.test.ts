@@ -1,0 +1,281 @@
+// The fast paths against what they stand in for (see `npm run bench`):
+// - the fast YAML reader (src/load/yamlFast.ts) against the yaml package path (yamlFull.ts): on every
+//   ../shared corpus and conformance file, tricky snippets and seeded variations of them, whatever
+//   the fast reader accepts must come out the same (values, key order, every source position);
+// - the zod stand-ins' interpreter (src/model/z.ts) against real zod on the corpus and on seeded
+//   mutations of it: what the interpreter accepts, zod accepts, with the same output;
+// - isIP (src/load/ip.ts) against node:net.
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { isIP as netIsIP } from "node:net";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { loadComposeProject } from "../src/load/index.ts";
+import { isIP } from "../src/load/ip.ts";
+import { positionOf, type RawValue } from "../src/load/raw.ts";
+import { parseYamlFast } from "../src/load/yamlFast.ts";
+import { parseYamlDocuments } from "../src/load/yamlFull.ts";
+import { Project } from "../src/model/index.ts";
+import { liteParse, realSchema } from "../src/model/z.ts";
+import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
+
+/** A seeded generator, so a failure reproduces. */
+function random(seed: number): () => number {
+  return () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+}
+
+function yamlFiles(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const file = path.join(dir, name);
+    const stat = statSync(file, { throwIfNoEntry: false });
+    if (!stat) return [];
+    if (stat.isDirectory()) return yamlFiles(file);
+    return /\.ya?ml$/.test(name) ? [file] : [];
+  });
+}
+
+/** Same values, same key order, same positions of every container and child; undefined if so. */
+function difference(a: unknown, b: unknown, at: string): string | undefined {
+  if (typeof a !== typeof b) return `${at}: ${typeof a} vs ${typeof b}`;
+  if (typeof a !== "object" || a === null || b === null) return Object.is(a, b) ? undefined : `${at}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
+  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${at}: different kinds`;
+  const keys = Object.keys(a);
+  if (keys.join("\0") !== Object.keys(b as object).join("\0")) return `${at}: keys ${keys} vs ${Object.keys(b as object)}`;
+  const pos = (o: object, k?: string | number) => JSON.stringify(positionOf(o, k));
+  if (pos(a) !== pos(b as object)) return `${at}: at ${pos(a)} vs ${pos(b as object)}`;
+  for (const k of keys) {
+    const key = Array.isArray(a) ? Number(k) : k;
+    if (pos(a, key) !== pos(b as object, key)) return `${at}.${k}: at ${pos(a, key)} vs ${pos(b as object, key)}`;
+    const inner = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** undefined when the fast reader leaves `text` alone or agrees with the yaml package. */
+function yamlMismatch(text: string): string | undefined {
+  const fast = parseYamlFast(text, "compose.yaml");
+  if (fast === undefined) return undefined;
+  let full: RawValue[];
+  try {
+    full = parseYamlDocuments(text, "compose.yaml");
+  } catch (error) {
+    return `the fast reader accepts what the yaml package refuses: ${(error as Error).message}`;
+  }
+  if (full.length !== 1) return `the yaml package reads ${full.length} documents`;
+  return difference(fast, full[0], "$");
+}
+
+const SNIPPETS = [
+  'a: 1\nb: -1\nc: +1\nd: 0o17\ne: 0x1F\nf: 1.5\ng: 1.50\nh: .5\ni: 1e3\nj: 1.e3\nk: .inf\nl: -.Inf\nm: .nan\nn: ~\no: null\np: Null\nq: true\nr: False\ns: TRUE\nt: yes\nu: 012\nv: 1_000\nw: 0b11\nx: -.5\ny: 1.\nz: 8080:80\n',
+  'aa: "a\\tb\\n\\"q\\" \\\\ \\u00e9 \\x41 \\U0001F600"\nab: \'it\'\'s\'\nac: \'\'\nad: ""\nae: a # comment\naf: a#b\nag: http://x:y/z\n',
+  'ah: [a, b, "c", \'d\', 1, true, null, ~, [e, f], {g: h}]\nai: {a: 1, "b": 2, \'c\': 3, d: [1, 2], e: {f: g}}\naj: []\nak: {}\nal: [ ]\nam: { }\n',
+  "1: a\n2.0: b\ntrue: c\n0x10: d\n\"5\": e\n'x y': f\na b: g\n.inf: h\n",
+  "a:\n  - 1\n  -\n  - # c\n  -   x  \n  - - a\n    - b\n  - a: 1\n    b: 2\n  - \"q\": 1\n  - [1, 2]\nb:\n- x\n- y\nc: z\n",
+  "a: |\n  line1\n   line2\n\n  line3\nb: |-\n  x\nc: |+\n  x\n\nd: >\n  folded\n  text\n\n  para\ne: >-\n  a\n  b\nf: >+\n  a\n\ng: end\n",
+  "- a\n- b:\n    c: d\n- - x\n  - y\n-\n  k: v\n",
+  "# only comments\n# here\n",
+  "a:\n  \"q\": 1\nb:\n  [1, 2]\nc:\n  plain\nd:\n  \"quoted\"\ne:\n  {x: y}\n",
+  "key: value\nkey: other\n",
+  "a: b: c\n",
+  "a: 'unterminated\n",
+  'a: "multi\n  line"\n',
+  "a: plain\n  continued\n",
+  "- a\n - b\n",
+  "a:\n    b: 1\n  c: 2\n",
+  "x: [a, b,]\ny: [a: b]\n",
+  "x: {a}\n",
+  "x: -\n",
+  "x: - a\n",
+  "x: ? a\n",
+  "x: :a\ny: -a\nz: [-1, -a, ?b, :c]\n",
+  "x: !tag a\n",
+  "x: &a 1\ny: *a\n",
+  "---\na: 1\n",
+  "a: 1\n...\n",
+  "%YAML 1.2\n---\na: 1\n",
+  "a: |2\n   x\n",
+  "a: >\n  x\n    more\n  y\n",
+  "a: |\n\n  x\n",
+  "a: |\n  x\n \n",
+  "\"a\\\"b\": 1\n'c''d': 2\n",
+  "a: \"x\" # c\nb: 'y' # c\nc: [1] # c\nd: {a: 1} # c\ne: \"x\"#c\n",
+  "a:   \nb:  # c\nc:\n",
+  "a: 1\r\nb: 2\r\n",
+  "a:\tb\n",
+];
+
+const CHARS = [":", "-", "#", "'", '"', "[", "]", "{", "}", "|", ">", " ", "\n", ",", "?", "&", "*", "!", "0", "1", ".", "e", "~", "\\", "  ", "\n  ", "\n- ", ": ", "- ", " #", "x"];
+
+function mutateText(text: string, next: () => number): string {
+  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
+  const lines = text.split("\n");
+  switch (Math.floor(next() * 10)) {
+    case 0:
+      return text.replace(/\n$/, "");
+    case 1:
+      return lines.map((l) => (next() < 0.3 ? l + " ".repeat(1 + Math.floor(next() * 3)) : l)).join("\n");
+    case 2:
+      return lines.map((l) => (l.trim() && next() < 0.3 ? l + pick([" # c", "  #c", " #", "#x"]) : l)).join("\n");
+    case 3: {
+      lines.splice(Math.floor(next() * (lines.length + 1)), 0, " ".repeat(Math.floor(next() * 8)) + pick(["# c", "", "#"]));
+      return lines.join("\n");
+    }
+    case 4:
+      return lines.map((l) => l.replace(/^( *)/, (m) => m + m)).join("\n");
+    case 5: {
+      const i = Math.floor(next() * lines.length);
+      lines[i] = lines[i]!.slice(0, Math.floor(next() * (lines[i]!.length + 1)));
+      return lines.join("\n");
+    }
+    default: {
+      let s = text;
+      for (let k = 1 + Math.floor(next() * 3); k > 0; k--) {
+        const p = Math.floor(next() * (s.length + 1));
+        s = next() < 0.7 ? s.slice(0, p) + pick(CHARS) + s.slice(p) : s.slice(0, p) + s.slice(p + 1 + Math.floor(next() * 3));
+      }
+      return s;
+    }
+  }
+}
+
+const corpus = hasShared ? yamlFiles(sharedPath("corpus")) : [];
+
+test("fast YAML reader: the same trees and positions as the yaml package, on the corpus", () => {
+  if (skipUnless(hasShared, "fast YAML reader on the corpus", "../shared is not there")) return;
+  let fast = 0;
+  for (const file of corpus) {
+    const text = readFileSync(file, "utf8");
+    const problem = yamlMismatch(text);
+    assert.not.ok(problem, `${file}: ${problem}`);
+    if (parseYamlFast(text, file) !== undefined) fast++;
+  }
+  // most real files take the fast path (a reader that bails on everything would pass the rest)
+  assert.ok(fast >= corpus.length * 0.9, `only ${fast} of ${corpus.length} corpus files read by the fast reader`);
+});
+
+test("fast YAML reader: snippets and seeded variations of the corpus, the merge cases and the snippets", () => {
+  const texts = [...SNIPPETS];
+  if (hasShared) {
+    texts.push(...corpus.map((f) => readFileSync(f, "utf8")));
+    const cases = JSON.parse(readFileSync(sharedPath("conformance", "merge-cases.json"), "utf8")) as Record<string, unknown>[];
+    for (const c of cases) for (const k of ["base", "override", "expected"]) if (typeof c[k] === "string") texts.push(c[k] as string);
+  }
+  const next = random(20261123);
+  let variants = 0;
+  for (const text of texts) {
+    for (let k = 0; k <= 6; k++) {
+      const variant = k === 0 ? text : mutateText(next() < 0.3 ? mutateText(text, next) : text, next);
+      const problem = yamlMismatch(variant);
+      if (problem) assert.unreachable(`${problem}\n--- in:\n${variant}`);
+      variants++;
+    }
+  }
+  assert.ok(variants > SNIPPETS.length);
+});
+
+// ---------------------------------------------------------------- the zod stand-ins
+
+/** `lite` (the interpreter's output) is zod's output for the same input, key order included. */
+function sameOutput(lite: unknown, zod: unknown, at: string): string | undefined {
+  if (typeof lite !== "object" || lite === null || typeof zod !== "object" || zod === null) {
+    return Object.is(lite, zod) ? undefined : `${at}: ${JSON.stringify(lite)} vs ${JSON.stringify(zod)}`;
+  }
+  const keys = Object.keys(lite);
+  if (Array.isArray(lite) !== Array.isArray(zod) || keys.join("\0") !== Object.keys(zod).join("\0")) return `${at}: keys ${keys} vs ${Object.keys(zod)}`;
+  for (const k of keys) {
+    const inner = sameOutput((lite as Record<string, unknown>)[k], (zod as Record<string, unknown>)[k], `${at}.${k}`);
+    if (inner) return inner;
+  }
+  return undefined;
+}
+
+/** undefined when the interpreter refuses `value` (real zod then decides) or agrees with zod. */
+function modelMismatch(value: unknown): string | undefined {
+  const lite = liteParse(Project, value);
+  if (!lite.ok) return undefined;
+  const zod = realSchema(Project).safeParse(value);
+  if (!zod.success) return `the interpreter accepts what zod refuses: ${JSON.stringify(zod.error.issues[0])}`;
+  return sameOutput(lite.data, zod.data, "$");
+}
+
+function loadedModels(): { file: string; model: Record<string, unknown> }[] {
+  const out: { file: string; model: Record<string, unknown> }[] = [];
+  for (const file of corpus) {
+    try {
+      const loaded = loadComposeProject({ files: [file], workingDir: path.dirname(file), processEnv: { HOME: "/home/alice" } });
+      out.push({ file, model: loaded.model });
+    } catch {
+      // files written to fail: the loader's business, not the model's
+    }
+  }
+  return out;
+}
+
+const VALUES: unknown[] = [null, 0, 1.5, -1, "", "x", "1", "true", true, false, [], {}, ["a"], { a: 1 }, "10s", "512m", 65536, "0.5", "always", { "x-a": 1 }];
+
+/** A copy of `tree` (plain data) with one value somewhere replaced, removed or added. */
+function mutateModel(tree: unknown, next: () => number): unknown {
+  const copy = JSON.parse(JSON.stringify(tree)) as unknown;
+  const containers: Record<string, unknown>[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v !== "object" || v === null) return;
+    containers.push(v as Record<string, unknown>);
+    for (const item of Object.values(v)) walk(item);
+  };
+  walk(copy);
+  const target = containers[Math.floor(next() * containers.length)]!;
+  const keys = Object.keys(target);
+  const choice = next();
+  if (choice < 0.15 && !Array.isArray(target)) target[next() < 0.5 ? "x-extension" : "unknown_key"] = 1;
+  else if (choice < 0.3 && keys.length) delete target[keys[Math.floor(next() * keys.length)]!];
+  else if (keys.length) target[keys[Math.floor(next() * keys.length)]!] = VALUES[Math.floor(next() * VALUES.length)];
+  return copy;
+}
+
+test("zod stand-ins: the corpus is checked without real zod, with zod's output", () => {
+  if (skipUnless(hasShared, "zod stand-ins on the corpus", "../shared is not there")) return;
+  const models = loadedModels();
+  assert.ok(models.length > 50, `only ${models.length} corpus files load`);
+  for (const { file, model } of models) {
+    const zod = realSchema(Project).safeParse(model);
+    const lite = liteParse(Project, model);
+    // a valid file that needs real zod would be correct, only slow: it should not happen on real files
+    if (zod.success) assert.ok(lite.ok, `${file}: valid, but the interpreter asks real zod`);
+    const problem = modelMismatch(model);
+    assert.not.ok(problem, `${file}: ${problem}`);
+    // and Project.safeParse, the one the loader calls, answers as zod does
+    const answer = Project.safeParse(model);
+    assert.is(answer.success, zod.success, file);
+  }
+});
+
+test("zod stand-ins: seeded mutations of the corpus", () => {
+  if (skipUnless(hasShared, "zod stand-ins on mutations", "../shared is not there")) return;
+  const next = random(7);
+  let accepted = 0;
+  for (const { file, model } of loadedModels()) {
+    for (let k = 0; k < 80; k++) {
+      const mutated = mutateModel(model, next);
+      const problem = modelMismatch(mutated);
+      if (problem) assert.unreachable(`${file}, mutated: ${problem}\n${JSON.stringify(mutated)}`);
+      if (liteParse(Project, mutated).ok) accepted++;
+    }
+  }
+  assert.ok(accepted > 0);
+});
+
+test("isIP: node:net's answers", () => {
+  const next = random(42);
+  const alphabet = "0123456789abcdefABCDEFg:.%/ -";
+  const samples = ["127.0.0.1", "::1", "::", "fe80::1%eth0", "1.2.3", "256.1.1.1", "::ffff:1.2.3.4", "2001:db8::", "01.2.3.4", "", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9"];
+  for (let i = 0; i < 20000; i++) {
+    let s = "";
+    const n = Math.floor(next() * 24);
+    for (let k = 0; k < n; k++) s += alphabet[Math.floor(next() * alphabet.length)];
+    samples.push(s);
+  }
+  for (const s of samples) assert.is(isIP(s), netIsIP(s), JSON.stringify(s));
+});
+
+test.run();
