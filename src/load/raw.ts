@@ -36,6 +36,8 @@ export const isRawList = (v: unknown): v is RawList => Array.isArray(v);
 interface ContainerPositions {
   self?: SourcePos | undefined;
   children: Map<string | number, SourcePos>;
+  /** Where each key of a mapping is written (messages about the key itself: unknown keys). */
+  keys?: Map<string, SourcePos> | undefined;
   /** Also the positions of another container (a copy with the same keys): copied before a change. */
   shared: boolean;
 }
@@ -60,7 +62,12 @@ function attach(container: object, entry: ContainerPositions): void {
 function entryFor(container: object): ContainerPositions {
   let entry = positionsOf(container);
   if (!entry || entry.shared) {
-    entry = { self: entry?.self, children: entry ? new Map(entry.children) : new Map(), shared: false };
+    entry = {
+      self: entry?.self,
+      children: entry ? new Map(entry.children) : new Map(),
+      keys: entry?.keys ? new Map(entry.keys) : undefined,
+      shared: false,
+    };
     attach(container, entry);
   }
   return entry;
@@ -101,8 +108,22 @@ export function positionOf(container: object, key?: string | number): SourcePos 
 
 /** Carries the recorded position of `from[fromKey]` over to `to[toKey]` (merge builds new containers). */
 export function copyChildPosition(to: object, toKey: string | number, from: object, fromKey: string | number): void {
-  const pos = positionsOf(from)?.children.get(fromKey);
+  const entry = positionsOf(from);
+  const pos = entry?.children.get(fromKey);
   if (pos) setChildPosition(to, toKey, pos);
+  const keyPos = typeof fromKey === "string" ? entry?.keys?.get(fromKey) : undefined;
+  if (keyPos && typeof toKey === "string") keyPositions(to).set(toKey, keyPos);
+}
+
+/** The key positions of a mapping, to fill while reading it. */
+export function keyPositions(map: object): Map<string, SourcePos> {
+  const entry = entryFor(map);
+  return (entry.keys ??= new Map());
+}
+
+/** Where `key` itself is written in `map` (not its value); undefined when unknown. */
+export function keyPositionOf(map: object, key: string | number): SourcePos | undefined {
+  return typeof key === "string" ? positionsOf(map)?.keys?.get(key) : undefined;
 }
 
 /** Carries a container's own position over to a rebuilt copy of it. */
@@ -114,12 +135,12 @@ export function copySelfPosition(to: object, from: object): void {
  * The best known position for a key path under `root`: the deepest value on
  * the path that has one. Used to place errors found by later stages.
  */
-export function positionAtPath(root: RawValue, path: readonly (string | number)[]): SourcePos | undefined {
+export function positionAtPath(root: RawValue, path: readonly (string | number)[], atKey = false): SourcePos | undefined {
   let best = typeof root === "object" && root !== null ? positionOf(root) : undefined;
   let node: RawValue | undefined = root;
-  for (const key of path) {
+  for (const [i, key] of path.entries()) {
     if (typeof node !== "object" || node === null || node instanceof ResetTag || node instanceof OverrideTag) break;
-    const here = positionOf(node, key);
+    const here = (atKey && i === path.length - 1 ? keyPositionOf(node, key) : undefined) ?? positionOf(node, key);
     if (here) best = here;
     node = Array.isArray(node) ? node[key as number] : (node as RawMap)[key as string];
   }

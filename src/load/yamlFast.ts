@@ -13,7 +13,7 @@
  * readers on every corpus file and on variations of them.
  */
 import type { SourcePos } from "../diagnostics/index.ts";
-import { newPositions, type RawMap, type RawValue } from "./raw.ts";
+import { keyPositions, newPositions, type RawMap, type RawValue } from "./raw.ts";
 
 /** Thrown inside the reader for input it leaves to the yaml package. */
 const BAIL = { bail: true };
@@ -175,10 +175,12 @@ class Reader {
     const col = first - this.starts[line]!;
     const map: RawMap = {};
     const positions = newPositions(map, this.pos(line, first));
+    const keys = keyPositions(map);
     let p = first;
     for (;;) {
       const key = this.key(line, p);
       if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
+      keys.set(key, this.pos(line, p));
       const q = this.skipSpaces(this.after, this.ends[line]!);
       map[key] = this.value(line, q, col, false);
       positions.set(key, this.at!);
@@ -471,6 +473,7 @@ class Reader {
           after = stop + 1;
         }
         if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
+        keyPositions(map).set(key, this.pos(line, k));
         const v = this.skipSpaces(after, end);
         map[key] = this.flowValue(line, v, end);
         positions.set(key, this.pos(line, v));

@@ -13,6 +13,7 @@ import {
   ResetTag,
   copyChildPosition,
   isRawMap,
+  keyPositions,
   setChildPosition,
   setSelfPosition,
   type RawMap,
@@ -45,6 +46,10 @@ export function parseYamlDocuments(text: string, file: string): RawValue[] {
     const error = doc.errors[0];
     if (error) {
       const pos = posAt({ file, lines, doc, nodes: 0 }, error.pos[0]);
+      if (error.code === "DUPLICATE_KEY") {
+        const path = doc.contents ? keyPathAt(doc.contents as Node, error.pos[0], []) : undefined;
+        throw new KhepriError("this key is already set in the same mapping", pos, path);
+      }
       throw new KhepriError(`invalid YAML: ${firstLine(error.message)}`, pos);
     }
     const w: Walk = { file, lines, doc, nodes: 0 };
@@ -117,6 +122,7 @@ function mapValue(w: Walk, node: Node & { items: unknown[] }, path: (string | nu
     const childPath = [...path, key];
     map[key] = valueNode ? toRaw(w, valueNode, childPath) : null;
     setChildPosition(map, key, posAt(w, valueNode?.range?.[0]) ?? keyPos);
+    if (keyPos) keyPositions(map).set(key, keyPos);
   }
   for (const source of merged) {
     for (const [key, value] of Object.entries(source)) {
@@ -145,4 +151,23 @@ function mergeSources(w: Walk, value: Node | null, path: (string | number)[], po
 function keyText(key: Node | null, pos: SourcePos | undefined, path: (string | number)[]): string {
   if (key && isScalar(key) && key.value !== null && typeof key.value !== "object") return String(key.value);
   throw new KhepriError("mapping keys must be plain scalars", pos, path);
+}
+
+/** The key path of the mapping key written at `offset` (to name a duplicate key). */
+function keyPathAt(node: Node, offset: number, path: (string | number)[]): (string | number)[] | undefined {
+  const inside = (n: Node | null | undefined) => !!n?.range && n.range[0] <= offset && offset < n.range[2];
+  if (isMap(node)) {
+    for (const pair of node.items) {
+      const key = pair.key as Node | null;
+      const label = key && isScalar(key) ? String(key.value) : "?";
+      if (key?.range?.[0] === offset) return [...path, label];
+      const value = pair.value as Node | null;
+      if (value && inside(value)) return keyPathAt(value, offset, [...path, label]);
+    }
+  } else if (isSeq(node)) {
+    for (const [i, item] of node.items.entries()) {
+      if (inside(item as Node)) return keyPathAt(item as Node, offset, [...path, i]);
+    }
+  }
+  return undefined;
 }

@@ -43,7 +43,9 @@ export function issueToError(doc: RawMap, issue: z.core.$ZodIssue): KhepriError 
     if (value === undefined && issue.code === "invalid_type") detail = `is required (${detail})`;
     else if (value !== undefined && (typeof value !== "object" || value === null)) detail += `, got ${JSON.stringify(value)}`;
   }
-  return new KhepriError(detail, positionAtPath(doc, path), path);
+  // An unknown or refused key is about the key itself: point at it, not at its value.
+  const aboutKey = issue.code === "unrecognized_keys" || issue.code === "invalid_key";
+  return new KhepriError(detail, positionAtPath(doc, path, aboutKey), path);
 }
 
 /** Validates a canonical, merged document; throws a KhepriError for the first problem found. */
