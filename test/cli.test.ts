@@ -134,6 +134,47 @@ test("a spec's unknown dependency is reported in the spec's own names", () => {
   assert.match(r.stderr, /spec\.json:1:\d+: compositions\.app\.services\.web\.dependsOn\.db: service "web" depends on "db", which is not defined/);
 });
 
+// Secrets on their way into /nix/store are named wherever interpolation put them.
+const storeLeaks: [string, Record<string, string>, RegExp][] = [
+  [
+    "a secret inherited through extends",
+    {
+      "compose.yaml": "services:\n  base:\n    image: postgres\n    environment:\n      POSTGRES_PASSWORD: ${DB_PASSWORD}\n  db:\n    extends: base\n",
+      ".env": "DB_PASSWORD=hunter2\n",
+    },
+    /warning: compose\.yaml:\d+:\d+: services\.db\.environment\.POSTGRES_PASSWORD: POSTGRES_PASSWORD carries the value of DB_PASSWORD/,
+  ],
+  [
+    "a secret inside a URL under a harmless key",
+    { "compose.yaml": "services:\n  app:\n    image: app\n    environment:\n      DATABASE_URL: postgres://u:${DB_PASSWORD}@db/app\n", ".env": "DB_PASSWORD=hunter2\n" },
+    /services\.app\.environment\.DATABASE_URL: DATABASE_URL carries the value of DB_PASSWORD/,
+  ],
+  [
+    "a build argument",
+    { "compose.yaml": "services:\n  app:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n", ".env": "NPM_TOKEN=npm_abcdef\n" },
+    /services\.app\.build\.args\.NPM_TOKEN: build argument NPM_TOKEN carries the value of NPM_TOKEN/,
+  ],
+  [
+    "a label",
+    { "compose.yaml": "services:\n  app:\n    image: app\n    labels:\n      auth: \"Bearer ${API_TOKEN}\"\n", ".env": "API_TOKEN=tok_123456\n" },
+    /services\.app\.labels\.auth: label auth carries the value of API_TOKEN/,
+  ],
+];
+for (const [name, files, warning] of storeLeaks) {
+  test(`a secret written into the module is warned about: ${name}`, () => {
+    const r = runCli(["convert", "-o", "-"], { cwd: scratch(files) });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, warning);
+    assert.match(r.stderr, /readable by every local user/);
+  });
+}
+
+test("a variable that looks harmless, under a harmless key, is not warned about", () => {
+  const r = runCli(["convert", "-o", "-"], { cwd: scratch({ "compose.yaml": "services:\n  app:\n    image: app:${TAG}\n    environment:\n      MODE: ${TAG}\n", ".env": "TAG=1.2.3\n" }) });
+  assert.is(r.code, 0, r.stderr);
+  assert.not.match(r.stderr, /warning/);
+});
+
 test("inactive profiles leave services out with a note; --profile and COMPOSE_PROFILES bring them in", () => {
   const dir = scratch({
     "compose.yaml": "services:\n  web:\n    image: nginx\n  debug:\n    image: busybox\n    profiles: [debug]\n",

@@ -31,11 +31,19 @@ function writer(fd: number, stream: () => NodeJS.WriteStream): (text: string) =>
   };
 }
 
-process.exitCode = main({
-  argv: process.argv.slice(2),
-  // a plain copy: every read of process.env itself goes through libuv (environment lookups are many)
-  env: { ...process.env },
-  cwd: process.cwd(),
-  stdout: writer(1, () => process.stdout),
-  stderr: writer(2, () => process.stderr),
-});
+const stderr = writer(2, () => process.stderr);
+try {
+  process.exitCode = main({
+    argv: process.argv.slice(2),
+    // a plain copy: every read of process.env itself goes through libuv (environment lookups are many)
+    env: { ...process.env },
+    cwd: process.cwd(),
+    stdout: writer(1, () => process.stdout),
+    stderr,
+  });
+} catch (error) {
+  // Bad input is reported by main; anything escaping it is khepri's own fault.
+  const detail = process.env.KHEPRI_DEBUG ? String((error as Error).stack ?? error) : String((error as Error).message ?? error);
+  stderr(`khepri: internal error: ${detail}\nPlease report it with the input that caused it${process.env.KHEPRI_DEBUG ? "" : " (KHEPRI_DEBUG=1 shows where it happened)"}.\n`);
+  process.exitCode = 70;
+}

@@ -6,19 +6,21 @@ import { KhepriError } from "../diagnostics/index.ts";
 import { InterpolationError, interpolate, referencedVariables, type VariableLookup } from "./interpolate.ts";
 import { OverrideTag, isRawList, isRawMap, positionOf, type RawValue } from "./raw.ts";
 
-/** Key paths (services.web.environment.DB_PASSWORD) whose value came from a variable. */
-export type InterpolatedPaths = Set<string>;
+/**
+ * The variables interpolation substituted, with their values. Later stages look
+ * for these values wherever they end up (after extends and merges have moved
+ * them), to warn when a secret is about to be written into the module.
+ */
+export type UsedVariables = Map<string, string>;
 
-export const pathKey = (path: readonly (string | number)[]) => path.join("\u0000");
-
-export function interpolateTree(root: RawValue, lookup: VariableLookup, interpolated: InterpolatedPaths = new Set()): RawValue {
-  const ctx = { lookup, interpolated };
+export function interpolateTree(root: RawValue, lookup: VariableLookup, used: UsedVariables = new Map()): RawValue {
+  const ctx = { lookup, used };
   return visit(root, ctx, []);
 }
 
 interface Ctx {
   lookup: VariableLookup;
-  interpolated: InterpolatedPaths;
+  used: UsedVariables;
 }
 
 /** `path` is the container's key path, shared and restored on the way out (copied only when a message needs it). */
@@ -57,16 +59,13 @@ function substitute(template: string, ctx: Ctx, container: object, key: string |
   if (!template.includes("$")) return template;
   try {
     const value = interpolate(template, ctx.lookup);
-    if (referencedVariables(template).length) ctx.interpolated.add(pathKey(valuePath(path, key, template)));
+    for (const name of referencedVariables(template)) {
+      const used = ctx.lookup(name);
+      if (used !== undefined) ctx.used.set(name, used);
+    }
     return value;
   } catch (error) {
     if (error instanceof InterpolationError) throw new KhepriError(error.message, positionOf(container, key), [...path, key]);
     throw error;
   }
-}
-
-/** `environment: ["KEY=${X}"]` is recorded under the variable's name, as the map form would be. */
-function valuePath(path: (string | number)[], key: string | number, template: string): (string | number)[] {
-  if (typeof key === "number" && path[path.length - 1] === "environment") return [...path, template.split("=")[0]!];
-  return [...path, key];
 }

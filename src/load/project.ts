@@ -11,7 +11,7 @@ import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
 import { resolveHostFiles } from "./hostFiles.ts";
-import { interpolateTree, type InterpolatedPaths } from "./interpolateTree.ts";
+import { interpolateTree, type UsedVariables } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
 import { resolveRelativePaths, type PathContext } from "./paths.ts";
 import { copyMap, isRawList, isRawMap, positionOf, type RawMap, type RawValue } from "./raw.ts";
@@ -40,8 +40,8 @@ export interface LoadedProject {
   variables: Variables;
   /** The merged canonical tree; `positionAtPath(model, path)` locates any value in it. */
   model: RawMap;
-  /** Values that came from `${VAR}` substitution, by `pathKey(path)`. */
-  interpolated: InterpolatedPaths;
+  /** Variables `${VAR}` substitution used, with their values. */
+  usedVariables: UsedVariables;
   diagnostics: Diagnostic[];
 }
 
@@ -53,7 +53,7 @@ interface IncludeSite {
 
 interface FileContext {
   variables: Variables;
-  interpolated: InterpolatedPaths;
+  usedVariables: UsedVariables;
   paths: PathContext;
   files: FileReader;
   diagnostics: Diagnostic[];
@@ -69,8 +69,8 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
     files,
   );
   const diagnostics: Diagnostic[] = [];
-  const interpolated: InterpolatedPaths = new Set();
-  const ctx: FileContext = { variables, interpolated, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [] };
+  const usedVariables: UsedVariables = new Map();
+  const ctx: FileContext = { variables, usedVariables, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [] };
   let model: RawMap | undefined;
   for (const file of composeFiles) {
     const doc = loadComposeFile(file, ctx);
@@ -85,7 +85,7 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
   });
   merged.name = name;
   resolveHostFiles(merged, { files, variables, diagnostics, inlineEnvFiles: !!options.inlineEnvFiles, requireFiles: !!options.requireFiles });
-  return { name, directory, files: composeFiles, variables, model: merged, interpolated, diagnostics };
+  return { name, directory, files: composeFiles, variables, model: merged, usedVariables, diagnostics };
 }
 
 function composeFilesOf(options: LoadOptions, files: FileReader): string[] {
@@ -121,7 +121,7 @@ function readComposeDocument(file: string, ctx: FileContext): RawMap {
   if (parsed === null) throw new KhepriError("empty compose file", { file, line: 1, col: 1 });
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
   stripExtensions(parsed);
-  const interpolated = interpolateTree(parsed, (name) => ctx.variables[name], ctx.interpolated) as RawMap;
+  const interpolated = interpolateTree(parsed, (name) => ctx.variables[name], ctx.usedVariables) as RawMap;
   const canonical = canonicalizeProject(interpolated, file);
   return resolveRelativePaths(canonical, ctx.paths);
 }

@@ -79,7 +79,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
         files: [specFile],
         variables: projectVariables({ envFiles: source.envFiles, projectDirectory: directory, workingDir: path.dirname(specFile), processEnv: options.processEnv }, files),
         model: { name: project },
-        interpolated: new Set(),
+        usedVariables: new Map(),
         diagnostics: [],
       };
   const own = composeDocument(body, specFile);

@@ -4,7 +4,7 @@
  * the active profiles. Later stages read only this and `locate`.
  */
 import type { Diagnostic, SourcePos } from "../diagnostics/index.ts";
-import { pathKey, type LoadedProject } from "../load/index.ts";
+import type { LoadedProject } from "../load/index.ts";
 import { validateProject, type Project } from "../model/index.ts";
 import { resolveDependencies } from "./dependencies.ts";
 import { locatorFor } from "./located.ts";
@@ -24,8 +24,8 @@ export interface NormalizedProject {
   directory: string;
   /** Where a key path of the model was written, for messages. */
   locate: (path: readonly (string | number)[]) => SourcePos | undefined;
-  /** Whether the value at a key path came from `${VAR}` substitution. */
-  fromVariable: (path: readonly (string | number)[]) => boolean;
+  /** Variables `${VAR}` substitution used, with their values. */
+  usedVariables: ReadonlyMap<string, string>;
   /** Variables of the project environment (.env and process), for `environment: [KEY]` entries. */
   variables: Readonly<Record<string, string>>;
   diagnostics: Diagnostic[];
@@ -49,12 +49,12 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
   let project = applyProfiles(validated, active, locate, diagnostics);
   project = resolveDependencies(project, inactive, locate, diagnostics);
   project = selectServices(project, options.services ?? [], locate);
-  project = resolveResources(project, locate);
+  project = resolveResources(project, loaded.directory, locate);
   return {
     project,
     directory: loaded.directory,
     locate,
-    fromVariable: (path) => loaded.interpolated.has(pathKey(path)),
+    usedVariables: loaded.usedVariables,
     variables: loaded.variables,
     diagnostics,
   };

@@ -26,6 +26,9 @@ function checkService(name: string, service: Service, project: Project, locate: 
     }
   }
   (service.volumes ?? []).forEach((volume, i) => {
+    if ((volume.type === "bind" || volume.type === "image") && !volume.source) {
+      throw locate.error(`a ${volume.type} mount needs a source`, [...at, "volumes", i]);
+    }
     if (volume.type === "volume" && volume.source && !project.volumes[volume.source]) {
       throw locate.error(`service "${name}" refers to undefined volume "${volume.source}"`, [...at, "volumes", i]);
     }
@@ -39,12 +42,22 @@ function checkService(name: string, service: Service, project: Project, locate: 
   }
 }
 
-export function resolveResources(project: Project, locate: Locate): Project {
+export function resolveResources(project: Project, directory: string, locate: Locate): Project {
   const services: Project["services"] = {};
+  const containers = new Map<string, string>();
   for (const [name, service] of Object.entries(project.services)) {
     const joined = withDefaultNetwork(service);
     checkService(name, joined, project, locate);
-    services[name] = { ...joined, container_name: joined.container_name ?? `${project.name}-${name}` };
+    const container = joined.container_name ?? `${project.name}-${name}`;
+    const other = containers.get(container);
+    if (other !== undefined) {
+      // Two containers with one name cannot both run (compose-go refuses this too).
+      throw locate.error(`container name "${container}" is also the name of service "${other}"'s container`, ["services", name, ...(joined.container_name ? ["container_name"] : [])]);
+    }
+    containers.set(container, name);
+    services[name] = { ...joined, container_name: container };
+    // compose builds in the project directory when `build:` names no context.
+    if (joined.build && joined.build.context === undefined) services[name]!.build = { ...joined.build, context: directory };
   }
   const networks = { ...project.networks };
   const usesDefault = Object.values(services).some((s) => s.networks && DEFAULT_NETWORK in s.networks);

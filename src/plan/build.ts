@@ -13,10 +13,19 @@ export interface BuildIssue {
   message: string;
 }
 
+/** A remote context (git URL) names its Dockerfile itself; a host directory's is joined onto it. */
+const isLocal = (context: string) => context.startsWith("/");
+
+function dockerfilePath(build: Build): string {
+  const dockerfile = build.dockerfile!;
+  if (!build.context || !isLocal(build.context) || path.posix.isAbsolute(dockerfile)) return dockerfile;
+  return path.posix.join(build.context, dockerfile);
+}
+
 function buildFlags(build: Build, variables: Readonly<Record<string, string>>, runtime: Runtime, issues: BuildIssue[], at: (string | number)[]): string[] {
   const flags: string[] = [];
   // A relative Dockerfile is relative to the context; docker build would resolve it against its working directory.
-  if (build.dockerfile && !build.dockerfile_inline) flags.push(`--file=${path.posix.resolve(build.context ?? ".", build.dockerfile)}`);
+  if (build.dockerfile && !build.dockerfile_inline) flags.push(`--file=${dockerfilePath(build)}`);
   if (build.dockerfile_inline) flags.push("--file=-");
   for (const [k, v] of Object.entries(build.args ?? {})) {
     const value = v ?? variables[k];
@@ -45,7 +54,7 @@ export function buildUnits(runtime: Runtime, project: Project, variables: Readon
     if (!build) continue;
     const at = ["services", name, "build"];
     const image = service.image ?? `${project.name}-${name}`;
-    const context = build.context ?? ".";
+    const context = build.context!;
     const command = shellCommand([runtime, "build", `--tag=${image}`, ...buildFlags(build, variables, runtime, issues, at), context]);
     const script = build.dockerfile_inline !== undefined ? `printf '%s' ${shellQuote(build.dockerfile_inline)} | ${command}\n` : `${command}\n`;
     units.push({ unitName: buildUnit(runtime, service.container_name!), kind: "build", resource: image, script, unit: emptyUnit() });

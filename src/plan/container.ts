@@ -14,6 +14,7 @@ import { buildUnit, containerUnit, service as serviceUnit } from "./naming.ts";
 import { serviceNetworking } from "./networks.ts";
 import { restartPolicy } from "./restart.ts";
 import { SERVICE_KEYS } from "./serviceKeys.ts";
+import { looksSecret } from "./secrets.ts";
 import { shellCommand, shellQuote } from "./shell.ts";
 import { emptyUnit, type ContainerPlan, type Runtime } from "./types.ts";
 
@@ -21,7 +22,8 @@ export interface ContainerContext {
   runtime: Runtime;
   project: Project;
   variables: Readonly<Record<string, string>>;
-  fromVariable: (path: readonly (string | number)[]) => boolean;
+  /** Names the interpolated secret variable a text carries, if any (see secrets.ts). */
+  secretIn: (text: string, key?: string) => string | undefined;
   gates: ReadonlySet<Gate> | undefined;
   autoStart: boolean;
   useUpheldBy: boolean;
@@ -33,9 +35,6 @@ export interface ContainerContext {
   fail: (message: string, path: readonly (string | number)[]) => never;
 }
 
-/** Key parts that say a variable holds a credential. */
-const SECRET_WORDS = new Set(["PASSWORD", "PASSWD", "PASS", "PWD", "SECRET", "TOKEN", "KEY", "APIKEY", "CREDENTIAL", "CREDENTIALS", "PRIVATE", "AUTH"]);
-export const looksSecret = (key: string) => key.toUpperCase().split(/[^A-Z0-9]+/).some((part) => SECRET_WORDS.has(part));
 
 const PULL: Record<string, ContainerPlan["pull"]> = { always: "always", never: "never", missing: "missing", if_not_present: "missing", build: "never", refresh: "newer" };
 
@@ -78,6 +77,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   applyGates(plan, service, ctx, at);
   applyUnit(plan, service, ctx, at);
   reportKeys(service, ctx, at);
+  checkSecrets(plan, name, service, ctx);
   return plan;
 }
 
@@ -106,15 +106,31 @@ function environmentOf(name: string, service: Service, ctx: ContainerContext): R
       continue;
     }
     env[key] = resolved;
-    if ((value === null || ctx.fromVariable(path)) && looksSecret(key)) {
-      ctx.report(
-        "warning",
-        `${key} looks like a secret and its value comes from a variable: it is written into the module and so into /nix/store, readable by every local user; put it in an env_file that stays on the host (sops-nix, agenix) instead`,
-        path,
-      );
-    }
+    const variable = value === null ? (looksSecret(key) ? key : undefined) : ctx.secretIn(resolved, key);
+    if (variable) storeWarning(ctx, `${key} carries the value of ${variable}`, path);
   }
   return env;
+}
+
+/** A secret on its way into /nix/store: say so, and where it should live instead. */
+export function storeWarning(ctx: Pick<ContainerContext, "report">, what: string, path: readonly (string | number)[]): void {
+  ctx.report(
+    "warning",
+    `${what}, which looks like a secret: it is written into the module and so into /nix/store, readable by every local user; keep it in an env_file or a secrets: file on the host (sops-nix, agenix) instead`,
+    path,
+  );
+}
+
+/** Labels and command words are written into the module too. */
+function checkSecrets(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
+  const at = ["services", name];
+  for (const [key, value] of Object.entries(service.labels ?? {})) {
+    const variable = ctx.secretIn(value, key);
+    if (variable) storeWarning(ctx, `label ${key} carries the value of ${variable}`, [...at, "labels", key]);
+  }
+  const words = [...plan.cmd, plan.entrypoint ?? ""].join(" ");
+  const variable = ctx.secretIn(words);
+  if (variable) storeWarning(ctx, `the command carries the value of ${variable}`, [...at, service.command !== undefined ? "command" : "entrypoint"]);
 }
 
 /** compose splits a string command into words (no shell); docker and podman differ on multi-word entrypoints. */
@@ -122,11 +138,17 @@ function words(command: Command | undefined, ctx: ContainerContext, path: (strin
   // null is "not set" (the image's own), as in compose-go; [] or "" clears it.
   if (command === undefined || command === null) return undefined;
   if (Array.isArray(command)) return command;
-  const op = shellOperatorAt(command);
-  if (op >= 0) {
-    ctx.report("warning", `"${command.slice(op)}" is dropped: a string command is split into words, not run by a shell (as docker compose does); write ["sh", "-c", "..."] for shell syntax`, path);
+  let split: { words: string[]; operatorAt: number };
+  try {
+    split = { words: splitShellWords(command), operatorAt: shellOperatorAt(command) };
+  } catch (error) {
+    return ctx.fail((error as Error).message, path);
   }
-  return splitShellWords(command);
+  if (split.operatorAt >= 0) {
+    const rest = command.slice(split.operatorAt);
+    ctx.report("warning", `"${rest}" is dropped: a string command is split into words, not run by a shell (as docker compose does); write ["sh", "-c", "..."] for shell syntax`, path);
+  }
+  return split.words;
 }
 
 function applyCommand(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
@@ -196,15 +218,32 @@ function namespaceMode(mode: string, project: Project): string {
   return mode.startsWith("service:") ? `container:${project.services[mode.slice(8)]!.container_name}` : mode;
 }
 
-/** SERVICE_KEYS as entries, once (not once per service, twice). */
-const SERVICE_KEY_RULES = Object.entries(SERVICE_KEYS) as [keyof Service, (typeof SERVICE_KEYS)[keyof Service]][];
+type ServiceKeyRule = { key: keyof Service } & (typeof SERVICE_KEYS)[keyof Service];
+
+/** SERVICE_KEYS as records, once (not once per service), and each key's place among them. */
+const SERVICE_KEY_RULES = Object.entries(SERVICE_KEYS).map(([key, rule]) => ({ key, ...rule }) as ServiceKeyRule);
+const RULE_ORDER = new Map(SERVICE_KEY_RULES.map((rule, i) => [rule.key as string, i]));
+
+/**
+ * The rules of the keys a service sets, in SERVICE_KEYS order (the order its flags and
+ * messages come in). Found from the service's own few keys: testing all ~90 keys on
+ * every service, each a different shape of object, was slow.
+ */
+function rulesOf(service: Service): ServiceKeyRule[] {
+  const found: number[] = [];
+  for (const key in service) {
+    const i = RULE_ORDER.get(key);
+    if (i !== undefined && service[key as keyof Service] !== undefined) found.push(i);
+  }
+  return found.sort((a, b) => a - b).map((i) => SERVICE_KEY_RULES[i]!);
+}
 
 function applyFlags(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
   const flags = plan.extraOptions;
-  for (const [key, rule] of SERVICE_KEY_RULES) {
+  for (const { key, flags: flagsOf } of rulesOf(service)) {
+    if (!flagsOf) continue;
     const value = service[key];
-    if (value === undefined || !rule.flags) continue;
-    const out = (rule.flags as (v: unknown, r: Runtime) => string[] | { unsupported: string })(value, ctx.runtime);
+    const out = (flagsOf as (v: unknown, r: Runtime) => string[] | { unsupported: string })(value, ctx.runtime);
     if (Array.isArray(out)) flags.push(...out);
     else ctx.report("warning", `${key} is not supported with ${ctx.runtime}: ${out.unsupported}; ignored`, [...at, key]);
   }
@@ -327,9 +366,9 @@ function hooks(plan: ContainerPlan, list: Service["post_start"], into: "postStar
 
 /** Keys that cannot be honoured get a warning, keys without effect a note: nothing is dropped silently. */
 function reportKeys(service: Service, ctx: ContainerContext, at: (string | number)[]): void {
-  for (const [key, rule] of SERVICE_KEY_RULES) {
+  for (const rule of rulesOf(service)) {
+    const key = rule.key;
     const value = service[key];
-    if (value === undefined) continue;
     if (key === "scale" && value === 1) continue;
     if (rule.handling === "unsupported") ctx.report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [...at, key]);
     else if (rule.handling === "no-effect") ctx.report("note", `${key} has no effect here: ${rule.becomes}`, [...at, key]);

@@ -5,7 +5,8 @@
 import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
 import type { NormalizedProject } from "../normalize/index.ts";
 import { buildUnits } from "./build.ts";
-import { planContainer } from "./container.ts";
+import { secretFinder } from "./secrets.ts";
+import { planContainer, storeWarning } from "./container.ts";
 import { dependencyGates } from "./dependencies.ts";
 import { rootTarget, target } from "./naming.ts";
 import { networkUnits } from "./networks.ts";
@@ -39,12 +40,13 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
   const report = (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) =>
     diagnostics.push({ level, message, pos: normalized.locate(path), path });
   const gates = dependencyGates(project);
+  const secretIn = secretFinder(normalized.usedVariables);
   const containers = Object.keys(project.services).map((name) =>
     planContainer(name, {
       runtime,
       project,
       variables: normalized.variables,
-      fromVariable: normalized.fromVariable,
+      secretIn,
       gates: gates.get(name),
       autoStart: options.autoStart && !options.rootTarget,
       useUpheldBy: options.useUpheldBy,
@@ -74,6 +76,7 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
   }
   for (const issue of issues) report("warning", issue.message, issue.path);
   reportResourceKeys(project, report);
+  reportStoredSecrets(project, secretIn, report);
   const plan: Plan = { runtime, project: project.name!, containers, oneshots, setup: true, diagnostics };
   if (options.rootTarget) {
     const root = rootTarget(runtime, project.name!);
@@ -86,15 +89,39 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
   return plan;
 }
 
+/** RESOURCE_KEYS as entries, once (not once per resource). */
+const RESOURCE_RULES = Object.entries(RESOURCE_KEYS).map(
+  ([kind, rules]) => [kind as keyof typeof RESOURCE_KEYS, Object.entries(rules) as [string, { handling: string; becomes: string }][]] as const,
+);
+
 /** Top-level resource keys that cannot be honoured, or do nothing here, are named. */
 function reportResourceKeys(project: NormalizedProject["project"], report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void): void {
-  for (const [kind, rules] of Object.entries(RESOURCE_KEYS)) {
-    for (const [name, resource] of Object.entries(project[kind as keyof typeof RESOURCE_KEYS])) {
-      for (const [key, rule] of Object.entries(rules) as [string, { handling: string; becomes: string }][]) {
+  for (const [kind, rules] of RESOURCE_RULES) {
+    for (const [name, resource] of Object.entries(project[kind])) {
+      for (const [key, rule] of rules) {
         if ((resource as Record<string, unknown>)[key] === undefined) continue;
         if (rule.handling === "unsupported") report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [kind, name, key]);
         else if (rule.handling === "no-effect") report("note", `${key} has no effect here: ${rule.becomes}`, [kind, name, key]);
       }
     }
+  }
+}
+
+/** Build arguments and config contents are written into the module as well. */
+function reportStoredSecrets(
+  project: NormalizedProject["project"],
+  secretIn: (text: string, key?: string) => string | undefined,
+  report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void,
+): void {
+  const warn = (what: string, path: (string | number)[]) => storeWarning({ report }, what, path);
+  for (const [name, service] of Object.entries(project.services)) {
+    for (const [key, value] of Object.entries(service.build?.args ?? {})) {
+      const variable = value === null ? undefined : secretIn(value, key);
+      if (variable) warn(`build argument ${key} carries the value of ${variable}`, ["services", name, "build", "args", key]);
+    }
+  }
+  for (const [name, config] of Object.entries(project.configs)) {
+    const variable = config.content === undefined ? undefined : secretIn(config.content);
+    if (variable) warn(`config ${name} carries the value of ${variable}`, ["configs", name, "content"]);
   }
 }

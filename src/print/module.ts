@@ -36,7 +36,10 @@ const OVERRIDE_PRIORITY = 90;
 const strings = (items: readonly string[]) => list(items.map(str));
 const strAttrs = (record: Readonly<Record<string, string>>) => attrs(Object.entries(record).map(([k, v]) => binding(k, str(v))));
 const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? str(v) : typeof v === "number" ? int(v) : bool(v));
-const overridden = (v: string | number | boolean) => apply(ref("lib.mkOverride"), [int(OVERRIDE_PRIORITY), scalar(v)]);
+// Nodes are immutable: the same `lib.mkOverride 90` serves every value.
+const MK_OVERRIDE = ref("lib.mkOverride");
+const PRIORITY = int(OVERRIDE_PRIORITY);
+const overridden = (v: string | number | boolean) => apply(MK_OVERRIDE, [PRIORITY, scalar(v)]);
 const byName = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
 
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
@@ -146,13 +149,15 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   if (u.postStart.length) e.push(binding("postStart", script(u.postStart)));
   // Our preStop (compose pre_stop hooks) must run before oci-containers' own `stop`.
   if (u.preStop.length) e.push(binding("preStop", override ? apply(ref("lib.mkBefore"), [script(u.preStop)]) : script(u.preStop)));
-  const lists: [keyof UnitPlan, string][] = [["after", "after"], ["requires", "requires"], ["wants", "wants"], ["bindsTo", "bindsTo"], ["upheldBy", "upheldBy"], ["partOf", "partOf"], ["wantedBy", "wantedBy"]];
-  for (const [key, name] of lists) {
-    const items = u[key] as string[];
-    if (items.length) e.push(binding(name, strings([...new Set(items)])));
+  for (const key of UNIT_LISTS) {
+    const items = u[key];
+    if (items.length) e.push(binding(key, strings([...new Set(items)])));
   }
   return attrs(e);
 }
+
+/** The unit's dependency lists, in the order they are written. */
+const UNIT_LISTS = ["after", "requires", "wants", "bindsTo", "upheldBy", "partOf", "wantedBy"] as const;
 
 function oneshotAttrs(o: OneshotPlan, runtime: Runtime): Expr {
   const serviceConfig: Record<string, string | number | boolean> = { Type: "oneshot", RemainAfterExit: true, ...o.unit.serviceConfig };

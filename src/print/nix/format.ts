@@ -44,7 +44,7 @@ export function formatAttrName(name: string): string {
 }
 
 export function formatAttrPath(key: string | readonly string[]): string {
-  return (typeof key === "string" ? [key] : key).map(formatAttrName).join(".");
+  return typeof key === "string" ? formatAttrName(key) : key.map(formatAttrName).join(".");
 }
 
 function formatRef(name: string): string {
@@ -57,21 +57,14 @@ function formatRef(name: string): string {
 // ---------------------------------------------------------------------------------
 // Strings
 //
-// A string is handled as a sequence of atoms: single code points, or interpolated
-// expressions. Escaping decisions need one atom of lookahead (`$` before `{`).
+// A multi-line string is handled a line at a time, each line a sequence of text runs
+// and interpolated expressions. Escaping decisions need one character of lookahead
+// (`$` before `{`); it stays within a run, as runs next to each other are joined.
 
-type Atom = string | Expr;
+/** One line of a `''` string: non-empty text runs (never two in a row) and interpolations. */
+type Line = StringPart[];
 
-function atomsOf(parts: readonly StringPart[]): Atom[] {
-  const atoms: Atom[] = [];
-  for (const p of parts) {
-    if (typeof p === "string") atoms.push(...p);
-    else atoms.push(p);
-  }
-  return atoms;
-}
-
-const isInterp = (a: Atom | undefined): a is Expr => a !== undefined && typeof a !== "string";
+const isInterp = (a: StringPart | undefined): a is Expr => a !== undefined && typeof a !== "string";
 
 /** Multi-line strings print as `''` indented strings. */
 export function isMultiline(s: NixString): boolean {
@@ -116,16 +109,32 @@ function quotedParts(parts: readonly StringPart[], show: (e: Expr) => string | u
   return out + '"';
 }
 
-function splitLines(atoms: readonly Atom[]): Atom[][] {
-  const lines: Atom[][] = [[]];
-  for (const a of atoms) {
-    if (a === "\n") lines.push([]);
-    else lines[lines.length - 1]!.push(a);
+function splitLines(parts: readonly StringPart[]): Line[] {
+  const lines: Line[] = [[]];
+  for (const p of parts) {
+    if (isInterp(p)) {
+      lines[lines.length - 1]!.push(p);
+      continue;
+    }
+    const pieces = p.split("\n");
+    for (let k = 0; k < pieces.length; k++) {
+      if (k > 0) lines.push([]);
+      const piece = pieces[k]!;
+      if (piece === "") continue;
+      const line = lines[lines.length - 1]!;
+      const last = line.length - 1;
+      if (typeof line[last] === "string") line[last] += piece;
+      else line.push(piece);
+    }
   }
   return lines;
 }
 
-const isBlank = (line: readonly Atom[]): boolean => line.every((a) => a === " ");
+const SPACES = /^ *$/;
+
+const isBlank = (line: Line): boolean => line.every((a) => typeof a === "string" && SPACES.test(a));
+
+const startsWithSpace = (line: Line): boolean => typeof line[0] === "string" && line[0].startsWith(" ");
 
 /**
  * Which line (if any) must start with an escaped space `''\ ` so Nix's indentation
@@ -133,70 +142,94 @@ const isBlank = (line: readonly Atom[]): boolean => line.every((a) => a === " ")
  * count of the lines that hold something besides spaces, and drops a final line that
  * holds only spaces; an escape ends the leading whitespace without being stripped.
  */
-function anchorLine(lines: readonly (readonly Atom[])[]): number {
+function anchorLine(lines: readonly Line[]): number {
   const last = lines.length - 1;
   if (lines[last]!.length > 0 && isBlank(lines[last]!)) return last;
   const counted = lines.flatMap((l, i) => (isBlank(l) ? [] : [i]));
-  if (counted.length > 0) return counted.some((i) => lines[i]![0] !== " ") ? -1 : counted[0]!;
+  if (counted.length > 0) return counted.some((i) => !startsWithSpace(lines[i]!)) ? -1 : counted[0]!;
   // Only blank lines: with nothing counted, Nix would strip every leading space.
   return lines.findIndex((l) => l.length > 0);
 }
 
 const ESCAPED_QUOTE = "''\\'";
+const QUOTE = 0x27; // '
+const DOLLAR = 0x24;
+const OPEN_BRACE = 0x7b;
+const CR = 0x0d;
+
+/** What follows a text run on its line: an interpolation, the line break, or the closing `''`. */
+type After = "interp" | "line" | "end";
+
+/** Whether the `$` at `i` would start an interpolation: before `{` or before an interpolated part. */
+function startsInterp(text: string, i: number, after: After): boolean {
+  return i + 1 === text.length ? after === "interp" : text.charCodeAt(i + 1) === OPEN_BRACE;
+}
+
+/** Whether what is at `i` is written with a token starting with `'`: an escaped `$` or CR, or the closing `''`. */
+function quoteTokenAt(text: string, i: number, after: After): boolean {
+  if (i === text.length) return after === "end";
+  const c = text.charCodeAt(i);
+  return c === CR || (c === DOLLAR && startsInterp(text, i, after));
+}
+
+/**
+ * A text run in the `''` form: `''` as `'''`, `$` starting an interpolation as `''$`, CR as
+ * `''\r`. A single `'` directly before another `''`-token (or the closing `''`) would lex as
+ * `'''`: it is written `''\'`.
+ */
+function indentedText(text: string, after: After): string {
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    let token: string;
+    if (c === QUOTE) {
+      if (text.charCodeAt(i + 1) === QUOTE) {
+        token = "'''";
+        out += text.slice(from, i) + token;
+        from = i + 2;
+        i++;
+        continue;
+      }
+      if (!quoteTokenAt(text, i + 1, after)) continue;
+      token = ESCAPED_QUOTE;
+    } else if (c === DOLLAR) {
+      if (!startsInterp(text, i, after)) continue;
+      token = "''$";
+    } else if (c === CR) token = "''\\r";
+    else continue;
+    out += text.slice(from, i) + token;
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
+}
 
 /** Source text of one line of a `''` string. */
-function indentedLine(line: readonly Atom[], anchor: boolean, isLast: boolean, show: (e: Expr) => string): string {
-  const tokens: string[] = [];
-  const lone: number[] = [];
-  for (let i = 0; i < line.length; i++) {
-    const a = line[i]!;
-    if (isInterp(a)) {
-      tokens.push("${" + show(a) + "}");
+function indentedLine(line: Line, anchor: boolean, isLast: boolean, show: (e: Expr) => string): string {
+  let out = "";
+  for (let j = 0; j < line.length; j++) {
+    const part = line[j]!;
+    if (isInterp(part)) {
+      out += "${" + show(part) + "}";
       continue;
     }
-    const next = line[i + 1];
-    if (i === 0 && anchor) {
-      tokens.push("''\\ ");
-      continue;
-    }
-    switch (a) {
-      case "'":
-        if (next === "'") {
-          tokens.push("'''");
-          i++;
-        } else {
-          lone.push(tokens.length);
-          tokens.push("'");
-        }
-        break;
-      case "$":
-        tokens.push(next === "{" || isInterp(next) ? "''$" : "$");
-        break;
-      case "\r":
-        tokens.push("''\\r");
-        break;
-      default:
-        tokens.push(a);
-    }
+    const after: After = j + 1 < line.length ? "interp" : isLast ? "end" : "line";
+    // the anchor takes the place of the line's first space
+    out += j === 0 && anchor ? "''\\ " + indentedText(part.slice(1), after) : indentedText(part, after);
   }
-  // A single `'` directly before another `''`-token (or the closing `''`) would lex as `'''`.
-  for (const i of lone) {
-    const next = tokens[i + 1];
-    if (next === undefined ? isLast : next.startsWith("'")) tokens[i] = ESCAPED_QUOTE;
-  }
-  return tokens.join("");
+  return out;
 }
 
 function renderIndented(s: NixString, ctx: Ctx): string {
   const inner = ctx.indent + 2;
   const show = (e: Expr): string => flat(e) ?? render(e, { indent: inner, col: inner, tail: 0 });
-  const lines = splitLines(atomsOf(s.parts));
+  const lines = splitLines(s.parts);
   const anchor = anchorLine(lines);
   const last = lines.length - 1;
   const out = lines.map((line, i) => {
     const text = indentedLine(line, i === anchor, i === last, show);
-    if (i === last) return text === "" ? " ".repeat(ctx.indent) + "''" : " ".repeat(inner) + text + "''";
-    return text === "" ? "" : " ".repeat(inner) + text;
+    if (i === last) return text === "" ? pad(ctx.indent) + "''" : pad(inner) + text + "''";
+    return text === "" ? "" : pad(inner) + text;
   });
   return "''\n" + out.join("\n");
 }
@@ -215,7 +248,9 @@ function formatFloat(v: number): string {
 // ---------------------------------------------------------------------------------
 // Shape predicates
 
-const pad = (n: number): string => " ".repeat(n);
+/** Indentation, made once per width (every line starts with one). */
+const PADS: string[] = [];
+const pad = (n: number): string => (PADS[n] ??= " ".repeat(n));
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -317,14 +352,32 @@ function canFlattenParams(p: SetParam): boolean {
 
 // Nodes are immutable and layout asks for the same one-line form again at every
 // enclosing level: remember it per node, or printing grows with depth × size.
+// Leaves are not remembered: their form is cheap, and only their parent asks for it.
 const flatForms = new WeakMap<Expr, string | null>();
 
 function flat(e: Expr): string | undefined {
+  if (isLeaf(e)) return flatUncached(e);
   const known = flatForms.get(e);
   if (known !== undefined) return known ?? undefined;
   const text = flatUncached(e);
   flatForms.set(e, text ?? null);
   return text;
+}
+
+function isLeaf(e: Expr): boolean {
+  switch (e.kind) {
+    case "string":
+      return e.parts.every((p) => typeof p === "string");
+    case "int":
+    case "float":
+    case "bool":
+    case "null":
+    case "path":
+    case "ref":
+      return true;
+    default:
+      return false;
+  }
 }
 
 function flatUncached(e: Expr): string | undefined {
@@ -385,9 +438,11 @@ function flatArg(a: Expr, isLast: boolean): string | undefined {
 function flatList(l: List, manySimple: boolean): string | undefined {
   const items = l.items;
   if (items.length === 0) return "[ ]";
+  // (the length first: most lists have several items, and then no one-line form)
+  if (items.length > 1 && !(manySimple && items.length <= 6)) return undefined;
   if (items.some(isComment)) return undefined;
   const exprs = items as readonly Expr[];
-  if (exprs.length > 1 && !(manySimple && exprs.length <= 6 && exprs.every(isSimple))) return undefined;
+  if (exprs.length > 1 && !exprs.every(isSimple)) return undefined;
   const parts = exprs.map((x) => flatOperand(x, needsParens(x)));
   return defined(parts) ? `[ ${parts.join(" ")} ]` : undefined;
 }
