@@ -848,6 +848,12 @@ let
       # The setup block would define `virtualisation.oci-containers.backend`, which the
       # conversion reads: this module does the setup itself (below).
       "--no-setup"
+      # A successful build's log is never read: what khepri could not honour goes to
+      # NixOS `warnings` instead, shown by nixos-rebuild.
+      "--module-warnings"
+      # The builder's environment (HOME=/homeless-shelter, out, ...) is not the user's:
+      # `${VAR}` comes from `envFiles` only.
+      "--ignore-process-env"
       "-o"
       (builtins.placeholder "out")
     ];

@@ -217,6 +217,13 @@ test("the process environment wins over .env, and --env-file replaces .env", () 
   assert.match(runCli(["convert", "-o", "-", "-q", "--env-file", "other.env"], { cwd: dir }).stdout, /nginx:from-other/);
 });
 
+test("--ignore-process-env interpolates from env files only", () => {
+  const dir = scratch({ "compose.yaml": "services:\n  web:\n    image: nginx:${TAG:-default}\n" });
+  const env = { TAG: "from-process", HOME: "/homeless-shelter" };
+  assert.match(runCli(["convert", "-o", "-", "-q"], { cwd: dir, env }).stdout, /nginx:from-process/);
+  assert.match(runCli(["convert", "-o", "-", "-q", "--ignore-process-env"], { cwd: dir, env }).stdout, /nginx:default/);
+});
+
 test("a failed conversion leaves an existing output file untouched", () => {
   const dir = scratch({ "compose.yaml": "services:\n  web:\n    image: nginx\n    ports: [\"80:abc\"]\n", "out.nix": "sentinel\n" });
   const r = runCli(["convert", "-o", "out.nix"], { cwd: dir });

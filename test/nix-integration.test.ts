@@ -362,6 +362,25 @@ test("(d) two compositions share a network one of them creates; one conversion f
   assertSameAsConverter(facts, convertSpec(specOf(facts), "podman"));
 });
 
+test("what khepri cannot honour reaches NixOS warnings, and the builder's environment is not interpolated", () => {
+  if (skipIfd("module warnings")) return;
+  const { facts } = evalWithKhepri(env!, {
+    backend: "docker",
+    modules: [
+      `{
+        khepri.compositions.app.services.web = {
+          image = "docker.io/library/nginx:1.27";
+          scale = 3;
+        };
+      }`,
+    ],
+  });
+  assert.ok(
+    facts.warnings.some((w) => /^khepri: .*services\.web\.scale: scale is not supported/.test(w)),
+    JSON.stringify(facts.warnings),
+  );
+});
+
 test("no composition: nothing is converted and nothing defined", () => {
   if (skipIfd("no compositions")) return;
   const { facts, log } = evalWithKhepri(env!, { backend: "podman", modules: [], select: ["khepri.generated"] });

@@ -28,6 +28,8 @@ export interface ModuleOptions {
   enableOption?: readonly string[] | undefined;
   /** First line of the file, e.g. how it was generated. */
   header: string;
+  /** Messages for NixOS `warnings` (conversions whose own output nobody reads). */
+  warnings?: readonly string[];
 }
 
 /** Priority of our unit settings: above module defaults (100), below a user's mkForce (50). */
@@ -47,6 +49,7 @@ export function printModule(plans: readonly Plan[], options: ModuleOptions): str
   const body: Entry[] = [];
   if (options.setup) body.push(...setupEntries(runtime));
   for (const plan of plans) body.push(...planEntries(plan));
+  if (options.warnings?.length) body.push(comment("What khepri could not honour"), binding("warnings", strings(options.warnings)));
   const config = attrs(body);
   const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
   return `${options.header}\n${printNix(lambda({ params: ["config", "lib", "pkgs"], ellipsis: true }, module))}`;
