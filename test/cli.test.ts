@@ -224,6 +224,15 @@ test("--ignore-process-env interpolates from env files only", () => {
   assert.match(runCli(["convert", "-o", "-", "-q", "--ignore-process-env"], { cwd: dir, env }).stdout, /nginx:default/);
 });
 
+test("the setup block gives way to the user's own runtime settings and prunes nothing", () => {
+  for (const runtime of ["podman", "docker"]) {
+    const r = runCli(["convert", "-o", "-", "-q", "--runtime", runtime], { cwd: mealie });
+    assert.match(r.stdout, /enable = lib\.mkDefault true;/);
+    assert.not.match(r.stdout, /autoPrune/);
+    assert.match(r.stdout, new RegExp(`virtualisation\\.oci-containers\\.backend = "${runtime}";`));
+  }
+});
+
 test("a failed conversion leaves an existing output file untouched", () => {
   const dir = scratch({ "compose.yaml": "services:\n  web:\n    image: nginx\n    ports: [\"80:abc\"]\n", "out.nix": "sentinel\n" });
   const r = runCli(["convert", "-o", "out.nix"], { cwd: dir });

@@ -63,22 +63,27 @@ function guarded(config: Expr, optionPath: readonly string[], plans: readonly Pl
   ]);
 }
 
+/**
+ * Turning the runtime on, as defaults a user's own settings win over. The
+ * backend is set plainly: a configuration that says otherwise conflicts, which
+ * is the point (the module was generated for this runtime).
+ */
 function setupEntries(runtime: Runtime): Entry[] {
+  const byDefault = (value: Expr) => apply(ref("lib.mkDefault"), [value]);
   const entries: Entry[] = [comment("Runtime")];
   if (runtime === "podman") {
     entries.push(
       binding(["virtualisation", "podman"], attrs([
-        binding("enable", bool(true)),
-        binding(["autoPrune", "enable"], bool(true)),
+        binding("enable", byDefault(bool(true))),
         // Containers find each other by name only with DNS on their networks.
-        binding(["defaultNetwork", "settings", "dns_enabled"], bool(true)),
+        binding(["defaultNetwork", "settings", "dns_enabled"], byDefault(bool(true))),
       ])),
       comment("Container DNS on podman networks: iptables matches podman+, nftables podman*."),
       binding(["networking", "firewall", "interfaces", "podman+", "allowedUDPPorts"], list([int(53)])),
       binding(["networking", "firewall", "interfaces", "podman*", "allowedUDPPorts"], list([int(53)])),
     );
   } else {
-    entries.push(binding(["virtualisation", "docker"], attrs([binding("enable", bool(true)), binding(["autoPrune", "enable"], bool(true))])));
+    entries.push(binding(["virtualisation", "docker", "enable"], byDefault(bool(true))));
   }
   entries.push(binding(["virtualisation", "oci-containers", "backend"], str(runtime)));
   return entries;
