@@ -8,7 +8,7 @@ import type { Diagnostic } from "../diagnostics/index.ts";
 import { shellOperatorAt, splitShellWords, type Command, type Project, type Service } from "../model/index.ts";
 import { completionWait, dependencyRelations, dockerHealthWait, waitForContainer, type Gate } from "./dependencies.ts";
 import { durationSeconds } from "./durations.ts";
-import { healthcheckDisabled, healthcheckFlags } from "./healthcheck.ts";
+import { healthcheckDisabled, healthcheckFlags, healthWaitSeconds } from "./healthcheck.ts";
 import { MountError, serviceMounts } from "./mounts.ts";
 import { buildUnit, containerUnit, service as serviceUnit } from "./naming.ts";
 import { serviceNetworking } from "./networks.ts";
@@ -326,9 +326,14 @@ function applyGates(plan: ContainerPlan, service: Service, ctx: ContainerContext
   if (ctx.gates.has("healthy")) {
     if (healthcheckDisabled(service.healthcheck)) {
       ctx.report("warning", "a dependent waits for this service to be healthy, but its healthcheck is disabled: the dependent will never start", [...at, "healthcheck"]);
+    } else if (!service.healthcheck?.test) {
+      ctx.report("note", "a dependent waits for this service to be healthy: that relies on the image's own HEALTHCHECK, since the compose file sets no test", [...at, "image"]);
     }
-    if (ctx.runtime === "podman") plan.podmanSdnotify = "healthy";
-    else plan.unit.postStart.push(dockerHealthWait(plan.name, service.healthcheck));
+    if (ctx.runtime === "podman") {
+      plan.podmanSdnotify = "healthy";
+      // oci-containers waits forever for readiness (TimeoutStartSec=0); give up when docker would.
+      plan.unit.serviceConfig.TimeoutStartSec = healthWaitSeconds(service.healthcheck);
+    } else plan.unit.postStart.push(dockerHealthWait(plan.name, service.healthcheck));
   }
   if (ctx.gates.has("completed")) {
     // Keep the exited container until its exit code has been read.
