@@ -81,11 +81,7 @@ function checkEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void
   const kept: RawValue[] = [];
   list.forEach((entry, i) => {
     if (!isRawMap(entry) || typeof entry.path !== "string") return void kept.push(entry);
-    if (entry.required === false && !ctx.files.isFile(entry.path)) {
-      // The runtime's --env-file fails on a missing file; compose skips an optional one.
-      ctx.diagnostics.push({ level: "note", message: `optional env_file ${entry.path} does not exist here; left out`, pos: positionOf(list, i), path: [...at, "env_file", i] });
-      return;
-    }
+    // An optional file is looked for on the host when the container starts (see the planner).
     if (entry.required === false || checkExists(entry.path, list, i, [...at, "env_file", i], ctx, "env_file")) {
       checkRuntimeSyntax(entry.path, ctx);
     }

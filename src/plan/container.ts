@@ -48,7 +48,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
     unitName: containerUnit(ctx.runtime, container),
     image: service.image ?? `${ctx.project.name}-${name}`,
     environment: environmentOf(name, service, ctx),
-    environmentFiles: (service.env_file ?? []).map((f) => f.path),
+    environmentFiles: (service.env_file ?? []).filter((f) => f.required).map((f) => f.path),
     ports: (service.ports ?? []).map(portSpec),
     volumes: [],
     labels: { "com.docker.compose.project": ctx.project.name!, "com.docker.compose.service": name, ...service.labels },
@@ -68,6 +68,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   if (service.working_dir !== undefined) plan.workdir = service.working_dir;
   if (service.hostname !== undefined) plan.hostname = service.hostname;
   if (ctx.podmanUser !== undefined && ctx.runtime === "podman") plan.podmanUser = ctx.podmanUser;
+  applyOptionalEnvFiles(plan, service);
   applyCommand(plan, service, ctx, at);
   applyPull(plan, service, ctx, at);
   applyMounts(plan, name, service, ctx);
@@ -131,6 +132,28 @@ function checkSecrets(plan: ContainerPlan, name: string, service: Service, ctx: 
   const words = [...plan.cmd, plan.entrypoint ?? ""].join(" ");
   const variable = ctx.secretIn(words);
   if (variable) storeWarning(ctx, `the command carries the value of ${variable}`, [...at, service.command !== undefined ? "command" : "entrypoint"]);
+}
+
+/**
+ * `env_file: {path, required: false}`: compose skips a missing one, but the
+ * runtime's --env-file fails on it. Whether it exists is only known on the
+ * host when the container starts, so the unit gathers the ones present there
+ * into one file (readable by root only) that is always passed.
+ */
+function applyOptionalEnvFiles(plan: ContainerPlan, service: Service): void {
+  const optional = (service.env_file ?? []).filter((f) => !f.required).map((f) => f.path);
+  if (!optional.length) return;
+  const gathered = `/run/khepri/${plan.name}.optional.env`;
+  plan.environmentFiles.push(gathered);
+  plan.unit.preStart.push(
+    [
+      `install -d -m 0700 /run/khepri`,
+      `(umask 077; : > ${shellQuote(gathered)})`,
+      `for f in ${optional.map(shellQuote).join(" ")}; do`,
+      `  if [ -r "$f" ]; then cat "$f" >> ${shellQuote(gathered)}; echo >> ${shellQuote(gathered)}; fi`,
+      `done`,
+    ].join("\n"),
+  );
 }
 
 /** compose splits a string command into words (no shell); docker and podman differ on multi-word entrypoints. */
