@@ -25,6 +25,9 @@ const usageCases: [string, string[], RegExp][] = [
   ["bad runtime", ["convert", "--runtime", "lxc"], /--runtime must be podman or docker/],
   ["bad format", ["convert", "--format", "yaml"], /--format must be nix or json/],
   ["spec with -f", ["convert", "--spec", "x.json", "-f", "compose.yaml"], /--spec cannot be combined/],
+  ["bad stop timeout", ["convert", "--default-stop-timeout", "banana"], /--default-stop-timeout takes a duration/],
+  ["empty option prefix", ["convert", "--enable-option", "--option-prefix", ""], /--option-prefix takes an attribute path/],
+  ["standard input", ["convert", "-f", "-"], /standard input\) is not supported/],
 ];
 for (const [name, argv, message] of usageCases) {
   test(`usage error exits 2: ${name}`, () => {
@@ -125,6 +128,13 @@ test("a spec error names the spec file, line, column and key path", () => {
   const r = runCli(["convert", "--spec", "spec.json", "-o", "-"], { cwd: dir });
   assert.is(r.code, 1);
   assert.match(r.stderr, /spec\.json:5:\d+: compositions\.app\.services\.web\.ports\[0\]: "80:abc" is not a port/);
+});
+
+test("a composition name that is not a valid project name is located in the spec", () => {
+  const dir = scratch({ "spec.json": '{"compositions": {"myStack": {"services": {"web": {"image": "nginx"}}}}}\n' });
+  const r = runCli(["convert", "--spec", "spec.json", "-o", "-"], { cwd: dir });
+  assert.is(r.code, 1);
+  assert.match(r.stderr, /^error: spec\.json:1:\d+: compositions\.myStack: project name "myStack" \(from the composition's name\)/);
 });
 
 test("a spec's unknown dependency is reported in the spec's own names", () => {

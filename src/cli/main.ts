@@ -115,6 +115,7 @@ function convert(args: ConvertArgs, io: Io): number {
   }
   const autoStart = parseFlagBool(args["auto-start"], "auto-start", true);
   if (args["podman-user"] !== undefined && runtime !== "podman") throw new UsageError("--podman-user needs --runtime podman");
+  checkFlagValues(args);
   // process.hrtime, not perf_hooks: loading performance costs ~0.7 ms of every run's start
   const started = process.hrtime.bigint();
 
@@ -156,6 +157,18 @@ function convert(args: ConvertArgs, io: Io): number {
   }
   if (format === "nix" && !args.quiet) io.stderr(`Generated NixOS config in ${elapsed.toFixed(3)}ms\n`);
   return emit(output, args, format, io);
+}
+
+const GO_DURATION = /^(\d+(\.\d+)?(ns|us|µs|ms|s|m|h))+$/;
+const ATTR_PATH = /^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$/;
+
+/** Values the option table cannot check by kind alone. */
+function checkFlagValues(args: ConvertArgs): void {
+  const timeout = args["default-stop-timeout"];
+  if (timeout !== undefined && !GO_DURATION.test(timeout)) throw new UsageError(`--default-stop-timeout takes a duration such as 90s or 1m30s (got "${timeout}")`);
+  const prefix = args["option-prefix"];
+  if (prefix !== undefined && !ATTR_PATH.test(prefix)) throw new UsageError(`--option-prefix takes an attribute path such as custom.myapp (got "${prefix}")`);
+  if (args.file.includes("-")) throw new UsageError("-f - (standard input) is not supported: name a file, so relative paths have a directory");
 }
 
 function composeComposition(args: ConvertArgs, io: Io, processEnv: Io["env"]): Composition {

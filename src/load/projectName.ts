@@ -17,22 +17,25 @@ export interface ProjectNameSources {
   flag?: string | undefined;
   environment?: string | undefined;
   file?: { value: string; pos: SourcePos | undefined } | undefined;
+  /** A JSON spec's composition key, which is the project name. */
+  composition?: { value: string; pos: SourcePos | undefined } | undefined;
   directory: string;
 }
 
 export function projectNameFrom(sources: ProjectNameSources): string {
-  const given: [string | undefined, string, SourcePos | undefined][] = [
+  const given: [string | undefined, string, SourcePos | undefined, (string | number)[]?][] = [
+    [sources.composition?.value, "the composition's name", sources.composition?.pos, []],
     [sources.flag, "-p/--project", undefined],
     [sources.environment, "COMPOSE_PROJECT_NAME", undefined],
-    [sources.file?.value, "name", sources.file?.pos],
+    [sources.file?.value, "name", sources.file?.pos, ["name"]],
   ];
-  for (const [value, origin, pos] of given) {
+  for (const [value, origin, pos, keyPath] of given) {
     if (value === undefined || value === "") continue;
     if (!VALID.test(value)) {
       throw new KhepriError(
         `project name "${value}" (from ${origin}) must contain only lowercase letters, digits, dashes and underscores, and start with a letter or digit`,
         pos,
-        pos ? ["name"] : undefined,
+        pos ? keyPath : undefined,
       );
     }
     return value;

@@ -58,7 +58,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
   const at = ["compositions", name];
   const source = sourceSettings(body, at);
   const directory = path.resolve(path.dirname(specFile), source.projectDirectory ?? ".");
-  const project = projectNameFrom({ flag: name, directory });
+  const project = projectNameFrom({ composition: { value: name, pos: positionOf(body) }, directory });
   const base: LoadedProject = source.composeFiles.length
     ? loadComposeProject(
         {
