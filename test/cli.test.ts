@@ -195,6 +195,10 @@ test("inactive profiles leave services out with a note; --profile and COMPOSE_PR
   assert.match(plain.stderr, /note: compose\.yaml:6:\d+: services\.debug\.profiles: service "debug" left out/);
   assert.match(runCli(["convert", "-o", "-", "--profile", "debug"], { cwd: dir }).stdout, /busybox/);
   assert.match(runCli(["convert", "-o", "-"], { cwd: dir, env: { COMPOSE_PROFILES: "debug" } }).stdout, /busybox/);
+  // naming a service activates its profiles, as `docker compose up debug` does
+  const named = runCli(["convert", "-o", "-", "--service", "debug"], { cwd: dir });
+  assert.match(named.stdout, /busybox/);
+  assert.not.match(named.stdout, /image = "nginx"/);
 });
 
 test("project name: -p, then COMPOSE_PROJECT_NAME, then name:, then the directory", () => {

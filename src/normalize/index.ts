@@ -40,7 +40,9 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
   const locate = locatorFor(loaded.model);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   const validated = validateProject(loaded.model);
-  const active = new Set(options.profiles);
+  // A service named with --service starts whatever its profiles: docker compose activates them.
+  const targeted = (options.services ?? []).flatMap((name) => validated.services[name]?.profiles ?? []);
+  const active = new Set([...options.profiles, ...targeted]);
   const inactive = new Map(
     Object.entries(validated.services)
       .filter(([, s]) => !isActive(s, active))
