@@ -247,6 +247,15 @@ test("the setup block gives way to the user's own runtime settings and prunes no
   }
 });
 
+test("integers too large for a JS number keep their digits (both YAML readers)", () => {
+  const plain = "services:\n  web:\n    image: nginx\n    environment:\n      CHANNEL_ID: 823456789012345678\n";
+  const withAnchor = "x-env: &env\n  CHANNEL_ID: 823456789012345678\nservices:\n  web:\n    image: nginx\n    environment: *env\n";
+  for (const text of [plain, withAnchor]) {
+    const r = runCli(["convert", "-o", "-", "-q"], { cwd: scratch({ "compose.yaml": text }) });
+    assert.match(r.stdout, /CHANNEL_ID = "823456789012345678";/);
+  }
+});
+
 test("a failed conversion leaves an existing output file untouched", () => {
   const dir = scratch({ "compose.yaml": "services:\n  web:\n    image: nginx\n    ports: [\"80:abc\"]\n", "out.nix": "sentinel\n" });
   const r = runCli(["convert", "-o", "out.nix"], { cwd: dir });

@@ -617,6 +617,14 @@ const FLOAT_EXP = /^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)[eE][-+]?[0-9]+$/;
 const FLOAT = /^[-+]?(?:\.[0-9]+|[0-9]+\.[0-9]*)$/;
 
 /** A plain scalar's value, resolved as the yaml package's core schema does (tags tried in its order). */
+/**
+ * An integer past 2^53 cannot be a JS number without changing its digits
+ * (Discord IDs, account numbers): compose keeps them, so the text is kept.
+ */
+export function exactInteger(value: number, source: string): RawValue {
+  return Number.isSafeInteger(value) ? value : source;
+}
+
 export function plainValue(source: string): RawValue {
   const c = source.charCodeAt(0);
   if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
@@ -630,7 +638,7 @@ export function plainValue(source: string): RawValue {
   if (NULL.test(source)) return null;
   if (BOOL.test(source)) return source[0] === "t" || source[0] === "T";
   if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
-  if (INT.test(source)) return parseInt(source, 10);
+  if (INT.test(source)) return exactInteger(parseInt(source, 10), source);
   if (INT_HEX.test(source)) return parseInt(source.substring(2), 16);
   if (FLOAT_NAN.test(source)) return source.slice(-3).toLowerCase() === "nan" ? NaN : source[0] === "-" ? -Infinity : Infinity;
   if (FLOAT_EXP.test(source) || FLOAT.test(source)) return parseFloat(source);

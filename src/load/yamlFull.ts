@@ -8,6 +8,7 @@
  */
 import { isAlias, isMap, isPair, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node } from "yaml";
 import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
+import { exactInteger } from "./yamlFast.ts";
 import {
   OverrideTag,
   ResetTag,
@@ -82,7 +83,10 @@ function untagged(w: Walk, node: Node, path: (string | number)[], pos: SourcePos
     if (!target) throw new KhepriError(`unknown YAML alias *${node.source}`, pos, path);
     return toRaw(w, target as Node, path);
   }
-  if (isScalar(node)) return scalarValue(node.value);
+  if (isScalar(node)) {
+    const value = scalarValue(node.value);
+    return typeof value === "number" && Number.isInteger(value) && node.source !== undefined ? exactInteger(value, node.source) : value;
+  }
   if (isSeq(node)) {
     const list: RawValue[] = [];
     setSelfPosition(list, pos);

@@ -36,7 +36,17 @@ export interface ModuleOptions {
 const OVERRIDE_PRIORITY = 90;
 
 const strings = (items: readonly string[]) => list(items.map(str));
-const strAttrs = (record: Readonly<Record<string, string>>) => attrs(Object.entries(record).map(([k, v]) => binding(k, str(v))));
+/** `{ key = value; ... }` from a record, in its order (for…in: no entry arrays, as Object.entries makes, for every record of every container). */
+function attrsOf<T>(record: Readonly<Record<string, T>>, value: (v: T) => Expr): Expr {
+  const entries: Entry[] = [];
+  for (const key in record) entries.push(binding(key, value(record[key]!)));
+  return attrs(entries);
+}
+const isEmpty = (record: object): boolean => {
+  for (const _ in record) return false;
+  return true;
+};
+const strAttrs = (record: Readonly<Record<string, string>>) => attrsOf(record, str);
 const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? str(v) : typeof v === "number" ? int(v) : bool(v));
 // Nodes are immutable: the same `lib.mkOverride 90` serves every value.
 const MK_OVERRIDE = ref("lib.mkOverride");
@@ -119,18 +129,18 @@ function volumeEntry(v: VolumeEntry): Expr {
 
 function containerAttrs(c: ContainerPlan): Expr {
   const e: Entry[] = [binding("image", str(c.image))];
-  if (Object.keys(c.environment).length) e.push(binding("environment", strAttrs(c.environment)));
+  if (!isEmpty(c.environment)) e.push(binding("environment", strAttrs(c.environment)));
   if (c.environmentFiles.length) e.push(binding("environmentFiles", strings(c.environmentFiles)));
   if (c.ports.length) e.push(binding("ports", strings(c.ports)));
   if (c.volumes.length) e.push(binding("volumes", list(c.volumes.map(volumeEntry))));
-  if (Object.keys(c.labels).length) e.push(binding("labels", strAttrs(c.labels)));
+  if (!isEmpty(c.labels)) e.push(binding("labels", strAttrs(c.labels)));
   if (c.cmd.length) e.push(binding("cmd", strings(c.cmd)));
   if (c.entrypoint !== undefined) e.push(binding("entrypoint", str(c.entrypoint)));
   if (c.user !== undefined) e.push(binding("user", str(c.user)));
   if (c.workdir !== undefined) e.push(binding("workdir", str(c.workdir)));
   if (c.hostname !== undefined) e.push(binding("hostname", str(c.hostname)));
   if (c.networks.length) e.push(binding("networks", strings(c.networks)));
-  if (Object.keys(c.capabilities).length) e.push(binding("capabilities", attrs(Object.entries(c.capabilities).map(([k, v]) => binding(k, bool(v))))));
+  if (!isEmpty(c.capabilities)) e.push(binding("capabilities", attrsOf(c.capabilities, bool)));
   if (c.devices.length) e.push(binding("devices", strings(c.devices)));
   if (c.privileged) e.push(binding("privileged", bool(true)));
   if (c.pull) e.push(binding("pull", str(c.pull)));
@@ -151,8 +161,8 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   const e: Entry[] = [];
   if (u.description) e.push(binding("description", str(u.description)));
   e.push(...extra);
-  if (Object.keys(u.serviceConfig).length) e.push(binding("serviceConfig", attrs(Object.entries(u.serviceConfig).map(([k, v]) => binding(k, value(v))))));
-  if (Object.keys(u.unitConfig).length) e.push(binding("unitConfig", attrs(Object.entries(u.unitConfig).map(([k, v]) => binding(k, value(v))))));
+  if (!isEmpty(u.serviceConfig)) e.push(binding("serviceConfig", attrsOf(u.serviceConfig, value)));
+  if (!isEmpty(u.unitConfig)) e.push(binding("unitConfig", attrsOf(u.unitConfig, value)));
   if (u.preStart.length) e.push(binding("preStart", script(u.preStart)));
   if (u.postStart.length) e.push(binding("postStart", script(u.postStart)));
   // Our preStop (compose pre_stop hooks) must run before oci-containers' own `stop`.

@@ -262,7 +262,9 @@ function width(text: string): number {
 }
 
 function fits(text: string | undefined, ctx: Ctx): text is string {
-  return text !== undefined && !text.includes("\n") && ctx.col + width(text) + ctx.tail <= LINE_WIDTH;
+  if (text === undefined || text.includes("\n")) return false;
+  // (a width is at most the length: code points are counted only when the length is too much)
+  return ctx.col + text.length + ctx.tail <= LINE_WIDTH || ctx.col + width(text) + ctx.tail <= LINE_WIDTH;
 }
 
 const defined = <T>(xs: readonly (T | undefined)[]): xs is T[] => xs.every((x) => x !== undefined);
@@ -367,7 +369,7 @@ function flat(e: Expr): string | undefined {
 function isLeaf(e: Expr): boolean {
   switch (e.kind) {
     case "string":
-      return e.parts.every((p) => typeof p === "string");
+      return !e.parts.some(isInterp);
     case "int":
     case "float":
     case "bool":
@@ -571,7 +573,6 @@ function renderBinding(b: Binding, indent: number): string {
 /** The text after `key =`: starts with a space (same line) or a newline (value below). */
 function renderRhs(v: Expr, indent: number, col: number): string {
   const same: Ctx = { indent, col: col + 1, tail: 1 };
-  const below = (): string => "\n" + pad(indent + 2) + render(v, { indent: indent + 2, col: indent + 2, tail: 1 });
   if (v.kind === "attrs") return " " + renderAttrs(v, same, true);
   const text = flat(v);
   if (fits(text, same)) return " " + text;
@@ -583,15 +584,20 @@ function renderRhs(v: Expr, indent: number, col: number): string {
       return " " + render(v, same);
     case "apply": {
       const absorbed = absorbLast(v, same);
-      return absorbed === undefined ? below() : " " + absorbed;
+      return absorbed === undefined ? renderBelow(v, indent) : " " + absorbed;
     }
     case "lambda":
-      return typeof v.param === "string" && isAbsorbable(lambdaBody(v)) ? " " + render(v, same) : below();
+      return typeof v.param === "string" && isAbsorbable(lambdaBody(v)) ? " " + render(v, same) : renderBelow(v, indent);
     case "with":
-      return isAbsorbable(v.body) ? " " + renderWith(v, same, true) : below();
+      return isAbsorbable(v.body) ? " " + renderWith(v, same, true) : renderBelow(v, indent);
     default:
-      return below();
+      return renderBelow(v, indent);
   }
+}
+
+/** A binding's value on the lines below its `key =`. */
+function renderBelow(v: Expr, indent: number): string {
+  return "\n" + pad(indent + 2) + render(v, { indent: indent + 2, col: indent + 2, tail: 1 });
 }
 
 function lambdaBody(l: Lambda): Expr {
