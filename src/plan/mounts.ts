@@ -35,8 +35,6 @@ export interface ServiceMounts {
   bindSources: string[];
   /** Bind sources to create before the container starts, where the runtime would not. */
   createHostPaths: string[];
-  /** Host files the container reads at start (secrets/configs `file:`), to check for existence. */
-  hostFiles: { file: string; path: (string | number)[] }[];
   issues: MountIssue[];
 }
 
@@ -71,7 +69,7 @@ export function serviceMounts(
   project: Project,
   variables: Readonly<Record<string, string>>,
 ): ServiceMounts {
-  const out: ServiceMounts = { volumes: [], extraOptions: [], units: [], bindSources: [], createHostPaths: [], hostFiles: [], issues: [] };
+  const out: ServiceMounts = { volumes: [], extraOptions: [], units: [], bindSources: [], createHostPaths: [], issues: [] };
   const at = ["services", name];
   (service.volumes ?? []).forEach((v, i) => addVolume(runtime, v, project, out, [...at, "volumes", i]));
   for (const spec of service.tmpfs ?? []) out.extraOptions.push(`--tmpfs=${spec}`);
@@ -151,8 +149,10 @@ function addFileMounts(
     // External secrets/configs live in a swarm; the resource itself is reported once.
     if (def.external) return;
     if (def.file) {
-      out.volumes.push(`${def.file}:${target}:ro`);
-      out.hostFiles.push({ file: def.file, path: [kind, ref.source, "file"] });
+      if (def.file.includes(",") || target.includes(",")) throw new MountError([kind, ref.source, "file"], "a path containing \",\" cannot be mounted by the runtime");
+      // -v splits on ":"; --mount does not.
+      if (def.file.includes(":") || target.includes(":")) out.extraOptions.push(mountFlag([["type", "bind"], ["source", def.file], ["target", target], ["readonly", true]]));
+      else out.volumes.push(`${def.file}:${target}:ro`);
       return;
     }
     const storeText = (text: string) => ({ storeText: { name: `${project.name}-${kind.slice(0, -1)}-${ref.source}`, text }, target });
@@ -186,5 +186,5 @@ function addFileMounts(
 /** Secrets go to /run/secrets/<name> (a relative target too); configs to /<name>. */
 export function fileMountTarget(kind: "secrets" | "configs", ref: FileMount): string {
   if (kind === "secrets") return ref.target ? path.posix.resolve("/run/secrets", ref.target) : `/run/secrets/${ref.source}`;
-  return ref.target ?? `/${ref.source}`;
+  return path.posix.resolve("/", ref.target ?? ref.source);
 }

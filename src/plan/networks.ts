@@ -51,8 +51,6 @@ export interface ServiceNetworking {
   networks: string[];
   /** Units of the project's networks this container needs. */
   units: string[];
-  /** Containers (by container name) this one shares a namespace with. */
-  sharesWith?: string;
   issues: NetworkIssue[];
 }
 
@@ -62,9 +60,9 @@ export function serviceNetworking(runtime: Runtime, serviceName: string, service
   if (mode) {
     if (mode.startsWith("service:")) {
       const other = project.services[mode.slice(8)]!;
-      return { networks: [`container:${other.container_name}`], units: [], sharesWith: other.container_name!, issues };
+      return { networks: [`container:${other.container_name}`], units: [], issues };
     }
-    if (mode.startsWith("container:")) return { networks: [mode], units: [], sharesWith: mode.slice(10), issues };
+    if (mode.startsWith("container:")) return { networks: [mode], units: [], issues };
     return { networks: [mode], units: [], issues };
   }
   const networks: string[] = [];

@@ -37,7 +37,6 @@ const each = <T>(flag: string, values: readonly T[], show: (v: T) => string = St
 const one = (flag: string) => (v: string | number) => [`${flag}=${v}`];
 const bool = (flag: string) => (v: boolean) => (v ? [flag] : []);
 const entries = (flag: string) => (v: Record<string, string>) => Object.entries(v).map(([k, x]) => `${flag}=${k}=${x}`);
-const dockerOnly = (flag: string, why: string) => (v: string | number, runtime: Runtime) => (runtime === "docker" ? [`${flag}=${v}`] : { unsupported: why });
 
 export const SERVICE_KEYS: Rules = {
   annotations: { handling: "flag", becomes: "`--annotation`", flags: entries("--annotation") },
@@ -148,4 +147,3 @@ export const SERVICE_KEYS: Rules = {
   working_dir: { handling: "option", becomes: "`workdir`" },
 };
 
-export { dockerOnly };

@@ -91,10 +91,6 @@ export interface Plan {
   containers: ContainerPlan[];
   oneshots: OneshotPlan[];
   rootTarget?: RootTargetPlan;
-  /** Runtime setup block (enable the runtime, DNS on podman networks). */
-  setup: boolean;
-  /** `--enable-option`: attribute path of the enable option guarding everything. */
-  enableOption?: string[];
   diagnostics: Diagnostic[];
 }
 
