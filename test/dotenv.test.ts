@@ -7,6 +7,7 @@ import path from "node:path";
 import { DotenvError, parseDotenv } from "../src/load/dotenv.ts";
 import { InterpolationError, type VariableLookup } from "../src/load/interpolate.ts";
 import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
+import { lookupFrom, thrown } from "./support/conformance.ts";
 
 interface DotenvCase {
   test: string;
@@ -18,19 +19,6 @@ interface DotenvCase {
   error?: boolean;
   error_contains?: string;
   note_read_semantics?: string;
-}
-
-function lookupFrom(env: Record<string, string>): VariableLookup {
-  return (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
 }
 
 /**

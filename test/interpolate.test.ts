@@ -5,6 +5,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import { interpolate, InterpolationError, referencedVariables, type VariableLookup } from "../src/load/interpolate.ts";
 import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
+import { lookupFrom, thrown } from "./support/conformance.ts";
 
 interface InterpolationCase {
   test: string;
@@ -15,19 +16,6 @@ interface InterpolationCase {
   error_contains?: string;
   error_kind?: "InvalidTemplateError" | "MissingRequiredError";
   note?: string;
-}
-
-function lookupFrom(env: Record<string, string>): VariableLookup {
-  return (name) => (Object.hasOwn(env, name) ? env[name] : undefined);
-}
-
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  return undefined;
 }
 
 /**
