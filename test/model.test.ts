@@ -9,13 +9,13 @@ import {
   projectJsonSchema,
   splitShellWords,
   shellOperatorAt,
-  validateProject,
 } from "../src/model/index.ts";
 import { KhepriError } from "../src/diagnostics/index.ts";
 import { parseYaml } from "../src/load/yaml.ts";
 import { canonicalizeProject } from "../src/load/canonical.ts";
 import type { RawMap } from "../src/load/raw.ts";
 import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
+import { validateProject } from "../src/normalize/validate.ts";
 
 interface JsonSchema {
   properties?: Record<string, unknown>;

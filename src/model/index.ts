@@ -1,4 +1,3 @@
 export * from "./compose.ts";
 export { splitShellWords, shellOperatorAt } from "./shellwords.ts";
-export { validateProject } from "./validate.ts";
 export { projectToSpec, renameFields, specName, toComposeName, toSpecJsonSchema, toSpecPath } from "./specNames.ts";

@@ -5,7 +5,8 @@
  */
 import type { Diagnostic, SourcePos } from "../diagnostics/index.ts";
 import type { LoadedProject } from "../load/index.ts";
-import { validateProject, type Project } from "../model/index.ts";
+import type { Project } from "../model/index.ts";
+import { validateProject } from "./validate.ts";
 import { resolveDependencies } from "./dependencies.ts";
 import { locatorFor } from "./located.ts";
 import { applyProfiles, isActive, selectServices } from "./profiles.ts";

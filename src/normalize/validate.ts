@@ -5,8 +5,8 @@
  */
 import type { z } from "zod";
 import { KhepriError } from "../diagnostics/index.ts";
-import { positionAtPath, type RawMap, type RawValue } from "../load/raw.ts";
-import { Project } from "./compose.ts";
+import { positionAtPath, type RawMap, type RawValue } from "../load/index.ts";
+import { Project } from "../model/index.ts";
 
 type Path = (string | number)[];
 
