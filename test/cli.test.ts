@@ -256,6 +256,14 @@ test("integers too large for a JS number keep their digits (both YAML readers)",
   }
 });
 
+test("ports with network_mode: host are left out with a warning, as docker does", () => {
+  const r = runCli(["convert", "-o", "-"], { cwd: scratch({ "compose.yaml": "services:\n  web:\n    image: nginx\n    network_mode: host\n    ports: [\"80:80\"]\n" }) });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /warning: compose\.yaml:5:\d+: services\.web\.ports: ports have no effect with network_mode: host/);
+  assert.not.match(r.stdout, /ports = /);
+  assert.match(r.stdout, /networks = \[ "host" \];/);
+});
+
 test("a failed conversion leaves an existing output file untouched", () => {
   const dir = scratch({ "compose.yaml": "services:\n  web:\n    image: nginx\n    ports: [\"80:abc\"]\n", "out.nix": "sentinel\n" });
   const r = runCli(["convert", "-o", "out.nix"], { cwd: dir });

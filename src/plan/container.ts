@@ -49,7 +49,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
     image: service.image ?? `${ctx.project.name}-${name}`,
     environment: environmentOf(name, service, ctx),
     environmentFiles: (service.env_file ?? []).filter((f) => f.required).map((f) => f.path),
-    ports: (service.ports ?? []).map(portSpec),
+    ports: portsOf(service, ctx, at),
     volumes: [],
     labels: { "com.docker.compose.project": ctx.project.name!, "com.docker.compose.service": name, ...service.labels },
     cmd: [],
@@ -87,6 +87,16 @@ function portSpec(p: NonNullable<Service["ports"]>[number]): string {
   const published = p.published ?? "";
   const hostPart = host || published ? `${host ? `${host}:` : ""}${published}:` : "";
   return `${hostPart}${p.target}/${p.protocol}`;
+}
+
+/** With the host's network there is nothing to publish: docker discards the ports, and says so. */
+function portsOf(service: Service, ctx: ContainerContext, at: (string | number)[]): string[] {
+  const ports = service.ports ?? [];
+  if (ports.length && service.network_mode === "host") {
+    ctx.report("warning", "ports have no effect with network_mode: host (the container uses the host's ports directly); left out", [...at, "ports"]);
+    return [];
+  }
+  return ports.map(portSpec);
 }
 
 function capabilitiesOf(service: Service): Record<string, boolean> {
