@@ -60,19 +60,25 @@ function fail(at: At, detail: string): never {
 function stamp<T extends RawValue>(value: T, pos: SourcePos | undefined): T {
   if (!pos || typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return value;
   setSelfPosition(value, pos);
-  const entries: [string | number, RawValue][] = isRawList(value) ? value.map((v, i) => [i, v]) : Object.entries(value as RawMap);
-  for (const [k, v] of entries) {
-    setChildPosition(value, k, pos);
-    stamp(v, pos);
+  if (isRawList(value)) {
+    for (let i = 0; i < value.length; i++) {
+      setChildPosition(value, i, pos);
+      stamp(value[i]!, pos);
+    }
+  } else {
+    for (const key in value) {
+      setChildPosition(value, key, pos);
+      stamp((value as RawMap)[key]!, pos);
+    }
   }
   return value;
 }
 
 /** Applies `fn` to a value, looking through `!override` and leaving `!reset` alone. */
-function through(value: RawValue, fn: (v: RawValue) => RawValue): RawValue {
+function through(value: RawValue, fn: Transform, at: At): RawValue {
   if (value instanceof ResetTag) return value;
-  if (value instanceof OverrideTag) return new OverrideTag(fn(value.value), value.pos);
-  return fn(value);
+  if (value instanceof OverrideTag) return new OverrideTag(fn(value.value, at), value.pos);
+  return fn(value, at);
 }
 
 type Transform = (value: RawValue, at: At) => RawValue;
@@ -84,7 +90,7 @@ function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap 
   for (const key in map) {
     const value = map[key]!;
     const rule = rules[key];
-    out[key] = rule ? through(value, (v) => rule(v, child(at, map, key))) : value;
+    out[key] = rule ? through(value, rule, child(at, map, key)) : value;
   }
   return out;
 }
@@ -95,7 +101,7 @@ function eachValue(fn: Transform): Transform {
     if (!isRawMap(value)) return value;
     const out: RawMap = {};
     sharePositions(out, value); // same keys
-    for (const key in value) out[key] = through(value[key]!, (inner) => fn(inner, child(at, value, key)));
+    for (const key in value) out[key] = through(value[key]!, fn, child(at, value, key));
     return out;
   };
 }

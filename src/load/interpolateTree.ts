@@ -34,7 +34,8 @@ function visit(value: RawValue, ctx: Ctx, path: (string | number)[]): RawValue {
         if (item.includes("$")) value[i] = substitute(item, ctx, value, i, path);
       } else if (typeof item === "object" && item !== null) {
         path.push(i);
-        value[i] = visit(item, ctx, path);
+        const visited = visit(item, ctx, path);
+        if (visited !== item) value[i] = visited; // (only a tag is replaced: a store for every container cost)
         path.pop();
       }
     }
@@ -47,7 +48,8 @@ function visit(value: RawValue, ctx: Ctx, path: (string | number)[]): RawValue {
         if (item.includes("$")) value[key] = substitute(item, ctx, value, key, path);
       } else if (typeof item === "object" && item !== null) {
         path.push(key);
-        value[key] = visit(item, ctx, path);
+        const visited = visit(item, ctx, path);
+        if (visited !== item) value[key] = visited;
         path.pop();
       }
     }

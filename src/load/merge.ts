@@ -47,7 +47,7 @@ interface Where {
 export function resolveTags<T extends RawValue>(value: T): T;
 export function resolveTags(value: RawValue): RawValue {
   if (value instanceof OverrideTag) return resolveTags(value.value);
-  if (!hasTags(value)) return value;
+  if (!isContainer(value) || !hasTags(value)) return value;
   if (isRawList(value)) {
     const out: RawList = [];
     copySelfPosition(out, value);
@@ -71,16 +71,24 @@ export function resolveTags(value: RawValue): RawValue {
   return value;
 }
 
-function hasTags(value: RawValue): boolean {
-  if (typeof value !== "object" || value === null) return false;
+/** Whether a container (a map, list or tag) holds a tag. Scalars are skipped by the caller: no call for each. */
+function hasTags(value: object): boolean {
   if (value instanceof ResetTag || value instanceof OverrideTag) return true;
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) if (hasTags(value[i]!)) return true;
+    for (let i = 0; i < value.length; i++) {
+      const item: RawValue = value[i];
+      if (isContainer(item) && hasTags(item)) return true;
+    }
     return false;
   }
-  for (const key in value) if (hasTags(value[key]!)) return true;
+  for (const key in value) {
+    const item = (value as RawMap)[key];
+    if (isContainer(item) && hasTags(item)) return true;
+  }
   return false;
 }
+
+const isContainer = (value: RawValue | undefined): value is object => typeof value === "object" && value !== null;
 
 // ------------------------------------------------------------------ generic merge
 

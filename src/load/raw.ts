@@ -84,7 +84,8 @@ export function setChildPosition(container: object, key: string | number, pos: S
 /** Positions for a container just built (the YAML reader): its own, and the map to put its children's in. */
 export function newPositions(container: object, self: SourcePos): Map<string | number, SourcePos> {
   const children = new Map<string | number, SourcePos>();
-  attach(container, { self, children, shared: false });
+  // (every entry has the same fields, in the same order: one shape, and no field added later)
+  attach(container, { self, children, keys: undefined, shared: false });
   return children;
 }
 

@@ -137,19 +137,22 @@ class Reader {
 
   // ---------------------------------------------------------------- block collections
 
+  // A collection's own position is also where its parent records it: callers that have made
+  // that position already pass it as `self` (one object for both, not two).
+
   /** The map or sequence starting at the first column of content line `line`. */
-  private blockNode(line: number): RawValue {
+  private blockNode(line: number, self?: SourcePos): RawValue {
     const p = this.starts[line]! + this.indents[line]!;
-    if (this.isEntry(p, this.ends[line]!)) return this.sequence(line, p);
-    return this.mapping(line, p);
+    if (this.isEntry(p, this.ends[line]!)) return this.sequence(line, p, self);
+    return this.mapping(line, p, self);
   }
 
   /** A block sequence whose first `-` is at offset `first` on line `line`; its entries are in that column. */
-  private sequence(line: number, first: number): RawValue[] {
+  private sequence(line: number, first: number, self = this.pos(line, first)): RawValue[] {
     this.count();
     const col = first - this.starts[line]!;
     const list: RawValue[] = [];
-    const positions = newPositions(list, this.pos(line, first));
+    const positions = newPositions(list, self);
     let p = first;
     for (;;) {
       const end = this.ends[line]!;
@@ -170,17 +173,18 @@ class Reader {
   }
 
   /** A block mapping whose first key is at offset `first` on line `line`; its keys are in that column. */
-  private mapping(line: number, first: number): RawMap {
+  private mapping(line: number, first: number, self = this.pos(line, first)): RawMap {
     this.count();
     const col = first - this.starts[line]!;
     const map: RawMap = {};
-    const positions = newPositions(map, this.pos(line, first));
+    const positions = newPositions(map, self);
     const keys = keyPositions(map);
     let p = first;
     for (;;) {
       const key = this.key(line, p);
       if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
-      keys.set(key, this.pos(line, p));
+      // (the first key is where the mapping starts)
+      keys.set(key, p === first ? self : this.pos(line, p));
       const q = this.skipSpaces(this.after, this.ends[line]!);
       map[key] = this.value(line, q, col, false);
       positions.set(key, this.at!);
@@ -208,17 +212,16 @@ class Reader {
       return value;
     }
     if (!this.startsPlain(p, end)) throw BAIL;
-    const rest = text.slice(p, end);
-    const colon = indicatorColon(rest, rest.length);
+    const colon = indicatorColon(text, p, end, end);
     if (colon === -1) throw BAIL;
     // a comment before the colon: the line is a scalar, not a key
-    const hash = rest.indexOf(" #");
+    const hash = commentStart(text, p, end);
     if (hash !== -1 && hash + 1 < colon) throw BAIL;
-    const source = rest.slice(0, colon).trimEnd();
+    const source = text.slice(p, colon).trimEnd();
     if (source.length > 1024) throw BAIL;
     const value = plainValue(source);
     if (value === null) throw BAIL;
-    this.after = p + colon + 1;
+    this.after = colon + 1;
     return String(value);
   }
 
@@ -242,7 +245,7 @@ class Reader {
           this.i = next;
           if (this.isEntry(p, this.ends[next]!) || this.looksLikeKey(next, p)) {
             const at = this.pos(next, p);
-            const node = this.blockNode(next);
+            const node = this.blockNode(next, at);
             this.at = at;
             return node;
           }
@@ -254,7 +257,7 @@ class Reader {
         if (nextIndent === indent && !entry && this.isEntry(p, this.ends[next]!)) {
           this.i = next;
           const at = this.pos(next, p);
-          const node = this.sequence(next, p);
+          const node = this.sequence(next, p, at);
           this.at = at;
           return node;
         }
@@ -272,14 +275,14 @@ class Reader {
       if (entry) {
         const colon = this.skipSpaces(close, end);
         if (text.charCodeAt(colon) === COLON) {
-          value = this.mapping(line, q);
+          value = this.mapping(line, q, at);
           this.at = at;
           return value;
         }
       }
       this.expectLineEnd(line, close);
     } else if (c === 91 /* [ */ || c === 123 /* { */) {
-      value = this.flow(line, q);
+      value = this.flow(line, q, at);
       this.expectLineEnd(line, this.close);
     } else if (c === 124 /* | */ || c === 62 /* > */) {
       value = this.blockScalar(line, q, indent);
@@ -287,22 +290,21 @@ class Reader {
       return value;
     } else if (entry && this.isEntry(q, end)) {
       // `- - a`: a sequence in a sequence entry
-      value = this.sequence(line, q);
+      value = this.sequence(line, q, at);
       this.at = at;
       return value;
     } else {
       if (!this.startsPlain(q, end)) throw BAIL;
-      const rest = text.slice(q, end);
-      const hash = rest.indexOf(" #");
-      const stop = hash === -1 ? rest.length : hash + 1;
-      if (indicatorColon(rest, stop) !== -1) {
+      const hash = commentStart(text, q, end);
+      const stop = hash === -1 ? end : hash + 1;
+      if (indicatorColon(text, q, stop, end) !== -1) {
         // `- key: value`: a mapping in a sequence entry (`a: b: c` is an error)
         if (!entry) throw BAIL;
-        value = this.mapping(line, q);
+        value = this.mapping(line, q, at);
         this.at = at;
         return value;
       }
-      value = plainValue((stop === rest.length ? rest : rest.slice(0, stop)).trimEnd());
+      value = plainValue(text.slice(q, stop).trimEnd());
     }
     this.count();
     // a more indented line after a scalar continues it (a multi-line scalar) or is an error
@@ -322,9 +324,8 @@ class Reader {
       this.quoted(p, end);
       return text.charCodeAt(this.skipSpaces(this.close, end)) === COLON;
     }
-    const rest = text.slice(p, end);
-    const hash = rest.indexOf(" #");
-    return indicatorColon(rest, hash === -1 ? rest.length : hash + 1) !== -1;
+    const hash = commentStart(text, p, end);
+    return indicatorColon(text, p, hash === -1 ? end : hash + 1, end) !== -1;
   }
 
   // ---------------------------------------------------------------- scalars
@@ -437,7 +438,7 @@ class Reader {
   // ---------------------------------------------------------------- flow collections
 
   /** A flow sequence or mapping at `p` that closes on the same line; `this.close` is left after it. */
-  private flow(line: number, p: number): RawValue {
+  private flow(line: number, p: number, self = this.pos(line, p)): RawValue {
     this.count();
     const text = this.text;
     const end = this.ends[line]!;
@@ -445,7 +446,7 @@ class Reader {
     const close = open === 91 ? 93 : 125;
     const isMap = open === 123;
     const container: RawValue[] | RawMap = isMap ? {} : [];
-    const positions = newPositions(container, this.pos(line, p));
+    const positions = newPositions(container, self);
     let k = this.skipSpaces(p + 1, end);
     if (text.charCodeAt(k) === close) {
       this.close = k + 1;
@@ -544,15 +545,25 @@ class Reader {
   }
 }
 
+// The two scans below read the text in place, between offsets on one line: no copy of the
+// rest of each line, and no search running past the line's end (`indexOf` would, and on a
+// long run of lines without the character that is quadratic).
+
 /**
- * The first `:` in `s` (before `stop`) that is a mapping indicator: followed by a
- * space or the end of the line (`s` runs to the end of its line). -1 if none.
+ * Where the first `:` from `from` (before `stop`) that is a mapping indicator is: followed by
+ * a space or the end of its line (`end`). -1 if none.
  */
-function indicatorColon(s: string, stop: number): number {
-  let c = s.indexOf(":");
-  while (c !== -1 && c < stop) {
-    if (c + 1 === s.length || s.charCodeAt(c + 1) === SPACE) return c;
-    c = s.indexOf(":", c + 1);
+function indicatorColon(text: string, from: number, stop: number, end: number): number {
+  for (let c = from; c < stop; c++) {
+    if (text.charCodeAt(c) === COLON && (c + 1 === end || text.charCodeAt(c + 1) === SPACE)) return c;
+  }
+  return -1;
+}
+
+/** Where the first ` #` from `from` on a line ending at `end` is (a comment starts after it), or -1. */
+function commentStart(text: string, from: number, end: number): number {
+  for (let i = from; i + 1 < end; i++) {
+    if (text.charCodeAt(i) === SPACE && text.charCodeAt(i + 1) === HASH) return i;
   }
   return -1;
 }
@@ -607,8 +618,6 @@ function startsPlain(c: number): boolean {
   }
 }
 
-const NULL = /^(?:~|[Nn]ull|NULL)?$/;
-const BOOL = /^(?:[Tt]rue|TRUE|[Ff]alse|FALSE)$/;
 const INT_OCT = /^0o[0-7]+$/;
 const INT = /^[-+]?[0-9]+$/;
 const INT_HEX = /^0x[0-9a-fA-F]+$/;
@@ -635,8 +644,8 @@ export function plainValue(source: string): RawValue {
     return source;
   }
   if (c === c && !(c >= 48 && c <= 57) && c !== 126 && c !== 45 && c !== 43 && c !== 46) return source;
-  if (NULL.test(source)) return null;
-  if (BOOL.test(source)) return source[0] === "t" || source[0] === "T";
+  // (no letter first: of null's spellings only `~` and the empty text are left, and no boolean)
+  if (source === "~" || source === "") return null;
   if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
   if (INT.test(source)) return exactInteger(parseInt(source, 10), source);
   if (INT_HEX.test(source)) return parseInt(source.substring(2), 16);

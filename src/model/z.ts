@@ -88,7 +88,8 @@ class Lite {
       : k === VALUES ? def.values
       : undefined;
     this.b = k === RECORD ? def.valueType : k === OBJECT ? Object.values(def.shape) : k === PIPE ? def.out : k === DEFAULT ? def : undefined;
-    this.c = k === OBJECT ? def.catchall : undefined;
+    // a transform's arity, read once here rather than at every call (`length` is an accessor)
+    this.c = k === OBJECT ? def.catchall : k === TRANSFORM ? def.transform.length : undefined;
     // an object's field index, by key; undefined when a key is also a property every object has
     // (`toString`): zod tests presence with `in`, which the fast loop in `run` does not
     this.d =
@@ -490,7 +491,7 @@ function run(schema: Lite, value: unknown): Result | typeof FAIL {
     }
     case TRANSFORM: {
       const fn = schema.a as (v: unknown, ctx?: unknown) => unknown;
-      if (fn.length < 2) out = fn(value);
+      if ((schema.c as number) < 2) out = fn(value);
       else {
         // a transform that may report issues through its context
         const issues: unknown[] = [];

@@ -64,15 +64,19 @@ function missing(name: string, dep: string, inactive: ReadonlyMap<string, readon
 
 function rejectCycles(services: Project["services"], locate: Locate): void {
   const state = new Map<string, "visiting" | "done">();
-  const visit = (name: string, chain: string[]) => {
+  // The services being visited, outermost first: one list, grown and shrunk on the way (not copied for every edge).
+  const chain: string[] = [];
+  const visit = (name: string) => {
     if (state.get(name) === "done") return;
     if (state.get(name) === "visiting") {
       const cycle = [...chain.slice(chain.indexOf(name)), name];
       throw locate.error(`dependency cycle: ${cycle.join(" -> ")}`, ["services", name, "depends_on"]);
     }
     state.set(name, "visiting");
-    for (const dep of Object.keys(services[name]?.depends_on ?? {})) visit(dep, [...chain, name]);
+    chain.push(name);
+    for (const dep of Object.keys(services[name]?.depends_on ?? {})) visit(dep);
+    chain.pop();
     state.set(name, "done");
   };
-  for (const name of Object.keys(services)) visit(name, []);
+  for (const name of Object.keys(services)) visit(name);
 }

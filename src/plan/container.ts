@@ -108,17 +108,18 @@ function capabilitiesOf(service: Service): Record<string, boolean> {
 
 function environmentOf(name: string, service: Service, ctx: ContainerContext): Record<string, string> {
   const env: Record<string, string> = {};
+  // (a key's path only for a message: most keys have none)
+  const path = (key: string) => ["services", name, "environment", key];
   for (const [key, value] of Object.entries(service.environment ?? {})) {
-    const path = ["services", name, "environment", key];
     // `- KEY` without a value: compose passes the variable through from its own environment.
     const resolved = value ?? ctx.variables[key];
     if (resolved === undefined) {
-      ctx.report("note", `${key} has no value here and is not set in the environment; left out`, path);
+      ctx.report("note", `${key} has no value here and is not set in the environment; left out`, path(key));
       continue;
     }
     env[key] = resolved;
     const variable = value === null ? (looksSecret(key) ? key : undefined) : ctx.secretIn(resolved, key);
-    if (variable) storeWarning(ctx, `${key} carries the value of ${variable}`, path);
+    if (variable) storeWarning(ctx, `${key} carries the value of ${variable}`, path(key));
   }
   return env;
 }
@@ -229,8 +230,9 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
   }
   plan.volumes = mounts.volumes;
   plan.extraOptions.push(...mounts.extraOptions);
-  plan.unit.after.push(...mounts.units.map(serviceUnit));
-  plan.unit.requires.push(...mounts.units.map(serviceUnit));
+  const units = mounts.units.map(serviceUnit);
+  plan.unit.after.push(...units);
+  plan.unit.requires.push(...units);
   for (const issue of mounts.issues) ctx.report(issue.level, issue.message, issue.path);
   if (mounts.createHostPaths.length) {
     plan.unit.preStart.push(mounts.createHostPaths.map((p) => `[ -e ${shellQuote(p)} ] || mkdir -p ${shellQuote(p)}`).join("\n"));
@@ -241,8 +243,9 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
 function applyNetworking(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
   const net = serviceNetworking(ctx.runtime, name, service, ctx.project);
   plan.networks = net.networks;
-  plan.unit.after.push(...net.units.map(serviceUnit));
-  plan.unit.requires.push(...net.units.map(serviceUnit));
+  const units = net.units.map(serviceUnit);
+  plan.unit.after.push(...units);
+  plan.unit.requires.push(...units);
   for (const issue of net.issues) ctx.report("warning", issue.message, issue.path);
 }
 

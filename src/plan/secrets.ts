@@ -19,11 +19,14 @@ const MIN_LENGTH = 3;
  * secret-looking key (`DB_PASSWORD: ${PW}`).
  */
 export function secretFinder(used: ReadonlyMap<string, string>): (text: string, key?: string) => string | undefined {
-  const candidates = [...used].filter(([, value]) => value.length >= MIN_LENGTH);
+  // Each variable's name is judged once, not for every text; with no candidates (most
+  // projects), no key is judged at all.
+  const candidates = [...used].filter(([, value]) => value.length >= MIN_LENGTH).map(([name, value]) => ({ name, value, secret: looksSecret(name) }));
   return (text, key) => {
+    if (candidates.length === 0) return undefined;
     const keyIsSecret = key !== undefined && looksSecret(key);
-    for (const [name, value] of candidates) {
-      if ((keyIsSecret || looksSecret(name)) && text.includes(value)) return name;
+    for (const { name, value, secret } of candidates) {
+      if ((keyIsSecret || secret) && text.includes(value)) return name;
     }
     return undefined;
   };

@@ -76,8 +76,9 @@ export function quoteString(value: string): string {
   return quotedParts([value], () => undefined) ?? "";
 }
 
-/** What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{`. */
+/** What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{` (tested for first: most text has none). */
 const QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/g;
+const HAS_QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/;
 const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", $: "\\$" };
 
 /**
@@ -96,7 +97,7 @@ function quotedParts(parts: readonly StringPart[], show: (e: Expr) => string | u
       out += "${" + inner + "}";
       continue;
     }
-    let text = p.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c]!);
+    let text = HAS_QUOTE_SPECIAL.test(p) ? p.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c]!) : p;
     // a `$` ending this part starts an interpolation if what follows is one, or begins with `{`
     if (p.endsWith("$")) {
       let j = i + 1;
@@ -335,9 +336,11 @@ function endsWithTwoLists(args: readonly Expr[]): boolean {
 }
 
 /** `f a` applied to `b` is printed as `f a b`. */
-function spine(e: Apply): { fn: Expr; args: Expr[] } {
+function spine(e: Apply): { fn: Expr; args: readonly Expr[] } {
+  // (most calls are not curried: their own arguments, uncopied)
+  if (e.fn.kind !== "apply") return { fn: e.fn, args: e.args };
   const args = [...e.args];
-  let fn = e.fn;
+  let fn: Expr = e.fn;
   while (fn.kind === "apply") {
     args.unshift(...fn.args);
     fn = fn.fn;
@@ -354,11 +357,11 @@ function canFlattenParams(p: SetParam): boolean {
 
 // Nodes are immutable and layout asks for the same one-line form again at every
 // enclosing level: remember it per node, or printing grows with depth × size.
-// Leaves are not remembered: their form is cheap, and only their parent asks for it.
+// Forms found at a glance are not remembered (an entry costs more than that).
 const flatForms = new WeakMap<Expr, string | null>();
 
 function flat(e: Expr): string | undefined {
-  if (isLeaf(e)) return flatUncached(e);
+  if (!worthRemembering(e)) return flatUncached(e);
   const known = flatForms.get(e);
   if (known !== undefined) return known ?? undefined;
   const text = flatUncached(e);
@@ -366,19 +369,28 @@ function flat(e: Expr): string | undefined {
   return text;
 }
 
-function isLeaf(e: Expr): boolean {
+/**
+ * Whether a node's one-line form takes more than a glance: not for a leaf (asked for by its
+ * parent alone), nor for a set or list of several (which has none) or of nothing. A `ref` is
+ * remembered: its name is split and checked, and the same few (`lib.mkOverride` first) come
+ * again and again.
+ */
+function worthRemembering(e: Expr): boolean {
   switch (e.kind) {
     case "string":
-      return !e.parts.some(isInterp);
+      return e.parts.some(isInterp);
+    case "list":
+      return e.items.length === 1;
+    case "attrs":
+      return e.entries.length === 1;
     case "int":
     case "float":
     case "bool":
     case "null":
     case "path":
-    case "ref":
-      return true;
-    default:
       return false;
+    default:
+      return true;
   }
 }
 
@@ -409,8 +421,12 @@ function flatUncached(e: Expr): string | undefined {
     case "apply": {
       const { fn, args } = spine(e);
       const compactLast = endsWithTwoLists(args);
-      const parts = [flatOperand(fn, needsParens(fn)), ...args.map((a, i) => flatArg(a, i === args.length - 1 && !compactLast))];
-      return defined(parts) ? parts.join(" ") : undefined;
+      let text = flatOperand(fn, needsParens(fn));
+      for (let i = 0; i < args.length && text !== undefined; i++) {
+        const arg = flatArg(args[i]!, i === args.length - 1 && !compactLast);
+        text = arg === undefined ? undefined : text + " " + arg;
+      }
+      return text;
     }
     case "lambda": {
       if (typeof e.param !== "string") return undefined;
@@ -481,7 +497,8 @@ function flatInherit(i: Inherit): string | undefined {
 function render(e: Expr, ctx: Ctx): string {
   switch (e.kind) {
     case "string":
-      return isMultiline(e) ? renderIndented(e, ctx) : (quotedParts(e.parts, (x) => flat(x) ?? render(x, ctx)) ?? "");
+      // (most strings have a one-line form: no interpolation to lay out over lines)
+      return isMultiline(e) ? renderIndented(e, ctx) : (flat(e) ?? quotedParts(e.parts, (x) => flat(x) ?? render(x, ctx)) ?? "");
     case "list":
       return renderList(e, ctx);
     case "attrs":
@@ -523,10 +540,9 @@ function renderList(l: List, ctx: Ctx): string {
   const text = flatList(l, false);
   if (l.items.length === 0 || fits(text, ctx)) return text ?? "[ ]";
   const inner = ctx.indent + 2;
+  const itemCtx: Ctx = { indent: inner, col: inner, tail: 0 };
   const items = l.items.map((item, i) =>
-    isComment(item)
-      ? renderComment(item, inner, i === 0)
-      : pad(inner) + renderOperand(item, { indent: inner, col: inner, tail: 0 }, needsParens(item)),
+    isComment(item) ? renderComment(item, inner, i === 0) : pad(inner) + renderOperand(item, itemCtx, needsParens(item)),
   );
   return "[\n" + items.join("\n") + "\n" + pad(ctx.indent) + "]";
 }
