@@ -17,6 +17,7 @@ import {
   OverrideTag,
   ResetTag,
   copyChildPosition,
+  copyMap,
   copySelfPosition,
   isRawList,
   isRawMap,
@@ -114,12 +115,7 @@ function mergeValue(base: RawValue | undefined, override: RawValue, at: Where): 
 
 /** Key by key; keys only in the override are added, `!reset` keys removed. */
 function mergeMaps(base: RawMap, override: RawMap, at: Where): RawMap {
-  const out: RawMap = {};
-  copySelfPosition(out, base);
-  for (const [key, value] of Object.entries(base)) {
-    out[key] = value;
-    copyChildPosition(out, key, base, key);
-  }
+  const out = copyMap(base);
   for (const [key, value] of Object.entries(override)) {
     const merged = mergeValue(out[key], value, { path: [...at.path, key], pos: positionOf(override, key) });
     if (merged === undefined) {
@@ -193,12 +189,7 @@ const mountKey = (dir: string) => (m: RawMap) => `${dir}/${str(m.source)}`;
 /** Maps where an override of null is a value too (environment: null means unset). */
 const replaceEntries: Merger = (base, override, at) => {
   if (!isRawMap(base) || !isRawMap(override)) return mismatch(base, override, at);
-  const out: RawMap = {};
-  copySelfPosition(out, base);
-  for (const [key, value] of Object.entries(base)) {
-    out[key] = value;
-    copyChildPosition(out, key, base, key);
-  }
+  const out = copyMap(base);
   for (const [key, value] of Object.entries(override)) {
     if (value instanceof ResetTag) {
       delete out[key];
