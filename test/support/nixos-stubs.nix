@@ -469,6 +469,34 @@ let
   pathType = unitType { pathConfig = section; };
   sliceType = unitType { sliceConfig = section; };
 
+  # The unit kinds NixOS declares both system-wide and per user (`systemd.user`).
+  unitOptions = {
+    services = mkOption {
+      type = serviceType;
+      default = { };
+    };
+    targets = mkOption {
+      type = targetType;
+      default = { };
+    };
+    timers = mkOption {
+      type = timerType;
+      default = { };
+    };
+    sockets = mkOption {
+      type = socketType;
+      default = { };
+    };
+    paths = mkOption {
+      type = pathType;
+      default = { };
+    };
+    slices = mkOption {
+      type = sliceType;
+      default = { };
+    };
+  };
+
   tmpfilesOptions = {
     rules = listOfStr;
     settings = mkOption {
@@ -542,31 +570,7 @@ let
           default = { };
         };
 
-        systemd = {
-          services = mkOption {
-            type = serviceType;
-            default = { };
-          };
-          targets = mkOption {
-            type = targetType;
-            default = { };
-          };
-          timers = mkOption {
-            type = timerType;
-            default = { };
-          };
-          sockets = mkOption {
-            type = socketType;
-            default = { };
-          };
-          paths = mkOption {
-            type = pathType;
-            default = { };
-          };
-          slices = mkOption {
-            type = sliceType;
-            default = { };
-          };
+        systemd = unitOptions // {
           mounts = mkOption {
             type = types.listOf loose;
             default = [ ];
@@ -584,31 +588,7 @@ let
             default = { };
           };
           tmpfiles = tmpfilesOptions;
-          user = {
-            services = mkOption {
-              type = serviceType;
-              default = { };
-            };
-            targets = mkOption {
-              type = targetType;
-              default = { };
-            };
-            timers = mkOption {
-              type = timerType;
-              default = { };
-            };
-            sockets = mkOption {
-              type = socketType;
-              default = { };
-            };
-            paths = mkOption {
-              type = pathType;
-              default = { };
-            };
-            slices = mkOption {
-              type = sliceType;
-              default = { };
-            };
+          user = unitOptions // {
             tmpfiles = mkOption {
               type = loose;
               default = { };
