@@ -1,4 +1,4 @@
-# The khepri converter: the esbuild bundle (dist/khepri.mjs, self-contained) run by nodejs.
+# The khepri converter: the esbuild chunks in dist/ (self-contained; entry dist/khepri.cjs) run by nodejs.
 {
   lib,
   buildNpmPackage,
@@ -39,21 +39,20 @@ buildNpmPackage {
   };
   npmConfigHook = importNpmLock.npmConfigHook;
 
-  # `npm run build` (scripts/build.mjs) writes the bundle; nothing from node_modules is needed
-  # at run time, so only the bundle is installed.
+  # `npm run build` (scripts/build.mjs) writes dist/: the loader, its chunks and their V8 code
+  # caches (made with this nodejs; the chunks run without them, slower to start). Nothing from
+  # node_modules is needed at run time, so only dist/ is installed.
   nativeBuildInputs = [ makeWrapper ];
   installPhase = ''
     runHook preInstall
-    install -Dm644 dist/khepri.mjs "$out/lib/khepri/khepri.mjs"
-    # V8 code cache made by the build with this nodejs (scripts/build.mjs); the bundle runs without it, slower to start
-    if [ -e dist/khepri.mjs.cache ]; then install -Dm644 dist/khepri.mjs.cache "$out/lib/khepri/khepri.mjs.cache"; fi
-    # licences of the bundled dependencies (esbuild's legalComments = "linked")
-    for legal in dist/*.LEGAL.txt; do
-      if [ -e "$legal" ]; then
-        install -Dm644 "$legal" "$out/share/doc/khepri/$(basename "$legal")"
-      fi
+    for file in dist/*; do
+      case "$file" in
+        # licences of the bundled dependencies (esbuild's legalComments = "linked")
+        *.LEGAL.txt) install -Dm644 "$file" "$out/share/doc/khepri/$(basename "$file")" ;;
+        *) install -Dm644 "$file" "$out/lib/khepri/$(basename "$file")" ;;
+      esac
     done
-    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" --add-flags "$out/lib/khepri/khepri.mjs"
+    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" --add-flags "$out/lib/khepri/khepri.cjs"
     runHook postInstall
   '';
 

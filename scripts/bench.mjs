@@ -1,4 +1,4 @@
-// `npm run bench`: how fast the bundle (dist/khepri.mjs) converts, against the speed budgets.
+// `npm run bench`: how fast the bundle (dist/khepri.cjs) converts, against the speed budgets.
 //
 //   (a) the parse + generate time the CLI prints ("Generated NixOS config in X ms"), for the mealie
 //       example, compose2nix's compose.yml (../shared, skipped with a message when absent) and a
@@ -9,7 +9,7 @@
 // Prints a table with each budget and PASS/FAIL. It is a report, not a test: the exit code is 0
 // whatever the figures, unless --strict is given (then 1 when a budget is missed).
 //
-//   node scripts/bench.mjs [--runs N] [--strict] [--bundle dist/khepri.mjs] [--write-stack DIR]
+//   node scripts/bench.mjs [--runs N] [--strict] [--bundle dist/khepri.cjs] [--write-stack DIR]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -25,7 +25,7 @@ const option = (name, fallback) => {
 };
 const runs = Number(option("runs", "20"));
 const strict = args.includes("--strict");
-const bundle = path.resolve(root, option("bundle", "dist/khepri.mjs"));
+const bundle = path.resolve(root, option("bundle", "dist/khepri.cjs"));
 
 const BUDGETS = {
   mealie: 2.3, // ms, parse + generate; compose2nix printed 2.28 ms for it

@@ -1,14 +1,21 @@
-// Bundles the CLI into one Node file (dist/khepri.mjs) and a V8 code cache beside it
-// (dist/khepri.mjs.cache). Run by `npm ci` through `prepare`.
+// Bundles the CLI for Node into dist/ (run by `npm ci` through `prepare`):
 //
-// dist/khepri.mjs is a small ES module loader with the bundle after it, in a comment: it reads the
-// bundle from its own file and compiles it with node:vm, handing V8 the code cache, so a run starts
-// from compiled bytecode instead of parsing and compiling ~350 kB of JavaScript (what Node 22's
-// module compile cache does; Node 20 has only vm's cachedData). In a comment, not a string literal:
-// V8 skips a comment faster than it builds a string (~3 ms less at start). The cache is made here by converting a sample stack once
-// with this Node (V8 keeps the bytecode of every function that ran). Without it, or when V8
-// refuses it (another Node version or V8 flags), the bundle is compiled from source as usual: same
-// output, only slower to start.
+//   dist/khepri.cjs          the entry (package.json's bin): a small CommonJS loader
+//   dist/khepri.js           the converter, one esbuild bundle
+//   dist/yaml.js, zod.js     the yaml and zod packages, each bundled alone: only unusual YAML
+//                            (anchors, tags, several documents, errors) needs the first, only an
+//                            invalid file (its error message) or `khepri schema` the second
+//   dist/*.js.cache          a V8 code cache per chunk, made here by converting a sample stack
+//
+// Why a loader: Node 20 has no module compile cache (Node 22's), only node:vm's cachedData. The
+// loader compiles each chunk with node:vm, handing V8 its cache, so a run starts from compiled
+// bytecode instead of parsing and compiling the JavaScript; and it is CommonJS, which Node starts
+// faster than an ES module. Chunks are plain ASCII (checked here) and read as latin1, the cheapest
+// decoding. Keeping yaml and zod out of the main chunk keeps what every run reads, deserialises
+// and keeps in memory to what a plain conversion uses.
+//
+// Without a cache, or when V8 refuses it (another Node version or V8 flags), a chunk is compiled
+// from source as usual: same output, only slower to start.
 import { build } from "esbuild";
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -16,86 +23,115 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import os from "node:os";
 import path from "node:path";
 
-const outfile = "dist/khepri.mjs";
-const result = await build({
-  entryPoints: ["src/cli/bin.ts"],
-  outfile,
-  bundle: true,
-  platform: "node",
-  // A CommonJS body: node:vm compiles classic scripts, and `require` (of Node built-ins, and of
-  // the parts loaded on demand: zod for error messages, the yaml package for unusual YAML) is
-  // the loader's.
-  format: "cjs",
-  target: "node20",
-  minify: true,
-  legalComments: "linked",
-  write: false,
-  logLevel: "warning",
-});
+const dist = "dist";
+const version = JSON.parse(readFileSync("package.json", "utf8")).version;
 
-mkdirSync(path.dirname(outfile), { recursive: true });
-let body;
-for (const file of result.outputFiles) {
-  if (file.path === path.resolve(outfile)) body = file.text;
-  else writeFileSync(file.path, file.contents); // khepri.mjs.LEGAL.txt
-}
-const source = `(function (require, module, exports) {${body}\n})`;
-// The cache starts with this stamp, so a cache from another build is never used: V8 itself checks
-// only the source's length.
-const stamp = createHash("sha256").update(source).digest("hex").slice(0, 32);
+/**
+ * The chunks besides the main one: what the main chunk imports -> the chunk's file and entry.
+ * zodFull.ts re-exports the parts of zod khepri uses (zod's locales stay out); the yaml package
+ * is taken whole, since yamlFull.ts shares the loader's own modules (positions, errors).
+ */
+const SEPARATE = [
+  { imported: /^yaml$/, file: "yaml.js", entry: { stdin: { contents: 'module.exports = require("yaml");', resolveDir: "." } } },
+  { imported: /(^|\/)zodFull\.ts$/, file: "zod.js", entry: { entryPoints: ["src/model/zodFull.ts"] } },
+];
 
-// The bundle goes in a block comment: `*/` (none today) is written with a character it lacks.
-const MARK = "KHEPRI-BUNDLE";
-let escape = "";
-if (source.includes("*/")) {
-  escape = ["\u0001", "\u0002", "\u0003", "\u0004"].find((c) => !source.includes(c));
-  if (!escape) throw new Error("build: no character to escape */ in the bundle with");
+const common = { bundle: true, platform: "node", format: "cjs", target: "node20", minify: true, charset: "ascii", legalComments: "linked", write: false, logLevel: "warning" };
+
+/** Builds one chunk; returns its source wrapped as `(function (require, module, exports) {...})`. */
+async function chunk(name, options) {
+  const outfile = path.join(dist, name);
+  const result = await build({ ...common, ...options, outfile });
+  let body;
+  for (const file of result.outputFiles) {
+    if (file.path === path.resolve(outfile)) body = file.text;
+    else writeFileSync(file.path, file.contents); // <chunk>.LEGAL.txt: licences of what it bundles
+  }
+  const source = `(function (require, module, exports) {${body}\n})`;
+  const nonAscii = /[^\x00-\x7f]/.exec(source);
+  if (nonAscii) throw new Error(`build: ${name} has a non-ASCII character at ${nonAscii.index} (the loader reads chunks as latin1)`);
+  return [name, source];
 }
+
+rmSync(dist, { recursive: true, force: true });
+mkdirSync(dist, { recursive: true });
+const separate = {
+  name: "separate-chunks",
+  setup(b) {
+    // `import ... from "yaml"` in the main chunk becomes `require("./yaml.js")`, which the loader serves.
+    for (const { imported, file } of SEPARATE) b.onResolve({ filter: imported }, () => ({ path: `./${file}`, external: true }));
+    b.onResolve({ filter: /^zod$/ }, () => ({ errors: [{ text: "zod is imported through src/model/zodFull.ts only (the zod.js chunk)" }] }));
+  },
+};
+const chunks = Object.fromEntries(
+  await Promise.all([
+    chunk("khepri.js", { entryPoints: ["src/cli/bin.ts"], plugins: [separate] }),
+    ...SEPARATE.map(({ file, entry }) => chunk(file, entry)),
+  ]),
+);
+for (const [name, source] of Object.entries(chunks)) writeFileSync(path.join(dist, name), source);
+
+// Caches start with this stamp, so a cache from another build is never used: V8 itself checks only
+// the source's length.
+const stamp = createHash("sha256").update(Object.values(chunks).join("\0")).digest("hex").slice(0, 32);
+
 const loader = `#!/usr/bin/env node
-// khepri ${JSON.parse(readFileSync("package.json", "utf8")).version}: a loader (see scripts/build.mjs); the bundled CLI is the comment at the end.
-const { createRequire } = process.getBuiltinModule?.("node:module") ?? (await import("node:module"));
-const require = createRequire(import.meta.url);
-const { readFileSync, writeFileSync } = require("node:fs");
+// khepri ${version}: the loader of the chunks beside it (see scripts/build.mjs in khepri's source).
+"use strict";
+const { existsSync, readFileSync, writeFileSync } = require("node:fs");
 const { Script } = require("node:vm");
-const self = require("node:url").fileURLToPath(import.meta.url);
-const text = readFileSync(self, "utf8");
-const start = text.lastIndexOf("\\n/*" + ${JSON.stringify(MARK)} + "\\n") + ${MARK.length + 4};
-let source = text.slice(start, text.length - 4);
-${escape ? `source = source.replaceAll(${JSON.stringify("*" + escape + "/")}, "*/");` : "// (no */ to restore)"}
 const STAMP = ${JSON.stringify(stamp)};
-const cacheFile = self + ".cache";
 const writing = process.env.KHEPRI_WRITE_CODE_CACHE === "1";
-let cachedData;
-if (!writing) {
-  try {
-    const data = readFileSync(cacheFile);
-    if (data.toString("latin1", 0, STAMP.length) === STAMP) cachedData = data.subarray(STAMP.length);
-  } catch {}
+const loaded = new Map();
+
+/** Runs dist/<name> (a chunk) once, from its code cache when it has a usable one. */
+function load(name) {
+  let exports = loaded.get(name);
+  if (exports) return exports;
+  const file = __dirname + "/" + name;
+  const cacheFile = file + ".cache";
+  let cachedData;
+  if (!writing) {
+    try {
+      const data = readFileSync(cacheFile);
+      if (data.toString("latin1", 0, STAMP.length) === STAMP) cachedData = data.subarray(STAMP.length);
+    } catch {}
+  }
+  const script = new Script(readFileSync(file, "latin1"), { filename: file, cachedData });
+  // The first run that loads a chunk writes its cache (the build runs the sample stack first).
+  if (writing && !existsSync(cacheFile)) process.once("exit", () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(STAMP, "latin1"), script.createCachedData()])));
+  const module = { exports: {} };
+  loaded.set(name, module.exports);
+  script.runInThisContext()((id) => (id.startsWith("./") ? load(id.slice(2)) : require(id)), module, module.exports);
+  loaded.set(name, module.exports);
+  return module.exports;
 }
-const script = new Script(source, { filename: self, cachedData });
-if (writing) process.once("exit", () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(STAMP, "latin1"), script.createCachedData()])));
-const module = { exports: {} };
-script.runInThisContext()(require, module, module.exports);
+
+load("khepri.js");
 `;
-writeFileSync(outfile, `${loader}\n/*${MARK}\n${escape ? source.replaceAll("*/", "*" + escape + "/") : source}\n*/\n`);
-chmodSync(outfile, 0o755);
+const entry = path.join(dist, "khepri.cjs");
+writeFileSync(entry, loader);
+chmodSync(entry, 0o755);
 
-// ---------------------------------------------------------------- the code cache
+// ---------------------------------------------------------------- the code caches
 
-const cacheFile = `${outfile}.cache`;
-rmSync(cacheFile, { force: true });
 const work = mkdtempSync(path.join(os.tmpdir(), "khepri-build-"));
 try {
-  const [compose, override] = writeSampleStack(work);
-  const run = spawnSync(process.execPath, [path.resolve(outfile), "convert", "-f", compose, "-f", override, "-o", path.join(work, "out.nix")], {
-    cwd: work,
-    env: { PATH: process.env.PATH ?? "", HOME: work, KHEPRI_WRITE_CODE_CACHE: "1" },
-    encoding: "utf8",
-  });
+  const [compose, override, invalid] = writeSampleStack(work);
+  const convert = (args) =>
+    spawnSync(process.execPath, [path.resolve(entry), "convert", ...args, "-o", path.join(work, "out.nix")], {
+      cwd: work,
+      env: { PATH: process.env.PATH ?? "", HOME: work, KHEPRI_WRITE_CODE_CACHE: "1" },
+      encoding: "utf8",
+    });
+  // First the sample (khepri.js and yaml.js), then an invalid file (zod.js, for its message).
+  const run = convert(["-f", compose, "-f", override]);
   if (run.status !== 0) {
-    // Not fatal: the bundle works without its cache.
+    // Not fatal: the chunks work without their caches.
     console.warn(`build: no code cache (converting the sample stack failed: exit ${run.status})\n${run.stderr}`);
-    rmSync(cacheFile, { force: true });
+    for (const name of Object.keys(chunks)) rmSync(path.join(dist, `${name}.cache`), { force: true });
+  } else {
+    convert(["-f", invalid]);
   }
 } finally {
   rmSync(work, { recursive: true, force: true });
@@ -104,7 +140,7 @@ try {
 /**
  * A stack using most of what compose files hold, so most of the converter runs once (and is
  * cached): a plain file (the fast YAML reader) and an override with anchors and tags (the yaml
- * package), merged.
+ * package), merged; and an invalid file, whose message needs zod.
  */
 function writeSampleStack(dir) {
   writeFileSync(path.join(dir, "app.env"), "TZ=UTC\nLOG_LEVEL=info\n");
@@ -113,6 +149,8 @@ function writeSampleStack(dir) {
   writeFileSync(path.join(dir, "Dockerfile"), "FROM alpine\n");
   const file = path.join(dir, "compose.yaml");
   const override = path.join(dir, "compose.override.yaml");
+  const invalid = path.join(dir, "invalid.yaml");
+  writeFileSync(invalid, "services:\n  web:\n    image: nginx\n    restart: sometimes\n");
   writeFileSync(
     override,
     `x-common: &common
@@ -284,5 +322,5 @@ configs:
       listen = 8000
 `,
   );
-  return [file, override];
+  return [file, override, invalid];
 }

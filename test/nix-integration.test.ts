@@ -3,7 +3,7 @@
 //
 // Compositions are evaluated with nixpkgs' real lib and oci-containers.nix (test/support/
 // nixos-eval.ts) and the conversion really built, by a stand-in converter package made from
-// dist/khepri.mjs (test/support/khepri-nix.ts). What NixOS would run is then compared with what
+// dist/khepri.cjs (test/support/khepri-nix.ts). What NixOS would run is then compared with what
 // `khepri convert` makes of the same input. One nix process per evaluation.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";

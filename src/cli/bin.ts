@@ -1,4 +1,4 @@
-// Entry point of the bundle (dist/khepri.mjs): the process edge around `main`.
+// Entry point of the bundle (dist/khepri.js, run by the loader dist/khepri.cjs): the process edge around `main`.
 import { writeSync } from "node:fs";
 import { main } from "./main.ts";
 

@@ -54,7 +54,7 @@ export const stringList = z.array(z.string());
 export const strList = z.array(str);
 
 // Go's time.ParseDuration, which compose-go uses for every duration field.
-const DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$/;
+const DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/;
 export const duration = z
   .string({ error: "expected a duration such as 30s or 1m30s" })
   .regex(DURATION, "expected a duration such as 30s or 1m30s");

@@ -16,7 +16,8 @@ import { repoRoot } from "./shared.ts";
 /** Flags of every evaluation here: like nixos-eval.ts, but against the real store, so IFD can build. */
 export const ifdEvalFlags: readonly string[] = ["--eval", "--strict", "--json", "--read-write-mode", "--option", "substituters", ""];
 
-export const bundlePath = path.join(repoRoot, "dist", "khepri.mjs");
+export const distDir = path.join(repoRoot, "dist");
+export const bundlePath = path.join(distDir, "khepri.cjs");
 export const fixturesDir = path.join(repoRoot, "test", "fixtures", "nix-integration");
 
 const nixPath = (p: string) => `(/. + ${nixString(p)})`;
@@ -90,7 +91,7 @@ function entryExpression(env: NixosEvalEnv, opts: KhepriEvalOptions): string {
   repo = ${nixPath(repoRoot)};
   fixtures = ${nixPath(fixturesDir)};
   package = import (fixtures + "/stand-in-khepri.nix") {
-    bundle = ${nixPath(bundlePath)};
+    dist = ${nixPath(distDir)};
     node = ${nixString(process.execPath)};
   };
   module = import (repo + "/nix/module.nix") {
@@ -135,7 +136,7 @@ export function evalWithKhepri(env: NixosEvalEnv, opts: KhepriEvalOptions): Khep
   }
 }
 
-/** Runs the bundled converter (`node dist/khepri.mjs ARGS`) with a clean environment. */
+/** Runs the bundled converter (`node dist/khepri.cjs ARGS`) with a clean environment. */
 export function convert(args: string[], cwd = repoRoot) {
   return spawnSync(process.execPath, [bundlePath, "convert", ...args], {
     cwd,
