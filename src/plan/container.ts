@@ -73,11 +73,12 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   applyPull(plan, service, ctx, at);
   applyMounts(plan, name, service, ctx);
   applyNetworking(plan, name, service, ctx);
-  applyFlags(plan, service, ctx, at);
+  const rules = rulesOf(service);
+  applyFlags(plan, service, rules, ctx, at);
   applyDependencies(plan, name, ctx);
   applyGates(plan, service, ctx, at);
   applyUnit(plan, service, ctx, at);
-  reportKeys(service, ctx, at);
+  reportKeys(service, rules, ctx, at);
   checkSecrets(plan, name, service, ctx);
   return plan;
 }
@@ -274,9 +275,9 @@ function rulesOf(service: Service): ServiceKeyRule[] {
   return found.sort((a, b) => a - b).map((i) => SERVICE_KEY_RULES[i]!);
 }
 
-function applyFlags(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+function applyFlags(plan: ContainerPlan, service: Service, rules: ServiceKeyRule[], ctx: ContainerContext, at: (string | number)[]): void {
   const flags = plan.extraOptions;
-  for (const { key, flags: flagsOf } of rulesOf(service)) {
+  for (const { key, flags: flagsOf } of rules) {
     if (!flagsOf) continue;
     const value = service[key];
     const out = (flagsOf as (v: unknown, r: Runtime) => string[] | { unsupported: string })(value, ctx.runtime);
@@ -406,8 +407,8 @@ function hooks(plan: ContainerPlan, list: Service["post_start"], into: "postStar
 }
 
 /** Keys that cannot be honoured get a warning, keys without effect a note: nothing is dropped silently. */
-function reportKeys(service: Service, ctx: ContainerContext, at: (string | number)[]): void {
-  for (const rule of rulesOf(service)) {
+function reportKeys(service: Service, rules: ServiceKeyRule[], ctx: ContainerContext, at: (string | number)[]): void {
+  for (const rule of rules) {
     const key = rule.key;
     const value = service[key];
     if (key === "scale" && value === 1) continue;
