@@ -73,12 +73,12 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   applyPull(plan, service, ctx, at);
   applyMounts(plan, name, service, ctx);
   applyNetworking(plan, name, service, ctx);
-  const rules = rulesOf(service);
-  applyFlags(plan, service, rules, ctx, at);
+  const keys = keysOf(service);
+  applyFlags(plan, service, keys, ctx, at);
   applyDependencies(plan, name, ctx);
   applyGates(plan, service, ctx, at);
   applyUnit(plan, service, ctx, at);
-  reportKeys(service, rules, ctx, at);
+  reportKeys(service, keys, ctx, at);
   checkSecrets(plan, name, service, ctx);
   return plan;
 }
@@ -255,29 +255,26 @@ function namespaceMode(mode: string, project: Project): string {
   return mode.startsWith("service:") ? `container:${project.services[mode.slice(8)]!.container_name}` : mode;
 }
 
-type ServiceKeyRule = { key: keyof Service } & (typeof SERVICE_KEYS)[keyof Service];
-
-/** SERVICE_KEYS as records, once (not once per service), and each key's place among them. */
-const SERVICE_KEY_RULES = Object.entries(SERVICE_KEYS).map(([key, rule]) => ({ key, ...rule }) as ServiceKeyRule);
-const RULE_ORDER = new Map(SERVICE_KEY_RULES.map((rule, i) => [rule.key as string, i]));
+/** Each key's place in SERVICE_KEYS, made once (not once per service). */
+const KEY_ORDER = new Map(Object.keys(SERVICE_KEYS).map((key, i) => [key, i]));
 
 /**
- * The rules of the keys a service sets, in SERVICE_KEYS order (the order its flags and
- * messages come in). Found from the service's own few keys: testing all ~90 keys on
- * every service, each a different shape of object, was slow.
+ * The keys a service sets, in SERVICE_KEYS order (the order its flags and messages come in).
+ * Found from the service's own few keys: testing all ~90 keys on every service, each a
+ * different shape of object, was slow.
  */
-function rulesOf(service: Service): ServiceKeyRule[] {
-  const found: number[] = [];
+function keysOf(service: Service): (keyof Service)[] {
+  const found: (keyof Service)[] = [];
   for (const key in service) {
-    const i = RULE_ORDER.get(key);
-    if (i !== undefined && service[key as keyof Service] !== undefined) found.push(i);
+    if (KEY_ORDER.has(key) && service[key as keyof Service] !== undefined) found.push(key as keyof Service);
   }
-  return found.sort((a, b) => a - b).map((i) => SERVICE_KEY_RULES[i]!);
+  return found.sort((a, b) => KEY_ORDER.get(a)! - KEY_ORDER.get(b)!);
 }
 
-function applyFlags(plan: ContainerPlan, service: Service, rules: ServiceKeyRule[], ctx: ContainerContext, at: (string | number)[]): void {
+function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)[], ctx: ContainerContext, at: (string | number)[]): void {
   const flags = plan.extraOptions;
-  for (const { key, flags: flagsOf } of rules) {
+  for (const key of keys) {
+    const flagsOf = SERVICE_KEYS[key].flags;
     if (!flagsOf) continue;
     const value = service[key];
     const out = (flagsOf as (v: unknown, r: Runtime) => string[] | { unsupported: string })(value, ctx.runtime);
@@ -407,9 +404,9 @@ function hooks(plan: ContainerPlan, list: Service["post_start"], into: "postStar
 }
 
 /** Keys that cannot be honoured get a warning, keys without effect a note: nothing is dropped silently. */
-function reportKeys(service: Service, rules: ServiceKeyRule[], ctx: ContainerContext, at: (string | number)[]): void {
-  for (const rule of rules) {
-    const key = rule.key;
+function reportKeys(service: Service, keys: (keyof Service)[], ctx: ContainerContext, at: (string | number)[]): void {
+  for (const key of keys) {
+    const rule = SERVICE_KEYS[key];
     const value = service[key];
     if (key === "scale" && value === 1) continue;
     if (rule.handling === "unsupported") ctx.report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [...at, key]);
