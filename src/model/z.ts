@@ -508,18 +508,24 @@ const enum Unknown {
 
 function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined): Checker {
   const keys = Object.keys(shape);
-  // zod tests a key's presence with `in`, which also finds what every object has (`toString`); the checker below does not
-  if (keys.some((key) => key in Object.prototype)) return refuse;
-  const fields = keys.map((key) => shape[key]!);
+  const fields: Lite[] = [];
   // What checks a present, defined value: an optional field's inner schema, one call fewer per key.
-  const definedFields = fields.map(skipOptional);
-  const index = new Map(keys.map((key, i) => [key, i]));
+  const definedFields: Lite[] = [];
+  const index = new Map<string, number>();
   // The fields that matter when their key is absent (required or defaulted ones), in the shape's
   // order: an absent optional key contributes nothing, whatever its schema makes of undefined.
   const whenAbsent: number[] = [];
-  fields.forEach((field, i) => {
+  // (one pass: this runs in every process, at an object's first value)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    // zod tests a key's presence with `in`, which also finds what every object has (`toString`); the checker below does not
+    if (key in Object.prototype) return refuse;
+    const field = shape[key]!;
+    fields.push(field);
+    definedFields.push(skipOptional(field));
+    index.set(key, i);
     if (field.oi !== "optional" || field.oo !== "optional") whenAbsent.push(i);
-  });
+  }
   const catchallType = catchall?._zod.def.type;
   const unknown = catchall === undefined ? Unknown.Strip : catchallType === "any" || catchallType === "unknown" ? Unknown.Keep : Unknown.Refuse;
   const end = keys.length;
