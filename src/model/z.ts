@@ -434,24 +434,29 @@ function predicate(check: Check): (value: any) => boolean {
   }
 }
 
+// The loops over a value's elements or keys are module functions, shared by every schema of
+// their kind (and so warmed up and optimised once by V8), behind a small closure per schema.
+
 function arrayOf(element: Lite): Checker {
-  return (value) => {
-    if (!Array.isArray(value)) return FAIL;
-    // the input list itself while every element comes out as it went in (see "Shared output")
-    let list: unknown[] | undefined = Object.getPrototypeOf(value) === Array.prototype ? undefined : [];
-    for (let i = 0; i < value.length; i++) {
-      const given: unknown = value[i];
-      const item = element.run(given);
-      if (item === FAIL) return FAIL;
-      if (list !== undefined) list.push(item);
-      // (an undefined element may be a hole, which zod's copy fills)
-      else if (item !== given || item === undefined) {
-        list = value.slice(0, i);
-        list.push(item);
-      }
+  return (value) => checkList(element, value);
+}
+
+function checkList(element: Lite, value: unknown): unknown {
+  if (!Array.isArray(value)) return FAIL;
+  // the input list itself while every element comes out as it went in (see "Shared output")
+  let list: unknown[] | undefined = Object.getPrototypeOf(value) === Array.prototype ? undefined : [];
+  for (let i = 0; i < value.length; i++) {
+    const given: unknown = value[i];
+    const item = element.run(given);
+    if (item === FAIL) return FAIL;
+    if (list !== undefined) list.push(item);
+    // (an undefined element may be a hole, which zod's copy fills)
+    else if (item !== given || item === undefined) {
+      list = value.slice(0, i);
+      list.push(item);
     }
-    return list ?? value;
-  };
+  }
+  return list ?? value;
 }
 
 function recordOf(keyType: Lite, valueType: Lite): Checker {
@@ -460,30 +465,32 @@ function recordOf(keyType: Lite, valueType: Lite): Checker {
   // symbol keys, and refuses them; compose data, from YAML or JSON, has none.)
   if (keyDef.type === "enum" || keyDef.type === "literal") return refuse;
   const anyKey = keyDef.type === "string" && keyDef.checks === undefined;
-  return (input) => {
-    const proto = plainPrototype(input);
-    if (proto === NOT_PLAIN) return FAIL;
-    const value = input as Record<string, unknown>;
-    // the input mapping itself while every entry comes out as it went in (see "Shared output")
-    let map: Record<string, unknown> | undefined = proto === Object.prototype ? undefined : {};
-    for (const key in value) {
-      if (key === "__proto__") {
-        map ??= entriesBefore(value, key);
-        continue;
-      }
-      const k = anyKey ? key : keyType.run(key);
-      if (typeof k !== "string" || k === "__proto__") return FAIL;
-      const given = value[key];
-      const item = valueType.run(given);
-      if (item === FAIL) return FAIL;
-      if (map === undefined) {
-        if (item === given && k === key) continue;
-        map = entriesBefore(value, key);
-      }
-      map[k] = item;
+  return (input) => checkRecord(keyType, valueType, anyKey, input);
+}
+
+function checkRecord(keyType: Lite, valueType: Lite, anyKey: boolean, input: unknown): unknown {
+  const proto = plainPrototype(input);
+  if (proto === NOT_PLAIN) return FAIL;
+  const value = input as Record<string, unknown>;
+  // the input mapping itself while every entry comes out as it went in (see "Shared output")
+  let map: Record<string, unknown> | undefined = proto === Object.prototype ? undefined : {};
+  for (const key in value) {
+    if (key === "__proto__") {
+      map ??= entriesBefore(value, key);
+      continue;
     }
-    return map ?? value;
-  };
+    const k = anyKey ? key : keyType.run(key);
+    if (typeof k !== "string" || k === "__proto__") return FAIL;
+    const given = value[key];
+    const item = valueType.run(given);
+    if (item === FAIL) return FAIL;
+    if (map === undefined) {
+      if (item === given && k === key) continue;
+      map = entriesBefore(value, key);
+    }
+    map[k] = item;
+  }
+  return map ?? value;
 }
 
 /** A copy of `value`'s entries before `stop` (all unchanged so far), to go on from. */
@@ -528,7 +535,7 @@ function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined): Chec
   }
   const catchallType = catchall?._zod.def.type;
   const unknown = catchall === undefined ? Unknown.Strip : catchallType === "any" || catchallType === "unknown" ? Unknown.Keep : Unknown.Refuse;
-  const end = keys.length;
+  const plan: ObjectPlan = { keys, fields, definedFields, index, whenAbsent, unknown };
 
   // The present keys' places and values go into two lists kept for the next object rather than
   // made for each. A checker is not re-entered while it runs, unless its schema contains itself:
@@ -539,71 +546,82 @@ function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined): Chec
   return (input) => {
     const proto = plainPrototype(input);
     if (proto === NOT_PLAIN) return FAIL;
-    if (inUse) return check(input as Record<string, unknown>, proto, [], []);
+    if (inUse) return checkObject(plan, input as Record<string, unknown>, proto, [], []);
     inUse = true;
-    const out = check(input as Record<string, unknown>, proto, places, values);
+    const out = checkObject(plan, input as Record<string, unknown>, proto, places, values);
     inUse = false;
     return out;
   };
+}
 
-  function check(value: Record<string, unknown>, proto: object | null, present: number[], given: unknown[]): unknown {
-    // The input's keys (a few) by their place in the shape, rather than testing each of the
-    // shape's keys (a service has ~95) against the input; their values read here, where the
-    // key loop makes that cheap. (A count beside the lists: emptying a list frees its storage.)
-    let count = 0;
-    let ordered = proto === Object.prototype;
-    let extra: string[] | undefined;
-    for (const key in value) {
-      const i = index.get(key);
-      if (i !== undefined) {
-        if (ordered && count > 0 && i < present[count - 1]!) ordered = false;
-        present[count] = i;
-        given[count++] = value[key];
-      } else if (unknown === Unknown.Strip) ordered = false;
-      else {
-        if (unknown === Unknown.Refuse || key === "__proto__") return FAIL;
-        (extra ??= []).push(key);
-        ordered = false;
-      }
+/** What an object's checker needs at each value. */
+interface ObjectPlan {
+  keys: string[];
+  fields: Lite[];
+  definedFields: Lite[];
+  index: Map<string, number>;
+  whenAbsent: number[];
+  unknown: Unknown;
+}
+
+function checkObject(plan: ObjectPlan, value: Record<string, unknown>, proto: object | null, present: number[], given: unknown[]): unknown {
+  const { keys, fields, definedFields, index, whenAbsent, unknown } = plan;
+  // The input's keys (a few) by their place in the shape, rather than testing each of the
+  // shape's keys (a service has ~95) against the input; their values read here, where the
+  // key loop makes that cheap. (A count beside the lists: emptying a list frees its storage.)
+  let count = 0;
+  let ordered = proto === Object.prototype;
+  let extra: string[] | undefined;
+  for (const key in value) {
+    const i = index.get(key);
+    if (i !== undefined) {
+      if (ordered && count > 0 && i < present[count - 1]!) ordered = false;
+      present[count] = i;
+      given[count++] = value[key];
+    } else if (unknown === Unknown.Strip) ordered = false;
+    else {
+      if (unknown === Unknown.Refuse || key === "__proto__") return FAIL;
+      (extra ??= []).push(key);
+      ordered = false;
     }
-    if (!ordered) sortByPlace(present, given, count);
-    // The output has the shape's key order, as zod writes it: the present keys merged with the
-    // ones that count when absent. While the input is that output already, it is the output
-    // (see "Shared output"): `out` is made at the first difference.
-    let out: Record<string, unknown> | undefined = ordered ? undefined : {};
-    let p = 0;
-    let a = 0;
-    while (p < count || a < whenAbsent.length) {
-      const nextPresent = p < count ? present[p]! : end;
-      const nextAbsent = a < whenAbsent.length ? whenAbsent[a]! : end;
-      if (nextPresent <= nextAbsent) {
-        if (nextPresent === nextAbsent) a++;
-        const v = given[p];
-        const item = v === undefined ? fields[nextPresent]!.run(v) : definedFields[nextPresent]!.run(v);
-        if (item === FAIL) return FAIL;
-        if (out === undefined && item !== v) out = presentBefore(keys, present, given, p);
-        if (out !== undefined) out[keys[nextPresent]!] = item;
-        p++;
-        continue;
-      }
-      a++;
-      const field = fields[nextAbsent]!;
-      // a required key is missing
-      if (field.oi === undefined) return FAIL;
-      const item = field.run(undefined);
-      if (item === FAIL) {
-        if (field.oo === "optional") continue;
-        return FAIL;
-      }
-      if (item !== undefined || (field.oi === "defaulted" && field.oo !== "optional")) {
-        out ??= presentBefore(keys, present, given, p);
-        out[keys[nextAbsent]!] = item;
-      }
-    }
-    if (out === undefined) return value;
-    if (extra) for (const key of extra) out[key] = value[key];
-    return out;
   }
+  if (!ordered) sortByPlace(present, given, count);
+  // The output has the shape's key order, as zod writes it: the present keys merged with the
+  // ones that count when absent. While the input is that output already, it is the output
+  // (see "Shared output"): `out` is made at the first difference.
+  let out: Record<string, unknown> | undefined = ordered ? undefined : {};
+  let p = 0;
+  let a = 0;
+  while (p < count || a < whenAbsent.length) {
+    const nextPresent = p < count ? present[p]! : keys.length;
+    const nextAbsent = a < whenAbsent.length ? whenAbsent[a]! : keys.length;
+    if (nextPresent <= nextAbsent) {
+      if (nextPresent === nextAbsent) a++;
+      const v = given[p];
+      const item = v === undefined ? fields[nextPresent]!.run(v) : definedFields[nextPresent]!.run(v);
+      if (item === FAIL) return FAIL;
+      if (out === undefined && item !== v) out = presentBefore(keys, present, given, p);
+      if (out !== undefined) out[keys[nextPresent]!] = item;
+      p++;
+      continue;
+    }
+    a++;
+    const field = fields[nextAbsent]!;
+    // a required key is missing
+    if (field.oi === undefined) return FAIL;
+    const item = field.run(undefined);
+    if (item === FAIL) {
+      if (field.oo === "optional") continue;
+      return FAIL;
+    }
+    if (item !== undefined || (field.oi === "defaulted" && field.oo !== "optional")) {
+      out ??= presentBefore(keys, present, given, p);
+      out[keys[nextAbsent]!] = item;
+    }
+  }
+  if (out === undefined) return value;
+  if (extra) for (const key of extra) out[key] = value[key];
+  return out;
 }
 
 /** The first `count` present keys and values (unchanged so far), as an object to go on from. */
