@@ -3,7 +3,8 @@
 //   ../shared corpus and conformance file, tricky snippets and seeded variations of them, whatever
 //   the fast reader accepts must come out the same (values, key order, every source position);
 // - the zod stand-ins' interpreter (src/model/z.ts) against real zod on the corpus and on seeded
-//   mutations of it: what the interpreter accepts, zod accepts, with the same output;
+//   mutations of it: what the interpreter accepts, zod accepts, with the same output (prototypes
+//   included: the interpreter hands back unchanged input containers rather than copies);
 // - isIP (src/load/ip.ts) against node:net.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isIP as netIsIP } from "node:net";
@@ -183,6 +184,8 @@ function sameOutput(lite: unknown, zod: unknown, at: string): string | undefined
   }
   const keys = Object.keys(lite);
   if (Array.isArray(lite) !== Array.isArray(zod) || keys.join("\0") !== Object.keys(zod).join("\0")) return `${at}: keys ${keys} vs ${Object.keys(zod)}`;
+  // (the interpreter may hand back an input container as it is: it must then be what zod's copy is)
+  if (Object.getPrototypeOf(lite) !== Object.getPrototypeOf(zod)) return `${at}: a different prototype`;
   for (const k of keys) {
     const inner = sameOutput((lite as Record<string, unknown>)[k], (zod as Record<string, unknown>)[k], `${at}.${k}`);
     if (inner) return inner;
@@ -263,6 +266,48 @@ test("zod stand-ins: seeded mutations of the corpus", () => {
     }
   }
   assert.ok(accepted > 0);
+});
+
+/**
+ * A copy of `tree` (plain data) with one container reshaped: its keys in reverse order, or made
+ * with no prototype; what the interpreter may not hand back as it is.
+ */
+function reshapeModel(tree: unknown, next: () => number): unknown {
+  const copy = JSON.parse(JSON.stringify(tree)) as unknown;
+  const mappings: { parent: Record<string, unknown>; key: string }[] = [];
+  const walk = (v: unknown) => {
+    if (typeof v !== "object" || v === null) return;
+    for (const [key, item] of Object.entries(v)) {
+      if (typeof item === "object" && item !== null && !Array.isArray(item)) mappings.push({ parent: v as Record<string, unknown>, key });
+      walk(item);
+    }
+  };
+  walk(copy);
+  if (!mappings.length) return copy;
+  const { parent, key } = mappings[Math.floor(next() * mappings.length)]!;
+  const mapping = parent[key] as Record<string, unknown>;
+  const reshaped: Record<string, unknown> = next() < 0.5 ? {} : Object.create(null);
+  const keys = Object.keys(mapping);
+  if (Object.getPrototypeOf(reshaped) === Object.prototype) keys.reverse();
+  for (const k of keys) reshaped[k] = mapping[k];
+  parent[key] = reshaped;
+  return copy;
+}
+
+test("zod stand-ins: reordered keys and bare objects; the input left as it was", () => {
+  if (skipUnless(hasShared, "zod stand-ins on reshaped input", "../shared is not there")) return;
+  const next = random(11);
+  for (const { file, model } of loadedModels()) {
+    for (let k = 0; k < 20; k++) {
+      const reshaped = reshapeModel(model, next);
+      const problem = modelMismatch(reshaped);
+      if (problem) assert.unreachable(`${file}, reshaped: ${problem}\n${JSON.stringify(reshaped)}`);
+    }
+    // unchanged parts of the input are handed back, never changed
+    const before = JSON.stringify(model);
+    liteParse(Project, model);
+    assert.is(JSON.stringify(model), before, `${file}: the interpreter changed its input`);
+  }
 });
 
 test("isIP: node:net's answers", () => {

@@ -7,7 +7,8 @@
  * per object), most of what a conversion costs. These stand-ins record each
  * call. `safeParse` checks a value with the small interpreter below, which
  * follows zod's rules for input it accepts (the same output: defaults,
- * preprocess coercions, key order, absent optional keys). When that check fails
+ * preprocess coercions, key order, absent optional keys; unchanged parts of the
+ * input are handed back rather than copied, see "Shared output"). When that check fails
  * (or meets something it does not model) the same model is built in real zod,
  * replaying the recorded calls, and zod's answer is returned: its issues and
  * messages are the ones users see. `toJSONSchema` uses the real model too.
@@ -53,62 +54,31 @@ const realShape = (shape: Record<string, Lite>) => {
   return out;
 };
 
-// Kinds, for the interpreter: every Lite has the same fields (k, a, b, c, …), so its reads stay monomorphic.
-const STRING = 1, NUMBER = 2, BOOLEAN = 3, NULL = 4, ANY = 5, VALUES = 6, ARRAY = 7, RECORD = 8, OBJECT = 9;
-const UNION = 10, OPTIONAL = 11, NULLABLE = 12, DEFAULT = 13, PIPE = 14, TRANSFORM = 15, OTHER = 0;
-const KINDS: Record<string, number> = {
-  string: STRING, number: NUMBER, boolean: BOOLEAN, null: NULL, any: ANY, unknown: ANY, enum: VALUES, literal: VALUES,
-  array: ARRAY, record: RECORD, object: OBJECT, union: UNION, optional: OPTIONAL, nullable: NULLABLE, default: DEFAULT,
-  pipe: PIPE, transform: TRANSFORM,
-};
-
 class Lite {
   readonly _zod: Internals;
-  /** The kind and its parts, from the def (see `run`). */
-  readonly k: number;
-  readonly a: any;
-  readonly b: any;
-  readonly c: any;
-  readonly d: any;
-  readonly checks: Check[] | undefined;
+  /** The def's optin and optout, read by the object checker for each of its fields. */
   readonly oi: Optin;
   readonly oo: Optin;
+  /**
+   * `value` as zod outputs it, or FAIL: this schema's checker (see `compile`), built on first use,
+   * so a process builds only the checkers its files reach and building the model stays cheap.
+   */
+  run: Checker;
   constructor(def: Def, make: Make, optin?: Optin, optout?: Optin) {
     this._zod = { def, make, optin, optout, real: undefined };
-    const k = KINDS[def.type] ?? OTHER;
-    this.k = k;
-    this.a =
-      k === ARRAY ? def.element
-      : k === RECORD ? def.keyType
-      : k === OBJECT ? Object.keys(def.shape)
-      : k === UNION ? def.options
-      : k === OPTIONAL || k === NULLABLE || k === DEFAULT ? def.innerType
-      : k === PIPE ? def.in
-      : k === TRANSFORM ? def.transform
-      : k === VALUES ? def.values
-      : undefined;
-    this.b = k === RECORD ? def.valueType : k === OBJECT ? Object.values(def.shape) : k === PIPE ? def.out : k === DEFAULT ? def : undefined;
-    // a transform's arity, read once here rather than at every call (`length` is an accessor)
-    this.c = k === OBJECT ? def.catchall : k === TRANSFORM ? def.transform.length : undefined;
-    // an object's field index, by key; undefined when a key is also a property every object has
-    // (`toString`): zod tests presence with `in`, which the fast loop in `run` does not
-    this.d =
-      k === OBJECT && !Object.keys(def.shape).some((key) => key in Object.prototype)
-        ? new Map(Object.keys(def.shape).map((key, i) => [key, i]))
-        : undefined;
-    this.checks = def.checks;
     this.oi = optin;
     this.oo = optout;
+    this.run = compileOnFirstRun;
   }
   get shape(): Record<string, Lite> | undefined {
     return this._zod.def.shape;
   }
   safeParse(value: unknown): AnyZod {
-    const data = run(this, value);
+    const data = this.run(value);
     return data === FAIL ? real(this).safeParse(value) : { success: true, data };
   }
   parse(value: unknown): unknown {
-    const data = run(this, value);
+    const data = this.run(value);
     return data === FAIL ? real(this).parse(value) : data;
   }
   optional(): Lite {
@@ -293,7 +263,7 @@ export { _null as null, _enum as enum, _array as array, _union as union, _object
 
 /** The interpreter's own answer, without asking real zod (test/fast-paths.test.ts). */
 export function liteParse(schema: unknown, value: unknown): { ok: true; data: unknown } | { ok: false } {
-  const data = run(schema as Lite, value);
+  const data = (schema as Lite).run(value);
   return data === FAIL ? { ok: false } : { ok: true, data };
 }
 
@@ -301,17 +271,37 @@ export function liteParse(schema: unknown, value: unknown): { ok: true; data: un
 export const realSchema = (schema: unknown): Z.ZodType => real(schema as Lite);
 
 // ---------------------------------------------------------------- the interpreter
+//
+// Each schema is compiled once, on first use, into a checker closure specialised to its kind
+// (the way ajv compiles a JSON Schema): the per-value work is only the checks themselves, with
+// every key list, key index and option read hoisted to compile time. (One class per kind, with
+// its check as a method, was tried too: V8 then sees many maps at each `.run` and does more work.)
+//
+// Shared output: zod outputs new containers; these checkers hand back an input list or mapping
+// itself while everything in it comes out unchanged (same values, same key order, a plain
+// prototype), and copy it at the first difference. The validated project thus shares unchanged
+// parts with the loaded tree, which nothing changes afterwards (later stages copy, `{...x}`,
+// before they change anything), and most of a project is not copied at all: fewer objects
+// made, less for the garbage collector to copy.
 
 const FAIL: unique symbol = Symbol("invalid");
-/** An object's slot for a key the input does not have. */
-const ABSENT: unique symbol = Symbol("absent");
-type Result = unknown;
+/** `value` as zod would output it, or FAIL when zod would report an issue (or might: anything unusual is left to zod). */
+type Checker = (value: unknown) => unknown;
 
-const isPlain = (v: unknown): v is Record<string, unknown> => {
-  if (typeof v !== "object" || v === null) return false;
+function compileOnFirstRun(this: Lite, value: unknown): unknown {
+  const checker = compile(this);
+  this.run = checker;
+  return checker(value);
+}
+
+const NOT_PLAIN: unique symbol = Symbol("not a plain object");
+/** A plain object's prototype (Object.prototype or null), or NOT_PLAIN: zod checks mappings only when they are plain. */
+function plainPrototype(v: unknown): object | null | typeof NOT_PLAIN {
+  if (typeof v !== "object" || v === null) return NOT_PLAIN;
   const proto = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-};
+  return proto === Object.prototype || proto === null ? proto : NOT_PLAIN;
+}
+const isPlain = (v: unknown): v is Record<string, unknown> => plainPrototype(v) !== NOT_PLAIN;
 
 function shallowClone(value: unknown): unknown {
   if (Array.isArray(value)) return [...value];
@@ -319,193 +309,411 @@ function shallowClone(value: unknown): unknown {
   return value;
 }
 
-function passes(check: Check, value: unknown): boolean {
-  switch (check.kind) {
-    case "regex":
-      check.re.lastIndex = 0;
-      return check.re.test(value as string);
-    case "int":
-      return Number.isSafeInteger(value);
-    case "gte":
-      return (value as number) >= check.n;
-    case "gt":
-      return (value as number) > check.n;
-    case "lte":
-      return (value as number) <= check.n;
-    case "lt":
-      return (value as number) < check.n;
-    case "minLength":
-      return (value as { length: number }).length >= check.n;
-    case "maxLength":
-      return (value as { length: number }).length <= check.n;
-    case "refine": {
-      const ok = check.fn(value);
-      return !!ok && !(ok instanceof Promise);
-    }
+function compile(schema: Lite): Checker {
+  const def = schema._zod.def;
+  const checks = def.checks;
+  if (checks === undefined) return compileKind(def);
+  if (def.type === "string" && checks.length === 1 && checks[0]!.kind === "regex") return matching(checks[0]!.re);
+  // An optional schema hands back an absent value as it is, before its checks.
+  if (def.type === "optional" && def.innerType._zod.optin !== "defaulted") {
+    const checked = withChecks(compileKind(def), checks);
+    return (value) => (value === undefined ? undefined : checked(value));
+  }
+  return withChecks(compileKind(def), checks);
+}
+
+function compileKind(def: Def): Checker {
+  switch (def.type) {
+    case "string":
+      return isString;
+    case "number":
+      return isFiniteNumber;
+    case "boolean":
+      return isBoolean;
+    case "null":
+      return isNull;
+    case "any":
+    case "unknown":
+      return anything;
+    case "enum":
+    case "literal":
+      return oneOf(def.values);
+    case "array":
+      return arrayOf(def.element);
+    case "record":
+      return recordOf(def.keyType, def.valueType);
+    case "object":
+      return objectOf(def.shape, def.catchall);
+    case "union":
+      return firstOf(def.options);
+    case "optional":
+      return optional(def.innerType);
+    case "nullable":
+      return nullable(def.innerType);
+    case "default":
+      return defaulted(def.innerType, def);
+    case "pipe":
+      return piped(def.in, def.out);
+    case "transform":
+      return transformed(def.transform);
+    default:
+      // never, opaque: real zod decides
+      return refuse;
   }
 }
 
-/**
- * `schema` applied to `value` the way zod parses valid input, or FAIL when zod
- * would report an issue (or might: anything unusual is left to zod).
- */
-function run(schema: Lite, value: unknown): Result | typeof FAIL {
-  let out: unknown = value;
-  switch (schema.k) {
-    case STRING:
-      if (typeof value !== "string") return FAIL;
-      break;
-    case NUMBER:
-      if (typeof value !== "number" || !Number.isFinite(value)) return FAIL;
-      break;
-    case BOOLEAN:
-      if (typeof value !== "boolean") return FAIL;
-      break;
-    case NULL:
-      if (value !== null) return FAIL;
-      break;
-    case ANY:
-      break;
-    case VALUES:
-      if (!(schema.a as unknown[]).includes(value)) return FAIL;
-      break;
-    case ARRAY: {
-      if (!Array.isArray(value)) return FAIL;
-      const element: Lite = schema.a;
-      const list = new Array(value.length);
-      for (let i = 0; i < value.length; i++) {
-        const item = run(element, value[i]);
-        if (item === FAIL) return FAIL;
-        list[i] = item;
-      }
-      out = list;
-      break;
-    }
-    case RECORD: {
-      const keyType: Lite = schema.a;
-      // A record over an enum must have every key: zod's business. (zod also reads enumerable
-      // symbol keys, and refuses them; compose data, from YAML or JSON, has none.)
-      if (!isPlain(value) || keyType.k === VALUES) return FAIL;
-      const valueType: Lite = schema.b;
-      const map: Record<string, unknown> = {};
-      for (const key in value) {
-        if (key === "__proto__") continue;
-        const k = keyType.k === STRING && keyType.checks === undefined ? key : run(keyType, key);
-        if (typeof k !== "string" || k === "__proto__") return FAIL;
-        const item = run(valueType, value[key]);
-        if (item === FAIL) return FAIL;
-        map[k] = item;
-      }
-      out = map;
-      break;
-    }
-    case OBJECT: {
-      if (!isPlain(value)) return FAIL;
-      const keys = schema.a as string[];
-      const fields = schema.b as Lite[];
-      const index = schema.d as Map<string, number> | undefined;
-      const catchall: Lite | undefined = schema.c;
-      if (index === undefined) return FAIL;
-      // The input's keys first (a few), into slots in the shape's order, rather than testing
-      // each of the shape's keys (a service has ~90) against the input.
-      const slots: unknown[] = new Array(keys.length).fill(ABSENT);
-      let extra: string[] | undefined;
-      for (const key in value) {
-        const i = index.get(key);
-        if (i !== undefined) slots[i] = value[key];
-        else if (catchall) {
-          if (catchall.k !== ANY || key === "__proto__") return FAIL;
-          (extra ??= []).push(key);
-        }
-      }
-      const map: Record<string, unknown> = {};
-      for (let i = 0; i < keys.length; i++) {
-        const key = keys[i]!;
-        const field = fields[i]!;
-        if (key === "__proto__") continue;
-        const slot = slots[i];
-        const present = slot !== ABSENT;
-        const optin = field.oi;
-        const optout = field.oo;
-        // an absent optional key contributes nothing, whatever its schema makes of undefined
-        if (!present && optin === "optional" && optout === "optional") continue;
-        const item = run(field, present ? slot : undefined);
-        if (item === FAIL) {
-          if (optin !== undefined && optout === "optional" && !present) continue;
-          return FAIL;
-        }
-        if (!present && optin === undefined) return FAIL;
-        if (item === undefined) {
-          if (present || (optin === "defaulted" && optout !== "optional")) map[key] = undefined;
-        } else map[key] = item;
-      }
-      if (extra) for (const key of extra) map[key] = value[key];
-      out = map;
-      break;
-    }
-    case UNION: {
-      out = FAIL;
-      const options = schema.a as Lite[];
-      for (let i = 0; i < options.length; i++) {
-        const item = run(options[i]!, value);
-        if (item !== FAIL) {
-          out = item;
-          break;
-        }
-      }
-      if (out === FAIL) return FAIL;
-      break;
-    }
-    case OPTIONAL: {
-      const inner: Lite = schema.a;
-      if (value === undefined) {
-        if (inner.oi !== "defaulted") return undefined;
-        const item = run(inner, undefined);
-        out = item === FAIL ? undefined : item;
-      } else {
-        out = run(inner, value);
-        if (out === FAIL) return FAIL;
-      }
-      break;
-    }
-    case NULLABLE:
-      if (value !== null) {
-        out = run(schema.a, value);
-        if (out === FAIL) return FAIL;
-      }
-      break;
-    case DEFAULT:
-      if (value === undefined) out = schema.b.defaultValue;
-      else {
-        out = run(schema.a, value);
-        if (out === FAIL) return FAIL;
-        if (out === undefined) out = schema.b.defaultValue;
-      }
-      break;
-    case PIPE: {
-      const left = run(schema.a, value);
-      if (left === FAIL) return FAIL;
-      out = run(schema.b, left);
-      if (out === FAIL) return FAIL;
-      break;
-    }
-    case TRANSFORM: {
-      const fn = schema.a as (v: unknown, ctx?: unknown) => unknown;
-      if ((schema.c as number) < 2) out = fn(value);
-      else {
-        // a transform that may report issues through its context
-        const issues: unknown[] = [];
-        out = fn(value, { value, issues, addIssue: (issue: unknown) => void issues.push(issue) });
-        if (issues.length) return FAIL;
-      }
-      if (out instanceof Promise) return FAIL;
-      break;
-    }
-    default:
-      // never, opaque: real zod decides
-      return FAIL;
+// The leaves: one shared function each, so the call sites that reach them stay few-shaped.
+const isString: Checker = (v) => (typeof v === "string" ? v : FAIL);
+const isFiniteNumber: Checker = (v) => (typeof v === "number" && Number.isFinite(v) ? v : FAIL);
+const isBoolean: Checker = (v) => (typeof v === "boolean" ? v : FAIL);
+const isNull: Checker = (v) => (v === null ? v : FAIL);
+const anything: Checker = (v) => v;
+const refuse: Checker = () => FAIL;
+
+const oneOf = (values: unknown[]): Checker => (v) => (values.includes(v) ? v : FAIL);
+
+/** z.string().regex(re), the commonest checked schema, in one step. */
+function matching(re: RegExp): Checker {
+  return (value) => {
+    if (typeof value !== "string") return FAIL;
+    re.lastIndex = 0;
+    return re.test(value) ? value : FAIL;
+  };
+}
+
+function withChecks(base: Checker, checks: Check[]): Checker {
+  const tests = checks.map(predicate);
+  if (tests.length === 1) {
+    const test = tests[0]!;
+    return (value) => {
+      const out = base(value);
+      return out !== FAIL && test(out) ? out : FAIL;
+    };
   }
-  const checks = schema.checks;
-  if (checks !== undefined) for (let i = 0; i < checks.length; i++) if (!passes(checks[i]!, out)) return FAIL;
+  return (value) => {
+    const out = base(value);
+    if (out === FAIL) return FAIL;
+    for (let i = 0; i < tests.length; i++) if (!tests[i]!(out)) return FAIL;
+    return out;
+  };
+}
+
+function predicate(check: Check): (value: any) => boolean {
+  switch (check.kind) {
+    case "regex": {
+      const re = check.re;
+      return (value: string) => {
+        re.lastIndex = 0;
+        return re.test(value);
+      };
+    }
+    case "int":
+      return (value: number) => Number.isSafeInteger(value);
+    case "refine": {
+      const fn = check.fn;
+      return (value) => {
+        const ok = fn(value);
+        return !!ok && !(ok instanceof Promise);
+      };
+    }
+  }
+  const n = check.n;
+  switch (check.kind) {
+    case "gte":
+      return (value: number) => value >= n;
+    case "gt":
+      return (value: number) => value > n;
+    case "lte":
+      return (value: number) => value <= n;
+    case "lt":
+      return (value: number) => value < n;
+    case "minLength":
+      return (value: { length: number }) => value.length >= n;
+    case "maxLength":
+      return (value: { length: number }) => value.length <= n;
+  }
+}
+
+// The loops over a value's elements or keys are module functions, shared by every schema of
+// their kind (and so warmed up and optimised once by V8), behind a small closure per schema.
+
+function arrayOf(element: Lite): Checker {
+  return (value) => checkList(element, value);
+}
+
+function checkList(element: Lite, value: unknown): unknown {
+  if (!Array.isArray(value)) return FAIL;
+  // the input list itself while every element comes out as it went in (see "Shared output")
+  let list: unknown[] | undefined = Object.getPrototypeOf(value) === Array.prototype ? undefined : [];
+  for (let i = 0; i < value.length; i++) {
+    const given: unknown = value[i];
+    const item = element.run(given);
+    if (item === FAIL) return FAIL;
+    if (list !== undefined) list.push(item);
+    // (an undefined element may be a hole, which zod's copy fills)
+    else if (item !== given || item === undefined) {
+      list = value.slice(0, i);
+      list.push(item);
+    }
+  }
+  return list ?? value;
+}
+
+function recordOf(keyType: Lite, valueType: Lite): Checker {
+  const keyDef = keyType._zod.def;
+  // A record over an enum must have every key: zod's business. (zod also reads enumerable
+  // symbol keys, and refuses them; compose data, from YAML or JSON, has none.)
+  if (keyDef.type === "enum" || keyDef.type === "literal") return refuse;
+  const anyKey = keyDef.type === "string" && keyDef.checks === undefined;
+  return (input) => checkRecord(keyType, valueType, anyKey, input);
+}
+
+function checkRecord(keyType: Lite, valueType: Lite, anyKey: boolean, input: unknown): unknown {
+  const proto = plainPrototype(input);
+  if (proto === NOT_PLAIN) return FAIL;
+  const value = input as Record<string, unknown>;
+  // the input mapping itself while every entry comes out as it went in (see "Shared output")
+  let map: Record<string, unknown> | undefined = proto === Object.prototype ? undefined : {};
+  for (const key in value) {
+    if (key === "__proto__") {
+      map ??= entriesBefore(value, key);
+      continue;
+    }
+    const k = anyKey ? key : keyType.run(key);
+    if (typeof k !== "string" || k === "__proto__") return FAIL;
+    const given = value[key];
+    const item = valueType.run(given);
+    if (item === FAIL) return FAIL;
+    if (map === undefined) {
+      if (item === given && k === key) continue;
+      map = entriesBefore(value, key);
+    }
+    map[k] = item;
+  }
+  return map ?? value;
+}
+
+/** A copy of `value`'s entries before `stop` (all unchanged so far), to go on from. */
+function entriesBefore(value: Record<string, unknown>, stop: string): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (const key in value) {
+    if (key === stop) break;
+    copy[key] = value[key];
+  }
+  return copy;
+}
+
+/** What an object does with keys its shape lacks. */
+const enum Unknown {
+  /** z.object: left out of the output */
+  Strip,
+  /** z.strictObject: an issue */
+  Refuse,
+  /** z.looseObject: kept, after the shape's keys */
+  Keep,
+}
+
+function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined): Checker {
+  const keys = Object.keys(shape);
+  const fields: Lite[] = [];
+  // What checks a present, defined value: an optional field's inner schema, one call fewer per key.
+  const definedFields: Lite[] = [];
+  const index = new Map<string, number>();
+  // The fields that matter when their key is absent (required or defaulted ones), in the shape's
+  // order: an absent optional key contributes nothing, whatever its schema makes of undefined.
+  const whenAbsent: number[] = [];
+  // (one pass: this runs in every process, at an object's first value)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    // zod tests a key's presence with `in`, which also finds what every object has (`toString`); the checker below does not
+    if (key in Object.prototype) return refuse;
+    const field = shape[key]!;
+    fields.push(field);
+    definedFields.push(skipOptional(field));
+    index.set(key, i);
+    if (field.oi !== "optional" || field.oo !== "optional") whenAbsent.push(i);
+  }
+  const catchallType = catchall?._zod.def.type;
+  const unknown = catchall === undefined ? Unknown.Strip : catchallType === "any" || catchallType === "unknown" ? Unknown.Keep : Unknown.Refuse;
+  const plan: ObjectPlan = { keys, fields, definedFields, index, whenAbsent, unknown };
+
+  // The present keys' places and values go into two lists kept for the next object rather than
+  // made for each. A checker is not re-entered while it runs, unless its schema contains itself:
+  // the inner run then gets lists of its own.
+  const places: number[] = [];
+  const values: unknown[] = [];
+  let inUse = false;
+  return (input) => {
+    const proto = plainPrototype(input);
+    if (proto === NOT_PLAIN) return FAIL;
+    if (inUse) return checkObject(plan, input as Record<string, unknown>, proto, [], []);
+    inUse = true;
+    const out = checkObject(plan, input as Record<string, unknown>, proto, places, values);
+    inUse = false;
+    return out;
+  };
+}
+
+/** What an object's checker needs at each value. */
+interface ObjectPlan {
+  keys: string[];
+  fields: Lite[];
+  definedFields: Lite[];
+  index: Map<string, number>;
+  whenAbsent: number[];
+  unknown: Unknown;
+}
+
+function checkObject(plan: ObjectPlan, value: Record<string, unknown>, proto: object | null, present: number[], given: unknown[]): unknown {
+  const { keys, fields, definedFields, index, whenAbsent, unknown } = plan;
+  // The input's keys (a few) by their place in the shape, rather than testing each of the
+  // shape's keys (a service has ~95) against the input; their values read here, where the
+  // key loop makes that cheap. (A count beside the lists: emptying a list frees its storage.)
+  let count = 0;
+  let ordered = proto === Object.prototype;
+  let extra: string[] | undefined;
+  for (const key in value) {
+    const i = index.get(key);
+    if (i !== undefined) {
+      if (ordered && count > 0 && i < present[count - 1]!) ordered = false;
+      present[count] = i;
+      given[count++] = value[key];
+    } else if (unknown === Unknown.Strip) ordered = false;
+    else {
+      if (unknown === Unknown.Refuse || key === "__proto__") return FAIL;
+      (extra ??= []).push(key);
+      ordered = false;
+    }
+  }
+  if (!ordered) sortByPlace(present, given, count);
+  // The output has the shape's key order, as zod writes it: the present keys merged with the
+  // ones that count when absent. While the input is that output already, it is the output
+  // (see "Shared output"): `out` is made at the first difference.
+  let out: Record<string, unknown> | undefined = ordered ? undefined : {};
+  let p = 0;
+  let a = 0;
+  while (p < count || a < whenAbsent.length) {
+    const nextPresent = p < count ? present[p]! : keys.length;
+    const nextAbsent = a < whenAbsent.length ? whenAbsent[a]! : keys.length;
+    if (nextPresent <= nextAbsent) {
+      if (nextPresent === nextAbsent) a++;
+      const v = given[p];
+      const item = v === undefined ? fields[nextPresent]!.run(v) : definedFields[nextPresent]!.run(v);
+      if (item === FAIL) return FAIL;
+      if (out === undefined && item !== v) out = presentBefore(keys, present, given, p);
+      if (out !== undefined) out[keys[nextPresent]!] = item;
+      p++;
+      continue;
+    }
+    a++;
+    const field = fields[nextAbsent]!;
+    // a required key is missing
+    if (field.oi === undefined) return FAIL;
+    const item = field.run(undefined);
+    if (item === FAIL) {
+      if (field.oo === "optional") continue;
+      return FAIL;
+    }
+    if (item !== undefined || (field.oi === "defaulted" && field.oo !== "optional")) {
+      out ??= presentBefore(keys, present, given, p);
+      out[keys[nextAbsent]!] = item;
+    }
+  }
+  if (out === undefined) return value;
+  if (extra) for (const key of extra) out[key] = value[key];
   return out;
+}
+
+/** The first `count` present keys and values (unchanged so far), as an object to go on from. */
+function presentBefore(keys: string[], present: number[], given: unknown[], count: number): Record<string, unknown> {
+  const copy: Record<string, unknown> = {};
+  for (let j = 0; j < count; j++) copy[keys[present[j]!]!] = given[j];
+  return copy;
+}
+
+/** An optional schema's inner one, where it answers a defined value alike; else the schema. */
+function skipOptional(field: Lite): Lite {
+  const def = field._zod.def;
+  return def.type === "optional" && def.checks === undefined ? def.innerType : field;
+}
+
+/**
+ * Sorts an object's present keys (their first `count` places, and their values alike) into the
+ * shape's order, in place: an insertion sort, as there are a few and mostly in order already.
+ */
+function sortByPlace(places: number[], values: unknown[], count: number): void {
+  for (let i = 1; i < count; i++) {
+    const place = places[i]!;
+    const value = values[i];
+    let j = i - 1;
+    while (j >= 0 && places[j]! > place) {
+      places[j + 1] = places[j]!;
+      values[j + 1] = values[j];
+      j--;
+    }
+    places[j + 1] = place;
+    values[j + 1] = value;
+  }
+}
+
+function firstOf(options: Lite[]): Checker {
+  return (value) => {
+    for (let i = 0; i < options.length; i++) {
+      const item = options[i]!.run(value);
+      if (item !== FAIL) return item;
+    }
+    return FAIL;
+  };
+}
+
+function optional(inner: Lite): Checker {
+  if (inner.oi !== "defaulted") return (value) => (value === undefined ? undefined : inner.run(value));
+  return (value) => {
+    const item = inner.run(value);
+    return item === FAIL && value === undefined ? undefined : item;
+  };
+}
+
+function nullable(inner: Lite): Checker {
+  return (value) => (value === null ? null : inner.run(value));
+}
+
+function defaulted(inner: Lite, def: Def): Checker {
+  return (value) => {
+    if (value === undefined) return def.defaultValue;
+    const out = inner.run(value);
+    return out === undefined ? def.defaultValue : out;
+  };
+}
+
+function piped(first: Lite, then: Lite): Checker {
+  const firstDef = first._zod.def;
+  // z.preprocess(fn, schema): the function called here, without a checker of its own between
+  if (firstDef.type === "transform" && firstDef.checks === undefined && firstDef.transform.length < 2) {
+    const fn = firstDef.transform as (v: unknown) => unknown;
+    return (value) => {
+      const left = fn(value);
+      return left instanceof Promise ? FAIL : then.run(left);
+    };
+  }
+  return (value) => {
+    const left = first.run(value);
+    return left === FAIL ? FAIL : then.run(left);
+  };
+}
+
+function transformed(fn: (v: unknown, ctx?: unknown) => unknown): Checker {
+  // `length` is an accessor: the arity read once here rather than at every call
+  if (fn.length < 2) {
+    return (value) => {
+      const out = fn(value);
+      return out instanceof Promise ? FAIL : out;
+    };
+  }
+  // a transform that may report issues through its context
+  return (value) => {
+    const issues: unknown[] = [];
+    const out = fn(value, { value, issues, addIssue: (issue: unknown) => void issues.push(issue) });
+    return issues.length || out instanceof Promise ? FAIL : out;
+  };
 }

@@ -12,17 +12,19 @@ interface ImplicitDependency {
   path: (string | number)[];
 }
 
+const SERVICE_MODES = ["network_mode", "ipc", "pid"] as const;
+const NONE: Readonly<Record<string, DependsOn>> = {};
+
 /** `service:X` in network_mode/ipc/pid, `links: [X[:alias]]`, `volumes_from: [X[:ro]]`. */
 export function implicitDependencies(name: string, service: Service): ImplicitDependency[] {
-  const at = ["services", name];
   const found: ImplicitDependency[] = [];
-  for (const key of ["network_mode", "ipc", "pid"] as const) {
+  for (const key of SERVICE_MODES) {
     const value = service[key];
-    if (typeof value === "string" && value.startsWith("service:")) found.push({ service: value.slice(8), path: [...at, key] });
+    if (typeof value === "string" && value.startsWith("service:")) found.push({ service: value.slice(8), path: ["services", name, key] });
   }
-  (service.links ?? []).forEach((link, i) => found.push({ service: link.split(":")[0]!, path: [...at, "links", i] }));
+  (service.links ?? []).forEach((link, i) => found.push({ service: link.split(":")[0]!, path: ["services", name, "links", i] }));
   (service.volumes_from ?? []).forEach((from, i) => {
-    if (!from.startsWith("container:")) found.push({ service: from.split(":")[0]!, path: [...at, "volumes_from", i] });
+    if (!from.startsWith("container:")) found.push({ service: from.split(":")[0]!, path: ["services", name, "volumes_from", i] });
   });
   return found;
 }
@@ -34,23 +36,30 @@ export function resolveDependencies(
   diagnostics: Diagnostic[],
 ): Project {
   const services: Project["services"] = {};
-  for (const [name, service] of Object.entries(project.services)) {
+  for (const name in project.services) {
+    const service = project.services[name]!;
     const dependsOn: Record<string, DependsOn> = {};
+    // A service whose depends_on comes out as it is written (no implicit or dropped entries) is kept as it is.
+    let changed = false;
     for (const dep of implicitDependencies(name, service)) {
       if (!project.services[dep.service]) throw missing(name, dep.service, inactive, locate, dep.path);
       dependsOn[dep.service] = { condition: "service_started", required: true };
+      changed = true;
     }
-    for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {
-      const path = ["services", name, "depends_on", dep];
-      if (dep === name) throw locate.error(`service "${name}" depends on itself`, path);
+    const explicit = service.depends_on ?? NONE;
+    for (const dep in explicit) {
+      const spec = explicit[dep]!;
+      if (dep === name) throw locate.error(`service "${name}" depends on itself`, ["services", name, "depends_on", dep]);
       if (!project.services[dep]) {
+        const path = ["services", name, "depends_on", dep];
         if (spec.required) throw missing(name, dep, inactive, locate, path);
         diagnostics.push({ level: "note", message: `optional dependency "${dep}" is not part of the project; ignored`, pos: locate(path), path });
+        changed = true;
         continue;
       }
       dependsOn[dep] = spec;
     }
-    services[name] = Object.keys(dependsOn).length ? { ...service, depends_on: dependsOn } : service;
+    services[name] = changed && Object.keys(dependsOn).length ? { ...service, depends_on: dependsOn } : service;
   }
   rejectCycles(services, locate);
   return { ...project, services };

@@ -44,11 +44,11 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
   // A service named with --service starts whatever its profiles: docker compose activates them.
   const targeted = (options.services ?? []).flatMap((name) => validated.services[name]?.profiles ?? []);
   const active = new Set([...options.profiles, ...targeted]);
-  const inactive = new Map(
-    Object.entries(validated.services)
-      .filter(([, s]) => !isActive(s, active))
-      .map(([name, s]) => [name, s.profiles ?? []] as const),
-  );
+  const inactive = new Map<string, readonly string[]>();
+  for (const name in validated.services) {
+    const service = validated.services[name]!;
+    if (!isActive(service, active)) inactive.set(name, service.profiles ?? []);
+  }
   let project = applyProfiles(validated, active, locate, diagnostics);
   project = resolveDependencies(project, inactive, locate, diagnostics);
   project = selectServices(project, options.services ?? [], locate);

@@ -7,14 +7,15 @@ import type { Project, Service } from "../model/index.ts";
 import type { Locate } from "./located.ts";
 
 export function isActive(service: Service, active: ReadonlySet<string>): boolean {
-  const profiles = service.profiles ?? [];
-  return profiles.length === 0 || active.has("*") || profiles.some((p) => active.has(p));
+  const profiles = service.profiles;
+  return profiles === undefined || profiles.length === 0 || active.has("*") || profiles.some((p) => active.has(p));
 }
 
 /** Drops services whose profiles are all inactive, with a note for each. */
 export function applyProfiles(project: Project, active: ReadonlySet<string>, locate: Locate, diagnostics: Diagnostic[]): Project {
   const services: Project["services"] = {};
-  for (const [name, service] of Object.entries(project.services)) {
+  for (const name in project.services) {
+    const service = project.services[name]!;
     if (isActive(service, active)) {
       services[name] = service;
       continue;

@@ -9,55 +9,61 @@ import type { Locate } from "./located.ts";
 const DEFAULT_NETWORK = "default";
 
 /** Services that neither name networks nor take another network mode join `default`. */
-function withDefaultNetwork(service: Service): Service {
-  if (service.networks || service.network_mode) return service;
-  return { ...service, networks: { [DEFAULT_NETWORK]: null } };
-}
+const joinsDefaultNetwork = (service: Service): boolean => !service.networks && !service.network_mode;
 
 function checkService(name: string, service: Service, project: Project, locate: Locate): void {
-  const at = ["services", name];
-  if (!service.image && !service.build) throw locate.error(`service "${name}" has neither an image nor a build context`, at);
+  if (!service.image && !service.build) throw locate.error(`service "${name}" has neither an image nor a build context`, ["services", name]);
   if (service.network_mode && service.networks) {
-    throw locate.error("network_mode and networks cannot both be set", [...at, "network_mode"]);
+    throw locate.error("network_mode and networks cannot both be set", ["services", name, "network_mode"]);
   }
-  for (const network of Object.keys(service.networks ?? {})) {
+  for (const network in service.networks) {
     if (network !== DEFAULT_NETWORK && !project.networks[network]) {
-      throw locate.error(`service "${name}" refers to undefined network "${network}"`, [...at, "networks", network]);
+      throw locate.error(`service "${name}" refers to undefined network "${network}"`, ["services", name, "networks", network]);
     }
   }
-  (service.volumes ?? []).forEach((volume, i) => {
+  const volumes = service.volumes ?? [];
+  for (let i = 0; i < volumes.length; i++) {
+    const volume = volumes[i]!;
     if ((volume.type === "bind" || volume.type === "image") && !volume.source) {
-      throw locate.error(`a ${volume.type} mount needs a source`, [...at, "volumes", i]);
+      throw locate.error(`a ${volume.type} mount needs a source`, ["services", name, "volumes", i]);
     }
     if (volume.type === "volume" && volume.source && !project.volumes[volume.source]) {
-      throw locate.error(`service "${name}" refers to undefined volume "${volume.source}"`, [...at, "volumes", i]);
+      throw locate.error(`service "${name}" refers to undefined volume "${volume.source}"`, ["services", name, "volumes", i]);
     }
-  });
-  for (const kind of ["secrets", "configs"] as const) {
-    (service[kind] ?? []).forEach((ref, i) => {
-      if (!project[kind][ref.source]) {
-        throw locate.error(`service "${name}" refers to undefined ${kind.slice(0, -1)} "${ref.source}"`, [...at, kind, i]);
-      }
-    });
+  }
+  checkFileMounts(name, "secrets", service.secrets, project, locate);
+  checkFileMounts(name, "configs", service.configs, project, locate);
+}
+
+function checkFileMounts(name: string, kind: "secrets" | "configs", refs: Service["secrets"], project: Project, locate: Locate): void {
+  if (refs === undefined) return;
+  for (let i = 0; i < refs.length; i++) {
+    if (!project[kind][refs[i]!.source]) {
+      throw locate.error(`service "${name}" refers to undefined ${kind.slice(0, -1)} "${refs[i]!.source}"`, ["services", name, kind, i]);
+    }
   }
 }
 
 export function resolveResources(project: Project, directory: string, locate: Locate): Project {
   const services: Project["services"] = {};
   const containers = new Map<string, string>();
-  for (const [name, service] of Object.entries(project.services)) {
-    const joined = withDefaultNetwork(service);
-    checkService(name, joined, project, locate);
-    const container = joined.container_name ?? `${project.name}-${name}`;
+  for (const name in project.services) {
+    const service = project.services[name]!;
+    // (the default network, added below in the one copy made of each service, needs no check)
+    checkService(name, service, project, locate);
+    const container = service.container_name ?? `${project.name}-${name}`;
     const other = containers.get(container);
     if (other !== undefined) {
       // Two containers with one name cannot both run (compose-go refuses this too).
-      throw locate.error(`container name "${container}" is also the name of service "${other}"'s container`, ["services", name, ...(joined.container_name ? ["container_name"] : [])]);
+      throw locate.error(`container name "${container}" is also the name of service "${other}"'s container`, ["services", name, ...(service.container_name ? ["container_name"] : [])]);
     }
     containers.set(container, name);
-    services[name] = { ...joined, container_name: container };
+    const resolved: Service = joinsDefaultNetwork(service)
+      ? { ...service, networks: { [DEFAULT_NETWORK]: null }, container_name: container }
+      : { ...service, container_name: container };
     // compose builds in the project directory when `build:` names no context.
-    if (joined.build && joined.build.context === undefined) services[name]!.build = { ...joined.build, context: directory };
+    if (resolved.build && resolved.build.context === undefined) resolved.build = { ...resolved.build, context: directory };
+    services[name] = resolved;
   }
   const networks = { ...project.networks };
   const usesDefault = Object.values(services).some((s) => s.networks && DEFAULT_NETWORK in s.networks);
