@@ -21,8 +21,7 @@ import {
   isRawMap,
   positionOf,
   setChildPosition,
-  setSelfPosition,
-  sharePositions,
+  stampPositions,
   type RawList,
   type RawMap,
   type RawValue,
@@ -56,21 +55,9 @@ function fail(at: At, detail: string): never {
   throw new KhepriError(detail, posOf(at), pathOf(at));
 }
 
-/** Gives a freshly built container (and the fresh containers inside it) one source position. */
-function stamp<T extends RawValue>(value: T, pos: SourcePos | undefined): T {
-  if (!pos || typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return value;
-  setSelfPosition(value, pos);
-  if (isRawList(value)) {
-    for (let i = 0; i < value.length; i++) {
-      setChildPosition(value, i, pos);
-      stamp(value[i]!, pos);
-    }
-  } else {
-    for (const key in value) {
-      setChildPosition(value, key, pos);
-      stamp((value as RawMap)[key]!, pos);
-    }
-  }
+/** A freshly built value (and the fresh containers inside it) placed where `from[fromKey]` is. */
+function stamp<T extends RawValue>(value: T, from: object, fromKey: string | number): T {
+  stampPositions(value, from, fromKey);
   return value;
 }
 
@@ -83,52 +70,75 @@ function through(value: RawValue, fn: Transform, at: At): RawValue {
 
 type Transform = (value: RawValue, at: At) => RawValue;
 
-/** A copy of `map` (positions kept) with `rules[key]` applied to the matching entries. */
+// The rewrites below change maps and lists in place, keeping their positions: the tree is
+// fresh from the reader and nothing else holds it, and copying every container of every
+// service cost more than the rewriting itself.
+
+/** `map` with `rules[key]` applied to the matching entries. */
 function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap {
-  const out: RawMap = {};
-  sharePositions(out, map); // same keys
   for (const key in map) {
-    const value = map[key]!;
     const rule = rules[key];
-    out[key] = rule ? through(value, rule, child(at, map, key)) : value;
+    if (rule) replaceValue(map, key, through(map[key]!, rule, child(at, map, key)));
   }
-  return out;
+  return map;
 }
 
-/** A copy of a map whose every value goes through `fn`. */
+/** A map whose every value goes through `fn`. */
 function eachValue(fn: Transform): Transform {
   return (value, at) => {
     if (!isRawMap(value)) return value;
-    const out: RawMap = {};
-    sharePositions(out, value); // same keys
-    for (const key in value) out[key] = through(value[key]!, fn, child(at, value, key));
-    return out;
+    for (const key in value) replaceValue(value, key, through(value[key]!, fn, child(at, value, key)));
+    return value;
   };
 }
 
-/** A copy of a list whose every item becomes zero or more items through `fn` (a port range expands). */
+/** (a store only for a value that changed) */
+function replaceValue(map: RawMap, key: string, value: RawValue): void {
+  if (map[key] !== value) map[key] = value;
+}
+
+/** A list whose every item goes through `fn`. */
+function eachItem(fn: Transform): Transform {
+  return (value, at) => {
+    if (!isRawList(value)) return value;
+    for (let i = 0; i < value.length; i++) value[i] = through(value[i]!, fn, child(at, value, i));
+    return value;
+  };
+}
+
+/**
+ * A list whose every item becomes zero or more items through `fn` (a port range expands):
+ * rewritten in place while each item gives one, a copy from the first that does not.
+ */
 function expandItems(fn: (item: RawValue, at: At) => RawValue[]): Transform {
   return (value, at) => {
     if (!isRawList(value)) return value;
-    const out: RawList = [];
-    copySelfPosition(out, value);
-    value.forEach((item, i) => {
+    let out: RawList | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]!;
       const where = child(at, value, i);
       const results =
         item instanceof ResetTag ? [item] : item instanceof OverrideTag ? fn(item.value, where).map((r) => new OverrideTag(r, item.pos)) : fn(item, where);
+      if (!out && results.length === 1) {
+        value[i] = results[0]!;
+        continue;
+      }
+      if (!out) {
+        out = value.slice(0, i);
+        copySelfPosition(out, value);
+        for (let j = 0; j < i; j++) copyChildPosition(out, j, value, j);
+      }
       for (const r of results) {
         copyChildPosition(out, out.length, value, i);
         out.push(r);
       }
-    });
-    return out;
+    }
+    return out ?? value;
   };
 }
 
-/** A copy of a list whose every item goes through `fn`. */
-const eachItem = (fn: Transform): Transform => expandItems((item, at) => [fn(item, at)]);
-
-const fresh = <T extends RawValue>(value: T, at: At): T => stamp(value, positionOf(at.parent, at.key));
+/** A value built from the short syntax at `at`, placed there. */
+const fresh = <T extends RawValue>(value: T, at: At): T => stamp(value, at.parent, at.key);
 
 /** `string` -> `[string]` (dns, tmpfs, label_file, …). */
 const stringToList: Transform = (value, at) => (typeof value === "string" ? fresh([value], at) : value);
@@ -142,13 +152,11 @@ const scalarText = (v: RawValue): RawValue => (typeof v === "number" || typeof v
 function keyValueMap(bare: null | ""): Transform {
   return (value, at) => {
     if (isRawMap(value)) {
-      const out: RawMap = {};
-      sharePositions(out, value); // same keys
       for (const k in value) {
         const v = value[k]!;
-        out[k] = v === null ? bare : v instanceof ResetTag || v instanceof OverrideTag ? v : scalarText(v);
+        replaceValue(value, k, v === null ? bare : v instanceof ResetTag || v instanceof OverrideTag ? v : scalarText(v));
       }
-      return out;
+      return value;
     }
     if (!isRawList(value) || !value.every((e) => typeof e === "string")) return value;
     const out: RawMap = {};
@@ -189,7 +197,7 @@ const extraHosts: Transform = (value, at) => {
   const out: RawMap = {};
   const add = (host: string, ips: string[], where: At, src: object, srcKey: string | number) => {
     if (host === "" || /[:=]/.test(host)) fail(where, `bad host name ${JSON.stringify(host)} in extra_hosts`);
-    const list = (out[host] as RawList | undefined) ?? stamp([] as RawList, positionOf(src, srcKey));
+    const list = (out[host] as RawList | undefined) ?? stamp([] as RawList, src, srcKey);
     list.push(...ips.map(unbracket));
     if (!(host in out)) {
       out[host] = list;
@@ -295,12 +303,9 @@ const shortPort = (item: RawValue, at: At): RawValue[] => {
   }
   if (isRawMap(item)) {
     // long syntax: the published side is text (it may be a range), the target a number
-    const out: RawMap = { ...item };
-    copySelfPosition(out, item);
-    for (const k of Object.keys(item)) copyChildPosition(out, k, item, k);
-    if (typeof item.published === "number") out.published = String(item.published);
-    if (typeof item.target === "string" && PORT_NUMBER.test(item.target)) out.target = Number(item.target);
-    return [out];
+    if (typeof item.published === "number") item.published = String(item.published);
+    if (typeof item.target === "string" && PORT_NUMBER.test(item.target)) item.target = Number(item.target);
+    return [item];
   }
   return [item];
 };
@@ -435,7 +440,7 @@ const dependsOn: Transform = (value, at) => {
     const out: RawMap = {};
     copySelfPosition(out, value);
     value.forEach((name, i) => {
-      out[name as string] = stamp({ condition: "service_started", required: true }, positionOf(value, i));
+      out[name as string] = stamp({ condition: "service_started", required: true }, value, i);
       copyChildPosition(out, name as string, value, i);
     });
     return out;
@@ -613,7 +618,11 @@ const PROJECT_RULES: Record<string, Transform> = {
   include: eachItem((item, at) => (typeof item === "string" ? fresh({ path: item }, at) : item)),
 };
 
-/** One parsed, interpolated compose file with its short syntax rewritten to the long syntax. */
+/**
+ * One parsed, interpolated compose file with its short syntax rewritten to the long syntax.
+ * The tree is rewritten in place (the result is `doc`, or a container in it): hand it a tree
+ * nothing else holds, as the readers make.
+ */
 export function canonicalizeProject(doc: RawMap, file: string): RawMap {
   return mapWith(doc, { file, parent: doc, key: "", up: undefined }, PROJECT_RULES);
 }

@@ -12,8 +12,7 @@
  * everything else in a conversion. test/fast-paths.test.ts compares the two
  * readers on every corpus file and on variations of them.
  */
-import type { SourcePos } from "../diagnostics/index.ts";
-import { keyPositions, newPositions, type RawMap, type RawValue } from "./raw.ts";
+import { setReadPositions, SourceText, type RawMap, type RawValue } from "./raw.ts";
 
 /** Thrown inside the reader for input it leaves to the yaml package. */
 const BAIL = { bail: true };
@@ -44,8 +43,17 @@ class Reader {
   private nodes = 0;
   /** The next line to read. */
   private i = 0;
-  /** Where the value last read by `value` starts. */
-  private at: SourcePos | undefined;
+  /** The offset where the value last read by `value` starts. */
+  private at = 0;
+  /** The file's text, which the positions recorded are offsets into. */
+  private readonly source: SourceText;
+  /**
+   * The places of the children of the containers being read, innermost last (a stack:
+   * a container takes its own off the top when it is done). One array for the whole
+   * file, so a container's positions are one array of exactly its size.
+   */
+  private readonly places: (string | number)[] = [];
+  private top = 0;
   /** The offset after the colon of the key last read by `key`. */
   private after = 0;
   /** The offset after the scalar last read by `quoted` or `flow`. */
@@ -74,6 +82,7 @@ class Reader {
       if (end === n) break;
       start = end + 1;
     }
+    this.source = new SourceText(file, this.starts);
   }
 
   document(): RawValue {
@@ -94,8 +103,15 @@ class Reader {
     return -1;
   }
 
-  private pos(line: number, offset: number): SourcePos {
-    return { file: this.file, line: line + 1, col: offset - this.starts[line]! + 1 };
+  /** Records a place of a child of the container being read. */
+  private place(place: string | number): void {
+    this.places[this.top++] = place;
+  }
+
+  /** Gives a container read from offset `self` the places recorded for it since `from`, and takes them off the stack. */
+  private done(container: object, self: number, from: number): void {
+    setReadPositions(container, this.source, self, this.places.slice(from, this.top));
+    this.top = from;
   }
 
   private count(): void {
@@ -137,64 +153,64 @@ class Reader {
 
   // ---------------------------------------------------------------- block collections
 
-  // A collection's own position is also where its parent records it: callers that have made
-  // that position already pass it as `self` (one object for both, not two).
-
   /** The map or sequence starting at the first column of content line `line`. */
-  private blockNode(line: number, self?: SourcePos): RawValue {
+  private blockNode(line: number): RawValue {
     const p = this.starts[line]! + this.indents[line]!;
-    if (this.isEntry(p, this.ends[line]!)) return this.sequence(line, p, self);
-    return this.mapping(line, p, self);
+    if (this.isEntry(p, this.ends[line]!)) return this.sequence(line, p);
+    return this.mapping(line, p);
   }
 
   /** A block sequence whose first `-` is at offset `first` on line `line`; its entries are in that column. */
-  private sequence(line: number, first: number, self = this.pos(line, first)): RawValue[] {
+  private sequence(line: number, first: number): RawValue[] {
     this.count();
     const col = first - this.starts[line]!;
     const list: RawValue[] = [];
-    const positions = newPositions(list, self);
+    const from = this.top;
     let p = first;
     for (;;) {
       const end = this.ends[line]!;
       const q = this.skipSpaces(p + 1, end);
       const value = this.value(line, q, col, true);
-      positions.set(list.length, this.at!);
+      this.place(this.at);
       list.push(value);
       const next = this.nextContent(this.i);
-      if (next === -1 || this.indents[next]! < col) return list;
+      if (next === -1 || this.indents[next]! < col) break;
       if (this.indents[next]! > col) throw BAIL;
       p = this.starts[next]! + col;
       if (!this.isEntry(p, this.ends[next]!)) {
         this.i = next;
-        return list;
+        break;
       }
       line = next;
     }
+    this.done(list, first, from);
+    return list;
   }
 
   /** A block mapping whose first key is at offset `first` on line `line`; its keys are in that column. */
-  private mapping(line: number, first: number, self = this.pos(line, first)): RawMap {
+  private mapping(line: number, first: number): RawMap {
     this.count();
     const col = first - this.starts[line]!;
     const map: RawMap = {};
-    const positions = newPositions(map, self);
-    const keys = keyPositions(map);
+    const from = this.top;
     let p = first;
     for (;;) {
       const key = this.key(line, p);
       if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
-      // (the first key is where the mapping starts)
-      keys.set(key, p === first ? self : this.pos(line, p));
       const q = this.skipSpaces(this.after, this.ends[line]!);
       map[key] = this.value(line, q, col, false);
-      positions.set(key, this.at!);
+      this.place(key);
+      this.place(p);
+      this.place(this.at);
       const next = this.nextContent(this.i);
-      if (next === -1 || this.indents[next]! < col) return map;
+      if (next === -1 || this.indents[next]! < col) break;
       if (this.indents[next]! > col) throw BAIL;
       p = this.starts[next]! + col;
       if (this.isEntry(p, this.ends[next]!)) throw BAIL;
       line = next;
     }
+    this.done(map, first, from);
+    return map;
   }
 
   /** The key at `p` (a plain or quoted scalar followed by `:`); `this.after` is left after its colon. */
@@ -244,9 +260,8 @@ class Reader {
         if (nextIndent > indent) {
           this.i = next;
           if (this.isEntry(p, this.ends[next]!) || this.looksLikeKey(next, p)) {
-            const at = this.pos(next, p);
-            const node = this.blockNode(next, at);
-            this.at = at;
+            const node = this.blockNode(next);
+            this.at = p;
             return node;
           }
           // a scalar or flow collection on a line of its own
@@ -256,17 +271,15 @@ class Reader {
         }
         if (nextIndent === indent && !entry && this.isEntry(p, this.ends[next]!)) {
           this.i = next;
-          const at = this.pos(next, p);
-          const node = this.sequence(next, p, at);
-          this.at = at;
+          const node = this.sequence(next, p);
+          this.at = p;
           return node;
         }
       }
       this.count();
-      this.at = this.pos(line, q);
+      this.at = q;
       return null;
     }
-    const at = this.pos(line, q);
     const c = text.charCodeAt(q);
     let value: RawValue;
     if (c === 34 /* " */ || c === 39 /* ' */) {
@@ -275,23 +288,23 @@ class Reader {
       if (entry) {
         const colon = this.skipSpaces(close, end);
         if (text.charCodeAt(colon) === COLON) {
-          value = this.mapping(line, q, at);
-          this.at = at;
+          value = this.mapping(line, q);
+          this.at = q;
           return value;
         }
       }
       this.expectLineEnd(line, close);
     } else if (c === 91 /* [ */ || c === 123 /* { */) {
-      value = this.flow(line, q, at);
+      value = this.flow(line, q);
       this.expectLineEnd(line, this.close);
     } else if (c === 124 /* | */ || c === 62 /* > */) {
       value = this.blockScalar(line, q, indent);
-      this.at = at;
+      this.at = q;
       return value;
     } else if (entry && this.isEntry(q, end)) {
       // `- - a`: a sequence in a sequence entry
-      value = this.sequence(line, q, at);
-      this.at = at;
+      value = this.sequence(line, q);
+      this.at = q;
       return value;
     } else {
       if (!this.startsPlain(q, end)) throw BAIL;
@@ -300,8 +313,8 @@ class Reader {
       if (indicatorColon(text, q, stop, end) !== -1) {
         // `- key: value`: a mapping in a sequence entry (`a: b: c` is an error)
         if (!entry) throw BAIL;
-        value = this.mapping(line, q, at);
-        this.at = at;
+        value = this.mapping(line, q);
+        this.at = q;
         return value;
       }
       value = plainValue(text.slice(q, stop).trimEnd());
@@ -310,7 +323,7 @@ class Reader {
     // a more indented line after a scalar continues it (a multi-line scalar) or is an error
     const next = this.nextContent(this.i);
     if (next !== -1 && this.indents[next]! > indent) throw BAIL;
-    this.at = at;
+    this.at = q;
     return value;
   }
 
@@ -438,7 +451,7 @@ class Reader {
   // ---------------------------------------------------------------- flow collections
 
   /** A flow sequence or mapping at `p` that closes on the same line; `this.close` is left after it. */
-  private flow(line: number, p: number, self = this.pos(line, p)): RawValue {
+  private flow(line: number, p: number): RawValue {
     this.count();
     const text = this.text;
     const end = this.ends[line]!;
@@ -446,10 +459,11 @@ class Reader {
     const close = open === 91 ? 93 : 125;
     const isMap = open === 123;
     const container: RawValue[] | RawMap = isMap ? {} : [];
-    const positions = newPositions(container, self);
+    const from = this.top;
     let k = this.skipSpaces(p + 1, end);
     if (text.charCodeAt(k) === close) {
       this.close = k + 1;
+      this.done(container, p, from);
       return container;
     }
     for (;;) {
@@ -474,15 +488,16 @@ class Reader {
           after = stop + 1;
         }
         if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
-        keyPositions(map).set(key, this.pos(line, k));
         const v = this.skipSpaces(after, end);
         map[key] = this.flowValue(line, v, end);
-        positions.set(key, this.pos(line, v));
+        this.place(key);
+        this.place(k);
+        this.place(v);
         k = this.close;
       } else {
         const list = container as RawValue[];
         const value = this.flowValue(line, k, end);
-        positions.set(list.length, this.pos(line, k));
+        this.place(k);
         list.push(value);
         k = this.close;
         if (text.charCodeAt(k) === COLON) throw BAIL; // `[a: b]`, a pair in a sequence
@@ -490,6 +505,7 @@ class Reader {
       const c = text.charCodeAt(k);
       if (c === close) {
         this.close = k + 1;
+        this.done(container, p, from);
         return container;
       }
       if (c !== 44 /* , */) throw BAIL;
