@@ -150,9 +150,16 @@ type Positioned = { [POSITIONS]?: Positions };
 
 const positionsOf = (container: object): Positions | undefined => (container as Positioned)[POSITIONS];
 
+/** The property's descriptor, one for every container (not an object made for each). */
+const HIDDEN: PropertyDescriptor = { value: undefined, writable: true, configurable: true };
+
 function attach(container: object, entry: Positions): void {
   if (positionsOf(container)) (container as Positioned)[POSITIONS] = entry;
-  else Object.defineProperty(container, POSITIONS, { value: entry, writable: true, configurable: true });
+  else {
+    HIDDEN.value = entry;
+    Object.defineProperty(container, POSITIONS, HIDDEN);
+    HIDDEN.value = undefined;
+  }
 }
 
 /**

@@ -103,9 +103,19 @@ class Reader {
     return -1;
   }
 
-  /** Records a place of a child of the container being read. */
-  private place(place: string | number): void {
-    this.places[this.top++] = place;
+  /** Records where an item of the list being read starts. */
+  private placeItem(at: number): void {
+    this.places[this.top++] = at;
+  }
+
+  /** Records a key of the mapping being read, where it is written and where its value starts. */
+  private placeKey(key: string, keyAt: number, valueAt: number): void {
+    const places = this.places;
+    let top = this.top;
+    places[top++] = key;
+    places[top++] = keyAt;
+    places[top++] = valueAt;
+    this.top = top;
   }
 
   /** Gives a container read from offset `self` the places recorded for it since `from`, and takes them off the stack. */
@@ -118,66 +128,45 @@ class Reader {
     if (++this.nodes > MAX_NODES) throw BAIL;
   }
 
-  /** Whether the text at `p` (on a line ending at `end`) is a block sequence entry: `-` then a space or the end. */
-  private isEntry(p: number, end: number): boolean {
-    return this.text.charCodeAt(p) === DASH && (p + 1 === end || this.text.charCodeAt(p + 1) === SPACE);
-  }
-
-  private skipSpaces(p: number, end: number): number {
-    while (p < end && this.text.charCodeAt(p) === SPACE) p++;
-    return p;
-  }
-
-  /**
-   * Whether a plain scalar can start at `p`: not on an indicator, except `-`, `?`
-   * and `:` followed by something that is not a space or a flow indicator (`-1`).
-   */
-  private startsPlain(p: number, end: number): boolean {
-    const c = this.text.charCodeAt(p);
-    if (c === DASH || c === 63 /* ? */ || c === COLON) {
-      if (p + 1 >= end) return false;
-      const next = this.text.charCodeAt(p + 1);
-      return next !== SPACE && next !== 44 && next !== 91 && next !== 93 && next !== 123 && next !== 125;
-    }
-    return startsPlain(c);
-  }
-
   /** After a value on line `line` ending at `p`: nothing but spaces and a comment may follow. */
   private expectLineEnd(line: number, p: number): void {
     const end = this.ends[line]!;
     if (p === end) return;
     if (this.text.charCodeAt(p) !== SPACE) throw BAIL;
-    const q = this.skipSpaces(p, end);
+    const q = skipSpaces(this.text, p, end);
     if (q !== end && this.text.charCodeAt(q) !== HASH) throw BAIL;
   }
 
   // ---------------------------------------------------------------- block collections
 
+  // (the line tables and the text are read into locals in the loops below: a fresh process runs
+  // this code before the JIT has compiled it, and there every `this.` is a property look-up)
+
   /** The map or sequence starting at the first column of content line `line`. */
   private blockNode(line: number): RawValue {
     const p = this.starts[line]! + this.indents[line]!;
-    if (this.isEntry(p, this.ends[line]!)) return this.sequence(line, p);
+    if (isEntry(this.text, p, this.ends[line]!)) return this.sequence(line, p);
     return this.mapping(line, p);
   }
 
   /** A block sequence whose first `-` is at offset `first` on line `line`; its entries are in that column. */
   private sequence(line: number, first: number): RawValue[] {
     this.count();
-    const col = first - this.starts[line]!;
+    const { text, starts, ends, indents } = this;
+    const col = first - starts[line]!;
     const list: RawValue[] = [];
     const from = this.top;
     let p = first;
     for (;;) {
-      const end = this.ends[line]!;
-      const q = this.skipSpaces(p + 1, end);
+      const q = skipSpaces(text, p + 1, ends[line]!);
       const value = this.value(line, q, col, true);
-      this.place(this.at);
+      this.placeItem(this.at);
       list.push(value);
       const next = this.nextContent(this.i);
-      if (next === -1 || this.indents[next]! < col) break;
-      if (this.indents[next]! > col) throw BAIL;
-      p = this.starts[next]! + col;
-      if (!this.isEntry(p, this.ends[next]!)) {
+      if (next === -1 || indents[next]! < col) break;
+      if (indents[next]! > col) throw BAIL;
+      p = starts[next]! + col;
+      if (!isEntry(text, p, ends[next]!)) {
         this.i = next;
         break;
       }
@@ -190,23 +179,22 @@ class Reader {
   /** A block mapping whose first key is at offset `first` on line `line`; its keys are in that column. */
   private mapping(line: number, first: number): RawMap {
     this.count();
-    const col = first - this.starts[line]!;
+    const { text, starts, ends, indents } = this;
+    const col = first - starts[line]!;
     const map: RawMap = {};
     const from = this.top;
     let p = first;
     for (;;) {
       const key = this.key(line, p);
       if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
-      const q = this.skipSpaces(this.after, this.ends[line]!);
+      const q = skipSpaces(text, this.after, ends[line]!);
       map[key] = this.value(line, q, col, false);
-      this.place(key);
-      this.place(p);
-      this.place(this.at);
+      this.placeKey(key, p, this.at);
       const next = this.nextContent(this.i);
-      if (next === -1 || this.indents[next]! < col) break;
-      if (this.indents[next]! > col) throw BAIL;
-      p = this.starts[next]! + col;
-      if (this.isEntry(p, this.ends[next]!)) throw BAIL;
+      if (next === -1 || indents[next]! < col) break;
+      if (indents[next]! > col) throw BAIL;
+      p = starts[next]! + col;
+      if (isEntry(text, p, ends[next]!)) throw BAIL;
       line = next;
     }
     this.done(map, first, from);
@@ -221,18 +209,16 @@ class Reader {
     if (c === 34 /* " */ || c === 39 /* ' */) {
       const value = this.quoted(p, end);
       const close = this.close;
-      const colon = this.skipSpaces(close, end);
+      const colon = skipSpaces(text, close, end);
       if (text.charCodeAt(colon) !== COLON || (colon + 1 < end && text.charCodeAt(colon + 1) !== SPACE)) throw BAIL;
       if (close - p > 1024) throw BAIL;
       this.after = colon + 1;
       return value;
     }
-    if (!this.startsPlain(p, end)) throw BAIL;
-    const colon = indicatorColon(text, p, end, end);
+    if (!startsPlainAt(text, p, end)) throw BAIL;
+    // (none, or a comment before it: the line is a scalar, not a key)
+    const colon = indicatorColon(text, p, end);
     if (colon === -1) throw BAIL;
-    // a comment before the colon: the line is a scalar, not a key
-    const hash = commentStart(text, p, end);
-    if (hash !== -1 && hash + 1 < colon) throw BAIL;
     const source = text.slice(p, colon).trimEnd();
     if (source.length > 1024) throw BAIL;
     const value = plainValue(source);
@@ -259,7 +245,7 @@ class Reader {
         const p = this.starts[next]! + nextIndent;
         if (nextIndent > indent) {
           this.i = next;
-          if (this.isEntry(p, this.ends[next]!) || this.looksLikeKey(next, p)) {
+          if (isEntry(text, p, this.ends[next]!) || this.looksLikeKey(next, p)) {
             const node = this.blockNode(next);
             this.at = p;
             return node;
@@ -269,7 +255,7 @@ class Reader {
           if (c === 124 || c === 62) throw BAIL;
           return this.value(next, p, indent, false);
         }
-        if (nextIndent === indent && !entry && this.isEntry(p, this.ends[next]!)) {
+        if (nextIndent === indent && !entry && isEntry(text, p, this.ends[next]!)) {
           this.i = next;
           const node = this.sequence(next, p);
           this.at = p;
@@ -286,7 +272,7 @@ class Reader {
       value = this.quoted(q, end);
       const close = this.close;
       if (entry) {
-        const colon = this.skipSpaces(close, end);
+        const colon = skipSpaces(text, close, end);
         if (text.charCodeAt(colon) === COLON) {
           value = this.mapping(line, q);
           this.at = q;
@@ -301,16 +287,15 @@ class Reader {
       value = this.blockScalar(line, q, indent);
       this.at = q;
       return value;
-    } else if (entry && this.isEntry(q, end)) {
+    } else if (entry && isEntry(text, q, end)) {
       // `- - a`: a sequence in a sequence entry
       value = this.sequence(line, q);
       this.at = q;
       return value;
     } else {
-      if (!this.startsPlain(q, end)) throw BAIL;
-      const hash = commentStart(text, q, end);
-      const stop = hash === -1 ? end : hash + 1;
-      if (indicatorColon(text, q, stop, end) !== -1) {
+      if (!startsPlainAt(text, q, end)) throw BAIL;
+      const stop = plainStop(text, q, end);
+      if (stop === -1) {
         // `- key: value`: a mapping in a sequence entry (`a: b: c` is an error)
         if (!entry) throw BAIL;
         value = this.mapping(line, q);
@@ -335,10 +320,9 @@ class Reader {
     if (c === 91 || c === 123) return false;
     if (c === 34 || c === 39) {
       this.quoted(p, end);
-      return text.charCodeAt(this.skipSpaces(this.close, end)) === COLON;
+      return text.charCodeAt(skipSpaces(text, this.close, end)) === COLON;
     }
-    const hash = commentStart(text, p, end);
-    return indicatorColon(text, p, hash === -1 ? end : hash + 1, end) !== -1;
+    return indicatorColon(text, p, end) !== -1;
   }
 
   // ---------------------------------------------------------------- scalars
@@ -405,7 +389,7 @@ class Reader {
     for (; j < this.starts.length; j++) {
       const start = this.starts[j]!;
       const lineEnd = this.ends[j]!;
-      const spaces = this.skipSpaces(start, lineEnd) - start;
+      const spaces = skipSpaces(text, start, lineEnd) - start;
       if (start + spaces === lineEnd) {
         // a blank line: part of the scalar (a newline), unless it has more spaces than the indentation
         if (contentIndent === -1 || spaces > contentIndent) throw BAIL;
@@ -460,7 +444,7 @@ class Reader {
     const isMap = open === 123;
     const container: RawValue[] | RawMap = isMap ? {} : [];
     const from = this.top;
-    let k = this.skipSpaces(p + 1, end);
+    let k = skipSpaces(text, p + 1, end);
     if (text.charCodeAt(k) === close) {
       this.close = k + 1;
       this.done(container, p, from);
@@ -475,7 +459,7 @@ class Reader {
         let after: number;
         if (c === 34 || c === 39) {
           key = this.quoted(k, end);
-          after = this.skipSpaces(this.close, end);
+          after = skipSpaces(text, this.close, end);
           if (text.charCodeAt(after) !== COLON) throw BAIL;
           after++;
         } else {
@@ -488,16 +472,14 @@ class Reader {
           after = stop + 1;
         }
         if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
-        const v = this.skipSpaces(after, end);
+        const v = skipSpaces(text, after, end);
         map[key] = this.flowValue(line, v, end);
-        this.place(key);
-        this.place(k);
-        this.place(v);
+        this.placeKey(key, k, v);
         k = this.close;
       } else {
         const list = container as RawValue[];
         const value = this.flowValue(line, k, end);
-        this.place(k);
+        this.placeItem(k);
         list.push(value);
         k = this.close;
         if (text.charCodeAt(k) === COLON) throw BAIL; // `[a: b]`, a pair in a sequence
@@ -509,7 +491,7 @@ class Reader {
         return container;
       }
       if (c !== 44 /* , */) throw BAIL;
-      k = this.skipSpaces(k + 1, end);
+      k = skipSpaces(text, k + 1, end);
       // a trailing comma, `[a, ]`: left to the yaml package
       if (text.charCodeAt(k) === close) throw BAIL;
     }
@@ -521,13 +503,13 @@ class Reader {
     const c = text.charCodeAt(k);
     if (c === 91 || c === 123) {
       const value = this.flow(line, k);
-      this.close = this.skipSpaces(this.close, end);
+      this.close = skipSpaces(text, this.close, end);
       return value;
     }
     this.count();
     if (c === 34 || c === 39) {
       const value = this.quoted(k, end);
-      this.close = this.skipSpaces(this.close, end);
+      this.close = skipSpaces(text, this.close, end);
       return value;
     }
     return plainValue(this.flowPlain(k, end));
@@ -536,7 +518,7 @@ class Reader {
   /** A plain scalar in a flow collection: its text; `this.close` is left at what ends it (`,` `]` `}` or `:`). */
   private flowPlain(k: number, end: number): string {
     const text = this.text;
-    if (!this.startsPlain(k, end)) throw BAIL;
+    if (!startsPlainAt(text, k, end)) throw BAIL;
     for (let j = k; j < end; j++) {
       const ch = text.charCodeAt(j);
       if (ch === 44 || ch === 93 || ch === 125 || ch === 91 || ch === 123) {
@@ -561,27 +543,61 @@ class Reader {
   }
 }
 
-// The two scans below read the text in place, between offsets on one line: no copy of the
-// rest of each line, and no search running past the line's end (`indexOf` would, and on a
-// long run of lines without the character that is quadratic).
+/** Whether the text at `p` (on a line ending at `end`) is a block sequence entry: `-` then a space or the end. */
+function isEntry(text: string, p: number, end: number): boolean {
+  return text.charCodeAt(p) === DASH && (p + 1 === end || text.charCodeAt(p + 1) === SPACE);
+}
+
+function skipSpaces(text: string, p: number, end: number): number {
+  while (p < end && text.charCodeAt(p) === SPACE) p++;
+  return p;
+}
 
 /**
- * Where the first `:` from `from` (before `stop`) that is a mapping indicator is: followed by
- * a space or the end of its line (`end`). -1 if none.
+ * Whether a plain scalar can start at `p`: not on an indicator, except `-`, `?`
+ * and `:` followed by something that is not a space or a flow indicator.
  */
-function indicatorColon(text: string, from: number, stop: number, end: number): number {
-  for (let c = from; c < stop; c++) {
-    if (text.charCodeAt(c) === COLON && (c + 1 === end || text.charCodeAt(c + 1) === SPACE)) return c;
+function startsPlainAt(text: string, p: number, end: number): boolean {
+  const c = text.charCodeAt(p);
+  if (c === DASH || c === 63 /* ? */ || c === COLON) {
+    if (p + 1 >= end) return false;
+    const next = text.charCodeAt(p + 1);
+    return next !== SPACE && next !== 44 && next !== 91 && next !== 93 && next !== 123 && next !== 125;
+  }
+  return startsPlain(c);
+}
+
+// The two scans below read the text in place, between offsets on one line, once: no copy of
+// the rest of each line, and no search running past the line's end (`indexOf` would, and on
+// a long run of lines without the character that is quadratic).
+
+/**
+ * Where the first `:` from `from` on a line ending at `end` that is a mapping indicator
+ * (followed by a space or the line's end) is; -1 if there is none before a comment (` #`).
+ */
+function indicatorColon(text: string, from: number, end: number): number {
+  for (let c = from; c < end; c++) {
+    const ch = text.charCodeAt(c);
+    if (ch === COLON) {
+      if (c + 1 === end || text.charCodeAt(c + 1) === SPACE) return c;
+    } else if (ch === SPACE && c + 1 < end && text.charCodeAt(c + 1) === HASH) return -1;
   }
   return -1;
 }
 
-/** Where the first ` #` from `from` on a line ending at `end` is (a comment starts after it), or -1. */
-function commentStart(text: string, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) {
-    if (text.charCodeAt(i) === SPACE && text.charCodeAt(i + 1) === HASH) return i;
+/**
+ * Where a plain scalar from `from` on a line ending at `end` stops: the line's end, or just
+ * after the space before a comment (` #`); -1 when a mapping indicator `:` comes first (the
+ * text is a `key: value`, not a scalar).
+ */
+function plainStop(text: string, from: number, end: number): number {
+  for (let c = from; c < end; c++) {
+    const ch = text.charCodeAt(c);
+    if (ch === COLON) {
+      if (c + 1 === end || text.charCodeAt(c + 1) === SPACE) return -1;
+    } else if (ch === SPACE && c + 1 < end && text.charCodeAt(c + 1) === HASH) return c + 1;
   }
-  return -1;
+  return end;
 }
 
 // ---------------------------------------------------------------- YAML 1.2 core schema
@@ -606,32 +622,17 @@ const ESCAPES: Record<string, string> = {
   "\\": "\\",
 };
 
-/** Characters that cannot begin a plain scalar (indicators), and `-`, `?`, `:` which this reader leaves alone there. */
+/**
+ * Characters that cannot begin a plain scalar (indicators), and `-`, `?`, `:` which this
+ * reader leaves alone there: a table, one look-up per scalar (a `switch` over them is a
+ * comparison per case until the JIT has compiled it, and a fresh process reads a file before).
+ */
+const NOT_PLAIN_START = new Uint8Array(128);
+for (const c of "-?:,[]{}#&*!|>'\"%@`") NOT_PLAIN_START[c.charCodeAt(0)] = 1;
+
 function startsPlain(c: number): boolean {
-  switch (c) {
-    case 45: // -
-    case 63: // ?
-    case 58: // :
-    case 44: // ,
-    case 91: // [
-    case 93: // ]
-    case 123: // {
-    case 125: // }
-    case 35: // #
-    case 38: // &
-    case 42: // *
-    case 33: // !
-    case 124: // |
-    case 62: // >
-    case 39: // '
-    case 34: // "
-    case 37: // %
-    case 64: // @
-    case 96: // `
-      return false;
-    default:
-      return c === c; // not NaN (the end of the text)
-  }
+  if (c < 128) return NOT_PLAIN_START[c] === 0;
+  return c === c; // not NaN (the end of the text)
 }
 
 const INT_OCT = /^0o[0-7]+$/;
