@@ -140,27 +140,41 @@ class Positions {
 const BIG_MAPPING = 48;
 
 /**
- * The positions ride on the container itself, under a symbol property that is
- * not enumerable: Object.keys, for…in, spreads, JSON and zod never see it (and a
- * spread copy starts without positions, as a fresh object should). A WeakMap
- * beside the tree cost several times more, mostly in garbage collection.
+ * The positions ride on the container itself, in a private field: Object.keys, for…in,
+ * spreads, Object.assign, JSON and zod never see it (and a spread copy starts without
+ * positions, as a fresh object should). A WeakMap beside the tree cost several times more,
+ * mostly in garbage collection, and a non-enumerable property (Object.defineProperty) a call
+ * into the runtime for every container.
+ *
+ * A class can give its private fields to any object: a base constructor that returns the
+ * object it is handed makes that object the `this` the subclass installs its fields on.
  */
-const POSITIONS = Symbol("khepri.positions");
-type Positioned = { [POSITIONS]?: Positions };
-
-const positionsOf = (container: object): Positions | undefined => (container as Positioned)[POSITIONS];
-
-/** The property's descriptor, one for every container (not an object made for each). */
-const HIDDEN: PropertyDescriptor = { value: undefined, writable: true, configurable: true };
-
-function attach(container: object, entry: Positions): void {
-  if (positionsOf(container)) (container as Positioned)[POSITIONS] = entry;
-  else {
-    HIDDEN.value = entry;
-    Object.defineProperty(container, POSITIONS, HIDDEN);
-    HIDDEN.value = undefined;
+class Hand {
+  constructor(object: object) {
+    return object;
   }
 }
+
+class Positioned extends Hand {
+  #positions: Positions;
+
+  private constructor(container: object, positions: Positions) {
+    super(container);
+    this.#positions = positions;
+  }
+
+  static of(container: object): Positions | undefined {
+    return #positions in container ? (container as Positioned).#positions : undefined;
+  }
+
+  static attach(container: object, positions: Positions): void {
+    if (#positions in container) (container as Positioned).#positions = positions;
+    else new Positioned(container, positions);
+  }
+}
+
+const positionsOf = Positioned.of;
+const attach = Positioned.attach;
 
 /**
  * The container's own positions, to change. `source` is the text the places to
