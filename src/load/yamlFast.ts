@@ -64,6 +64,9 @@ class Reader {
     private readonly file: string,
   ) {
     const n = text.length;
+    // (locals and indexed stores: this loop runs once, mostly before the JIT has compiled it)
+    const { starts, ends, indents } = this;
+    let line = 0;
     let start = 0;
     // one entry per line; a final newline does not start another line
     while (start < n) {
@@ -71,9 +74,10 @@ class Reader {
       if (end === -1) end = n;
       let p = start;
       while (p < end && text.charCodeAt(p) === SPACE) p++;
-      this.starts.push(start);
-      this.ends.push(end);
-      this.indents.push(p === end || text.charCodeAt(p) === HASH ? -1 : p - start);
+      starts[line] = start;
+      ends[line] = end;
+      indents[line] = p === end || text.charCodeAt(p) === HASH ? -1 : p - start;
+      line++;
       if (p === start && p < end) {
         // directives and document markers: several documents or a header, the yaml package's business
         const c = text.charCodeAt(p);
