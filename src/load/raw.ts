@@ -149,7 +149,8 @@ const BIG_MAPPING = 48;
  * A class can give its private fields to any object: a base constructor that returns the
  * object it is handed makes that object the `this` the subclass installs its fields on.
  */
-class Hand {
+class Hand extends null {
+  // (`extends null`: this constructor makes no object of its own to throw away, as a base class's would)
   constructor(object: object) {
     return object;
   }
@@ -300,15 +301,23 @@ export function stampPositions(value: RawValue, from: object, fromKey: string | 
 
 function stamp(value: RawValue, source: SourceText | undefined, place: Place): void {
   if (typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return;
-  const children: (string | Place | undefined)[] = [];
+  // (arrays of exactly their size: a growing one starts with room for 17)
+  let children: (string | Place | undefined)[];
   if (Array.isArray(value)) {
+    children = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
-      children.push(place);
+      children[i] = place;
       stamp(value[i]!, source, place);
     }
   } else {
+    let keys = 0;
+    for (const _ in value) keys++;
+    children = new Array(keys * 3);
+    let j = 0;
     for (const key in value) {
-      children.push(key, undefined, place); // (where the key is written: unknown, as for any rewritten map)
+      children[j++] = key;
+      children[j++] = undefined; // (where the key is written: unknown, as for any rewritten map)
+      children[j++] = place;
       stamp(value[key]!, source, place);
     }
   }
