@@ -76,16 +76,23 @@ export type Place = number | SourcePos;
  * key is looked up by a scan: only messages, merges and canonical rewrites ask).
  */
 class Positions {
+  // (fields assigned in the constructor only, no field initializers: one of these is made for
+  // every container, and initializers are a second function run for each)
+  declare readonly source: SourceText | undefined;
+  declare self: Place | undefined;
+  declare children: (string | Place | undefined)[];
+  /** Also the positions of another container (a copy with the same keys): copied before a change. */
+  declare shared: boolean;
   /** For a big mapping, where each key's entries start in `children` (made by the first look-up). */
-  index: Map<string, number> | undefined = undefined;
+  declare index: Map<string, number> | undefined;
 
-  constructor(
-    readonly source: SourceText | undefined,
-    public self: Place | undefined,
-    public children: (string | Place | undefined)[],
-    /** Also the positions of another container (a copy with the same keys): copied before a change. */
-    public shared: boolean,
-  ) {}
+  constructor(source: SourceText | undefined, self: Place | undefined, children: (string | Place | undefined)[], shared: boolean) {
+    this.source = source;
+    this.self = self;
+    this.children = children;
+    this.shared = shared;
+    this.index = undefined;
+  }
 
   /** Where `key`'s three entries start in `children`, or -1. */
   slotOf(key: string): number {
