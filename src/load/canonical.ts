@@ -234,13 +234,26 @@ const extraHosts: Transform = (value, at) => {
 
 // ------------------------------------------------------------------ ports
 
-const PORT_NUMBER = /^\d+$/;
+/** Whether `text` is one or more decimal digits (a loop: a fresh process would compile `/^\d+$/` first). */
+function isPortNumber(text: string): boolean {
+  if (text === "") return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+// (The port and volume parsers below run for every port and mount of every service: they
+// index rather than destructure, which runs the iterator protocol until the JIT steps in.)
 
 function portRange(text: string): [number, number] | undefined {
-  const [first, second, ...rest] = text.split("-");
-  if (rest.length || first === undefined || !PORT_NUMBER.test(first)) return undefined;
+  const dash = text.indexOf("-");
+  const first = dash === -1 ? text : text.slice(0, dash);
+  const second = dash === -1 ? undefined : text.slice(dash + 1);
+  if ((second !== undefined && second.includes("-")) || !isPortNumber(first)) return undefined;
   const start = Number(first);
-  const end = second === undefined ? start : PORT_NUMBER.test(second) ? Number(second) : NaN;
+  const end = second === undefined ? start : isPortNumber(second) ? Number(second) : NaN;
   if (!(start <= 65535 && end <= 65535 && end >= start)) return undefined;
   return [start, end];
 }
@@ -272,12 +285,13 @@ export function parsePortSpec(spec: string): RawMap[] | { error: string } {
   if (!container) return { error: "" };
   const host = hostPort === "" ? undefined : portRange(hostPort);
   if (hostPort !== "" && !host) return { error: "" };
-  const [start, end] = container;
+  const start = container[0];
+  const end = container[1];
   if (host && end - start !== host[1] - host[0] && end !== start) {
     return { error: `container ports ${raw} and host ports ${hostPort} are ranges of different sizes` };
   }
   protocol = protocol.toLowerCase();
-  if (!["tcp", "udp", "sctp"].includes(protocol)) return { error: `unknown protocol ${JSON.stringify(protocol)}` };
+  if (!PROTOCOLS.includes(protocol)) return { error: `unknown protocol ${JSON.stringify(protocol)}` };
   const ports: RawMap[] = [];
   for (let target = start; target <= end; target++) {
     const port: RawMap = { target };
@@ -289,10 +303,13 @@ export function parsePortSpec(spec: string): RawMap[] | { error: string } {
     port.protocol = protocol;
     ports.push(port);
   }
+  if (ports.length === 1) return ports;
   // docker orders the ports of one spec by their "port/proto" text
   const order = (p: RawMap) => `${p.target}/${protocol}`;
   return ports.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
+
+const PROTOCOLS = ["tcp", "udp", "sctp"];
 
 const shortPort = (item: RawValue, at: At): RawValue[] => {
   if (typeof item === "number" || typeof item === "string") {
@@ -304,7 +321,7 @@ const shortPort = (item: RawValue, at: At): RawValue[] => {
   if (isRawMap(item)) {
     // long syntax: the published side is text (it may be a range), the target a number
     if (typeof item.published === "number") item.published = String(item.published);
-    if (typeof item.target === "string" && PORT_NUMBER.test(item.target)) item.target = Number(item.target);
+    if (typeof item.target === "string" && isPortNumber(item.target)) item.target = Number(item.target);
     return [item];
   }
   return [item];
@@ -367,6 +384,12 @@ function splitVolumeSpec(spec: string, fields: string[]): boolean {
   return true;
 }
 
+/** Whether a field before the last is one character long (a drive letter, perhaps: `C:\data:/data`). */
+function hasDriveLetter(parts: string[]): boolean {
+  for (let i = 0; i < parts.length - 1; i++) if (parts[i]!.length === 1) return true;
+  return false;
+}
+
 /** `[source:]target[:mode,...]` -> a long-form volume, as compose-go's ParseVolume reads it. */
 export function parseVolumeSpec(spec: string): RawMap | { error: string } {
   if (spec === "") return { error: "empty volume" };
@@ -380,13 +403,16 @@ export function parseVolumeSpec(spec: string): RawMap | { error: string } {
   // Most specs: no `${...}` and no one-letter field a drive letter could be; then the fields are
   // what is between the colons (splitVolumeSpec gives the same, slower).
   const parts = spec.includes("$") ? undefined : spec.split(":");
-  if (parts && parts.every((part, i) => i === parts.length - 1 || part.length !== 1)) {
+  if (parts && !hasDriveLetter(parts)) {
     if (parts.includes("")) return { error: "empty section between colons" };
     fields = parts;
   } else if (!splitVolumeSpec(spec, fields)) return { error: "empty section between colons" };
   if (fields.length > 3) return { error: "too many colons" };
   if (fields.length === 1) target = fields[0]!;
-  else [source, target] = [fields[0]!, fields[1]!];
+  else {
+    source = fields[0]!;
+    target = fields[1]!;
+  }
   for (const option of (fields[2] ?? "").split(",")) {
     if (option === "ro") readOnly = true;
     else if (option === "rw") readOnly = false;

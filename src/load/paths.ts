@@ -26,7 +26,7 @@ export function resolveHostPath(value: string, ctx: PathContext, at: () => [obje
     return path.join(ctx.home, value.slice(1));
   }
   // compose-go keeps a Windows absolute path as written.
-  if (/^[A-Za-z]:[\\/]/.test(value)) return value;
+  if (isWindowsAbsolute(value)) return value;
   if (path.sep === "/") {
     // an absolute path path.resolve would leave as it is
     if (value.startsWith("/")) {
@@ -41,9 +41,28 @@ export function resolveHostPath(value: string, ctx: PathContext, at: () => [obje
   return path.resolve(ctx.baseDir, value);
 }
 
+// (The two checks below are loops rather than regular expressions: they run for every path, and
+// a fresh process would compile each expression first.)
+
+/** `C:\` or `C:/` and what follows. */
+function isWindowsAbsolute(value: string): boolean {
+  const drive = value.charCodeAt(0);
+  const separator = value[2];
+  return ((drive >= 65 && drive <= 90) || (drive >= 97 && drive <= 122)) && value[1] === ":" && (separator === "\\" || separator === "/");
+}
+
 /** An absolute path without `.`, `..` or empty segments nor a final `/`: one path.resolve leaves as it is. */
 function isCleanAbsolute(p: string): boolean {
-  return p === "/" || (p.startsWith("/") && !/\/\.{0,2}(?:\/|$)/.test(p));
+  if (p === "/") return true;
+  if (!p.startsWith("/")) return false;
+  for (let slash = 0; slash !== -1; slash = p.indexOf("/", slash + 1)) {
+    // the segment after this `/`: empty, `.` or `..` when up to two dots bring the end or another `/`
+    let end = slash + 1;
+    if (p[end] === ".") end++;
+    if (p[end] === ".") end++;
+    if (end === p.length || p[end] === "/") return false;
+  }
+  return true;
 }
 
 /** Resolves, in place, every relative host path of one canonical file tree. */
