@@ -62,7 +62,7 @@ class Reader {
 
   constructor(
     private readonly text: string,
-    private readonly file: string,
+    file: string,
   ) {
     const n = text.length;
     // (locals and indexed stores: this loop runs once, mostly before the JIT has compiled it)
