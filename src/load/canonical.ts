@@ -21,8 +21,7 @@ import {
   isRawMap,
   positionOf,
   setChildPosition,
-  setSelfPosition,
-  sharePositions,
+  stampPositions,
   type RawList,
   type RawMap,
   type RawValue,
@@ -56,21 +55,9 @@ function fail(at: At, detail: string): never {
   throw new KhepriError(detail, posOf(at), pathOf(at));
 }
 
-/** Gives a freshly built container (and the fresh containers inside it) one source position. */
-function stamp<T extends RawValue>(value: T, pos: SourcePos | undefined): T {
-  if (!pos || typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return value;
-  setSelfPosition(value, pos);
-  if (isRawList(value)) {
-    for (let i = 0; i < value.length; i++) {
-      setChildPosition(value, i, pos);
-      stamp(value[i]!, pos);
-    }
-  } else {
-    for (const key in value) {
-      setChildPosition(value, key, pos);
-      stamp((value as RawMap)[key]!, pos);
-    }
-  }
+/** A freshly built value (and the fresh containers inside it) placed where `from[fromKey]` is. */
+function stamp<T extends RawValue>(value: T, from: object, fromKey: string | number): T {
+  stampPositions(value, from, fromKey);
   return value;
 }
 
@@ -83,52 +70,75 @@ function through(value: RawValue, fn: Transform, at: At): RawValue {
 
 type Transform = (value: RawValue, at: At) => RawValue;
 
-/** A copy of `map` (positions kept) with `rules[key]` applied to the matching entries. */
+// The rewrites below change maps and lists in place, keeping their positions: the tree is
+// fresh from the reader and nothing else holds it, and copying every container of every
+// service cost more than the rewriting itself.
+
+/** `map` with `rules[key]` applied to the matching entries. */
 function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap {
-  const out: RawMap = {};
-  sharePositions(out, map); // same keys
   for (const key in map) {
-    const value = map[key]!;
     const rule = rules[key];
-    out[key] = rule ? through(value, rule, child(at, map, key)) : value;
+    if (rule) replaceValue(map, key, through(map[key]!, rule, child(at, map, key)));
   }
-  return out;
+  return map;
 }
 
-/** A copy of a map whose every value goes through `fn`. */
+/** A map whose every value goes through `fn`. */
 function eachValue(fn: Transform): Transform {
   return (value, at) => {
     if (!isRawMap(value)) return value;
-    const out: RawMap = {};
-    sharePositions(out, value); // same keys
-    for (const key in value) out[key] = through(value[key]!, fn, child(at, value, key));
-    return out;
+    for (const key in value) replaceValue(value, key, through(value[key]!, fn, child(at, value, key)));
+    return value;
   };
 }
 
-/** A copy of a list whose every item becomes zero or more items through `fn` (a port range expands). */
+/** (a store only for a value that changed) */
+function replaceValue(map: RawMap, key: string, value: RawValue): void {
+  if (map[key] !== value) map[key] = value;
+}
+
+/** A list whose every item goes through `fn`. */
+function eachItem(fn: Transform): Transform {
+  return (value, at) => {
+    if (!isRawList(value)) return value;
+    for (let i = 0; i < value.length; i++) value[i] = through(value[i]!, fn, child(at, value, i));
+    return value;
+  };
+}
+
+/**
+ * A list whose every item becomes zero or more items through `fn` (a port range expands):
+ * rewritten in place while each item gives one, a copy from the first that does not.
+ */
 function expandItems(fn: (item: RawValue, at: At) => RawValue[]): Transform {
   return (value, at) => {
     if (!isRawList(value)) return value;
-    const out: RawList = [];
-    copySelfPosition(out, value);
-    value.forEach((item, i) => {
+    let out: RawList | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item = value[i]!;
       const where = child(at, value, i);
       const results =
         item instanceof ResetTag ? [item] : item instanceof OverrideTag ? fn(item.value, where).map((r) => new OverrideTag(r, item.pos)) : fn(item, where);
+      if (!out && results.length === 1) {
+        value[i] = results[0]!;
+        continue;
+      }
+      if (!out) {
+        out = value.slice(0, i);
+        copySelfPosition(out, value);
+        for (let j = 0; j < i; j++) copyChildPosition(out, j, value, j);
+      }
       for (const r of results) {
         copyChildPosition(out, out.length, value, i);
         out.push(r);
       }
-    });
-    return out;
+    }
+    return out ?? value;
   };
 }
 
-/** A copy of a list whose every item goes through `fn`. */
-const eachItem = (fn: Transform): Transform => expandItems((item, at) => [fn(item, at)]);
-
-const fresh = <T extends RawValue>(value: T, at: At): T => stamp(value, positionOf(at.parent, at.key));
+/** A value built from the short syntax at `at`, placed there. */
+const fresh = <T extends RawValue>(value: T, at: At): T => stamp(value, at.parent, at.key);
 
 /** `string` -> `[string]` (dns, tmpfs, label_file, …). */
 const stringToList: Transform = (value, at) => (typeof value === "string" ? fresh([value], at) : value);
@@ -142,13 +152,11 @@ const scalarText = (v: RawValue): RawValue => (typeof v === "number" || typeof v
 function keyValueMap(bare: null | ""): Transform {
   return (value, at) => {
     if (isRawMap(value)) {
-      const out: RawMap = {};
-      sharePositions(out, value); // same keys
       for (const k in value) {
         const v = value[k]!;
-        out[k] = v === null ? bare : v instanceof ResetTag || v instanceof OverrideTag ? v : scalarText(v);
+        replaceValue(value, k, v === null ? bare : v instanceof ResetTag || v instanceof OverrideTag ? v : scalarText(v));
       }
-      return out;
+      return value;
     }
     if (!isRawList(value) || !value.every((e) => typeof e === "string")) return value;
     const out: RawMap = {};
@@ -189,7 +197,7 @@ const extraHosts: Transform = (value, at) => {
   const out: RawMap = {};
   const add = (host: string, ips: string[], where: At, src: object, srcKey: string | number) => {
     if (host === "" || /[:=]/.test(host)) fail(where, `bad host name ${JSON.stringify(host)} in extra_hosts`);
-    const list = (out[host] as RawList | undefined) ?? stamp([] as RawList, positionOf(src, srcKey));
+    const list = (out[host] as RawList | undefined) ?? stamp([] as RawList, src, srcKey);
     list.push(...ips.map(unbracket));
     if (!(host in out)) {
       out[host] = list;
@@ -226,13 +234,26 @@ const extraHosts: Transform = (value, at) => {
 
 // ------------------------------------------------------------------ ports
 
-const PORT_NUMBER = /^\d+$/;
+/** Whether `text` is one or more decimal digits (a loop: a fresh process would compile `/^\d+$/` first). */
+function isPortNumber(text: string): boolean {
+  if (text === "") return false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+// (The port and volume parsers below run for every port and mount of every service: they
+// index rather than destructure, which runs the iterator protocol until the JIT steps in.)
 
 function portRange(text: string): [number, number] | undefined {
-  const [first, second, ...rest] = text.split("-");
-  if (rest.length || first === undefined || !PORT_NUMBER.test(first)) return undefined;
+  const dash = text.indexOf("-");
+  const first = dash === -1 ? text : text.slice(0, dash);
+  const second = dash === -1 ? undefined : text.slice(dash + 1);
+  if ((second !== undefined && second.includes("-")) || !isPortNumber(first)) return undefined;
   const start = Number(first);
-  const end = second === undefined ? start : PORT_NUMBER.test(second) ? Number(second) : NaN;
+  const end = second === undefined ? start : isPortNumber(second) ? Number(second) : NaN;
   if (!(start <= 65535 && end <= 65535 && end >= start)) return undefined;
   return [start, end];
 }
@@ -264,12 +285,13 @@ export function parsePortSpec(spec: string): RawMap[] | { error: string } {
   if (!container) return { error: "" };
   const host = hostPort === "" ? undefined : portRange(hostPort);
   if (hostPort !== "" && !host) return { error: "" };
-  const [start, end] = container;
+  const start = container[0];
+  const end = container[1];
   if (host && end - start !== host[1] - host[0] && end !== start) {
     return { error: `container ports ${raw} and host ports ${hostPort} are ranges of different sizes` };
   }
   protocol = protocol.toLowerCase();
-  if (!["tcp", "udp", "sctp"].includes(protocol)) return { error: `unknown protocol ${JSON.stringify(protocol)}` };
+  if (!PROTOCOLS.includes(protocol)) return { error: `unknown protocol ${JSON.stringify(protocol)}` };
   const ports: RawMap[] = [];
   for (let target = start; target <= end; target++) {
     const port: RawMap = { target };
@@ -281,10 +303,13 @@ export function parsePortSpec(spec: string): RawMap[] | { error: string } {
     port.protocol = protocol;
     ports.push(port);
   }
+  if (ports.length === 1) return ports;
   // docker orders the ports of one spec by their "port/proto" text
   const order = (p: RawMap) => `${p.target}/${protocol}`;
   return ports.sort((a, b) => (order(a) < order(b) ? -1 : order(a) > order(b) ? 1 : 0));
 }
+
+const PROTOCOLS = ["tcp", "udp", "sctp"];
 
 const shortPort = (item: RawValue, at: At): RawValue[] => {
   if (typeof item === "number" || typeof item === "string") {
@@ -295,12 +320,9 @@ const shortPort = (item: RawValue, at: At): RawValue[] => {
   }
   if (isRawMap(item)) {
     // long syntax: the published side is text (it may be a range), the target a number
-    const out: RawMap = { ...item };
-    copySelfPosition(out, item);
-    for (const k of Object.keys(item)) copyChildPosition(out, k, item, k);
-    if (typeof item.published === "number") out.published = String(item.published);
-    if (typeof item.target === "string" && PORT_NUMBER.test(item.target)) out.target = Number(item.target);
-    return [out];
+    if (typeof item.published === "number") item.published = String(item.published);
+    if (typeof item.target === "string" && isPortNumber(item.target)) item.target = Number(item.target);
+    return [item];
   }
   return [item];
 };
@@ -362,6 +384,12 @@ function splitVolumeSpec(spec: string, fields: string[]): boolean {
   return true;
 }
 
+/** Whether a field before the last is one character long (a drive letter, perhaps: `C:\data:/data`). */
+function hasDriveLetter(parts: string[]): boolean {
+  for (let i = 0; i < parts.length - 1; i++) if (parts[i]!.length === 1) return true;
+  return false;
+}
+
 /** `[source:]target[:mode,...]` -> a long-form volume, as compose-go's ParseVolume reads it. */
 export function parseVolumeSpec(spec: string): RawMap | { error: string } {
   if (spec === "") return { error: "empty volume" };
@@ -375,13 +403,16 @@ export function parseVolumeSpec(spec: string): RawMap | { error: string } {
   // Most specs: no `${...}` and no one-letter field a drive letter could be; then the fields are
   // what is between the colons (splitVolumeSpec gives the same, slower).
   const parts = spec.includes("$") ? undefined : spec.split(":");
-  if (parts && parts.every((part, i) => i === parts.length - 1 || part.length !== 1)) {
+  if (parts && !hasDriveLetter(parts)) {
     if (parts.includes("")) return { error: "empty section between colons" };
     fields = parts;
   } else if (!splitVolumeSpec(spec, fields)) return { error: "empty section between colons" };
   if (fields.length > 3) return { error: "too many colons" };
   if (fields.length === 1) target = fields[0]!;
-  else [source, target] = [fields[0]!, fields[1]!];
+  else {
+    source = fields[0]!;
+    target = fields[1]!;
+  }
   for (const option of (fields[2] ?? "").split(",")) {
     if (option === "ro") readOnly = true;
     else if (option === "rw") readOnly = false;
@@ -435,7 +466,7 @@ const dependsOn: Transform = (value, at) => {
     const out: RawMap = {};
     copySelfPosition(out, value);
     value.forEach((name, i) => {
-      out[name as string] = stamp({ condition: "service_started", required: true }, positionOf(value, i));
+      out[name as string] = stamp({ condition: "service_started", required: true }, value, i);
       copyChildPosition(out, name as string, value, i);
     });
     return out;
@@ -613,7 +644,11 @@ const PROJECT_RULES: Record<string, Transform> = {
   include: eachItem((item, at) => (typeof item === "string" ? fresh({ path: item }, at) : item)),
 };
 
-/** One parsed, interpolated compose file with its short syntax rewritten to the long syntax. */
+/**
+ * One parsed, interpolated compose file with its short syntax rewritten to the long syntax.
+ * The tree is rewritten in place (the result is `doc`, or a container in it): hand it a tree
+ * nothing else holds, as the readers make.
+ */
 export function canonicalizeProject(doc: RawMap, file: string): RawMap {
   return mapWith(doc, { file, parent: doc, key: "", up: undefined }, PROJECT_RULES);
 }

@@ -26,55 +26,103 @@ export function resolveHostPath(value: string, ctx: PathContext, at: () => [obje
     return path.join(ctx.home, value.slice(1));
   }
   // compose-go keeps a Windows absolute path as written.
-  if (/^[A-Za-z]:[\\/]/.test(value)) return value;
-  // an absolute path path.resolve would leave as it is (no `.`, `..` or empty segment, no final `/`)
-  if (path.sep === "/" && value.startsWith("/") && !value.endsWith("/") && !/\/\.{0,2}(?:\/|$)/.test(value)) return value;
+  if (isWindowsAbsolute(value)) return value;
+  if (path.sep === "/") {
+    // an absolute path path.resolve would leave as it is
+    if (value.startsWith("/")) {
+      if (isCleanAbsolute(value)) return value;
+    } else {
+      // `./config` or `config` under a clean base directory: path.resolve would only join them
+      // (most relative paths; path.resolve walks every segment of both)
+      const tail = value.startsWith("./") ? value.slice(1) : "/" + value;
+      if (tail !== "/" && isCleanAbsolute(tail) && isCleanAbsolute(ctx.baseDir)) return ctx.baseDir === "/" ? tail : ctx.baseDir + tail;
+    }
+  }
   return path.resolve(ctx.baseDir, value);
+}
+
+// (The two checks below are loops rather than regular expressions: they run for every path, and
+// a fresh process would compile each expression first.)
+
+/** `C:\` or `C:/` and what follows. */
+function isWindowsAbsolute(value: string): boolean {
+  const drive = value.charCodeAt(0);
+  const separator = value[2];
+  return ((drive >= 65 && drive <= 90) || (drive >= 97 && drive <= 122)) && value[1] === ":" && (separator === "\\" || separator === "/");
+}
+
+/** An absolute path without `.`, `..` or empty segments nor a final `/`: one path.resolve leaves as it is. */
+function isCleanAbsolute(p: string): boolean {
+  if (p === "/") return true;
+  if (!p.startsWith("/")) return false;
+  for (let slash = 0; slash !== -1; slash = p.indexOf("/", slash + 1)) {
+    // the segment after this `/`: empty, `.` or `..` when up to two dots bring the end or another `/`
+    let end = slash + 1;
+    if (p[end] === ".") end++;
+    if (p[end] === ".") end++;
+    if (end === p.length || p[end] === "/") return false;
+  }
+  return true;
 }
 
 /** Resolves, in place, every relative host path of one canonical file tree. */
 export function resolveRelativePaths(doc: RawMap, ctx: PathContext): RawMap {
   const services = doc.services;
   if (isRawMap(services)) {
-    for (const [name, service] of Object.entries(services)) {
+    for (const name in services) {
+      const service = services[name];
       if (isRawMap(service)) resolveServicePaths(service, ctx, ["services", name]);
     }
   }
   for (const kind of ["secrets", "configs"] as const) {
     const group = doc[kind];
     if (!isRawMap(group)) continue;
-    for (const [name, entry] of Object.entries(group)) {
+    for (const name in group) {
+      const entry = group[name];
       if (isRawMap(entry)) resolveKey(entry, "file", ctx, [kind, name]);
     }
   }
   return doc;
 }
 
+// (The key paths below are made from `at` and the keys in between only for a message: this
+// runs for every mount and env file of every service.)
+
 export function resolveServicePaths(service: RawMap, ctx: PathContext, at: (string | number)[]): void {
   const build = service.build;
   if (isRawMap(build) && typeof build.context === "string" && !isRemote(build.context)) {
-    resolveKey(build, "context", ctx, [...at, "build"]);
+    resolveKey(build, "context", ctx, at, "build");
   }
-  if (isRawMap(service.extends)) resolveKey(service.extends, "file", ctx, [...at, "extends"]);
-  forEachEntry(service.env_file, (entry, i) => resolveKey(entry, "path", ctx, [...at, "env_file", i]));
-  forEachEntry(service.volumes, (entry, i) => {
-    if (entry.type === "bind") resolveKey(entry, "source", ctx, [...at, "volumes", i]);
-  });
+  if (isRawMap(service.extends)) resolveKey(service.extends, "file", ctx, at, "extends");
+  const envFiles = service.env_file;
+  if (isRawList(envFiles)) {
+    for (let i = 0; i < envFiles.length; i++) {
+      const entry = envFiles[i];
+      if (isRawMap(entry)) resolveKey(entry, "path", ctx, at, "env_file", i);
+    }
+  }
+  const volumes = service.volumes;
+  if (isRawList(volumes)) {
+    for (let i = 0; i < volumes.length; i++) {
+      const entry = volumes[i];
+      if (isRawMap(entry) && entry.type === "bind") resolveKey(entry, "source", ctx, at, "volumes", i);
+    }
+  }
   const labelFile = service.label_file;
   if (typeof labelFile === "string") resolveKey(service, "label_file", ctx, at);
-  else if (isRawList(labelFile)) labelFile.forEach((_, i) => resolveKey(labelFile, i, ctx, [...at, "label_file"]));
+  else if (isRawList(labelFile)) labelFile.forEach((_, i) => resolveKey(labelFile, i, ctx, at, "label_file"));
 }
 
-function forEachEntry(list: RawValue | undefined, visit: (entry: RawMap, index: number) => void): void {
-  if (!isRawList(list)) return;
-  list.forEach((entry, i) => {
-    if (isRawMap(entry)) visit(entry, i);
-  });
-}
-
-function resolveKey(container: RawMap | RawValue[], key: string | number, ctx: PathContext, at: (string | number)[]): void {
+/** Resolves `container[key]`; the container sits at `at`, then `field` and `index` when given. */
+function resolveKey(container: RawMap | RawValue[], key: string | number, ctx: PathContext, at: (string | number)[], field?: string, index?: number): void {
   const value = (container as Record<string | number, RawValue>)[key];
   if (typeof value !== "string" || value === "") return;
-  const resolved = resolveHostPath(value, ctx, () => [container, key, [...at, key]]);
+  const resolved = resolveHostPath(value, ctx, () => {
+    const keyPath = [...at];
+    if (field !== undefined) keyPath.push(field);
+    if (index !== undefined) keyPath.push(index);
+    keyPath.push(key);
+    return [container, key, keyPath];
+  });
   (container as Record<string | number, RawValue>)[key] = resolved;
 }

@@ -14,7 +14,7 @@ import { resolveHostFiles } from "./hostFiles.ts";
 import { interpolateTree, type UsedVariables } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
 import { resolveRelativePaths, type PathContext } from "./paths.ts";
-import { copyMap, isRawList, isRawMap, positionOf, type RawMap, type RawValue } from "./raw.ts";
+import { copyMap, isRawList, isRawMap, positionOf, type RawMap, type RawValue, type TagsFound } from "./raw.ts";
 import { parseYaml } from "./yaml.ts";
 import { projectNameFrom } from "./projectName.ts";
 
@@ -59,6 +59,8 @@ interface FileContext {
   diagnostics: Diagnostic[];
   /** Files being included or extended from, to report cycles. */
   stack: readonly string[];
+  /** Whether a file read holds `!reset` / `!override` tags (most hold none: no need to look for them). */
+  found: TagsFound;
 }
 
 export function loadComposeProject(options: LoadOptions, files: FileReader = diskFiles): LoadedProject {
@@ -70,13 +72,14 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
   );
   const diagnostics: Diagnostic[] = [];
   const usedVariables: UsedVariables = new Map();
-  const ctx: FileContext = { variables, usedVariables, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [] };
+  const found: TagsFound = { tags: false };
+  const ctx: FileContext = { variables, usedVariables, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [], found };
   let model: RawMap | undefined;
   for (const file of composeFiles) {
     const doc = loadComposeFile(file, ctx);
     model = model ? mergeProjects(model, doc) : doc;
   }
-  const merged: RawMap = resolveTags(model ?? {});
+  const merged: RawMap = withoutTags(model ?? {}, ctx);
   const name = projectNameFrom({
     flag: options.projectName,
     environment: variables.COMPOSE_PROJECT_NAME,
@@ -116,12 +119,14 @@ function loadComposeFile(file: string, ctx: FileContext, from?: IncludeSite): Ra
 }
 
 function readComposeDocument(file: string, ctx: FileContext): RawMap {
-  const parsed = parseYaml(ctx.files.read(file), file);
+  const text = ctx.files.read(file);
+  const parsed = parseYaml(text, file, ctx.found);
   // docker compose refuses a file with nothing in it rather than start an empty project.
   if (parsed === null) throw new KhepriError("empty compose file", { file, line: 1, col: 1 });
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
   stripExtensions(parsed);
-  const interpolated = interpolateTree(parsed, (name) => ctx.variables[name], ctx.usedVariables) as RawMap;
+  // Without a `$` (nor a `\`, which could escape one into a quoted string) nothing is substituted.
+  const interpolated = text.includes("$") || text.includes("\\") ? (interpolateTree(parsed, (name) => ctx.variables[name], ctx.usedVariables) as RawMap) : parsed;
   const canonical = canonicalizeProject(interpolated, file);
   return resolveRelativePaths(canonical, ctx.paths);
 }
@@ -171,7 +176,12 @@ function loadIncluded(entry: RawValue, fileDir: string, ctx: FileContext, list: 
     const doc = loadComposeFile(p, inner, { pos: positionOf(list, index), path: at });
     model = model ? mergeProjects(model, doc) : doc;
   }
-  return resolveTags(model ?? {});
+  return withoutTags(model ?? {}, ctx);
+}
+
+/** `resolveTags`, when a file read had tags. */
+function withoutTags(model: RawMap, ctx: FileContext): RawMap {
+  return ctx.found.tags ? resolveTags(model) : model;
 }
 
 /** Resources brought by `include` may not be redefined by the including file. */

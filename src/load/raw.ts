@@ -27,109 +27,195 @@ export type RawMap = { [key: string]: RawValue };
 export type RawList = RawValue[];
 export type RawValue = RawScalar | RawList | RawMap | ResetTag | OverrideTag;
 
+/** Set by a reader when a document it read holds a `!reset` or `!override` tag. */
+export interface TagsFound {
+  tags: boolean;
+}
+
 export const isRawMap = (v: unknown): v is RawMap =>
   typeof v === "object" && v !== null && !Array.isArray(v) && !(v instanceof ResetTag) && !(v instanceof OverrideTag);
 
 export const isRawList = (v: unknown): v is RawList => Array.isArray(v);
 
-/** Where a container itself starts, and where each of its children (by key or index) starts. */
-interface ContainerPositions {
-  self?: SourcePos | undefined;
-  children: Map<string | number, SourcePos>;
-  /** Where each key of a mapping is written (messages about the key itself: unknown keys). */
-  keys?: Map<string, SourcePos> | undefined;
-  /** Also the positions of another container (a copy with the same keys): copied before a change. */
-  shared: boolean;
-}
+// ------------------------------------------------------------------ places
 
 /**
- * The positions ride on the container itself, under a symbol property that is
- * not enumerable: Object.keys, for…in, spreads, JSON and zod never see it (and a
- * spread copy starts without positions, as a fresh object should). A WeakMap
- * beside the tree cost several times more, mostly in garbage collection.
+ * One file's text as a reader saw it. Positions are kept as offsets into it
+ * and become a line and column only when a message needs one: most positions
+ * of a file are never shown, and a number costs nothing to keep.
  */
-const POSITIONS = Symbol("khepri.positions");
-type Positioned = { [POSITIONS]?: ContainerPositions };
+export class SourceText {
+  constructor(
+    readonly file: string,
+    /** Where each line starts, in order (line 1 at offset 0). */
+    private readonly lineStarts: readonly number[],
+  ) {}
 
-const positionsOf = (container: object): ContainerPositions | undefined => (container as Positioned)[POSITIONS];
-
-function attach(container: object, entry: ContainerPositions): void {
-  if (positionsOf(container)) (container as Positioned)[POSITIONS] = entry;
-  else Object.defineProperty(container, POSITIONS, { value: entry, writable: true, configurable: true });
-}
-
-/** The container's own positions, to change. */
-function entryFor(container: object): ContainerPositions {
-  let entry = positionsOf(container);
-  if (!entry || entry.shared) {
-    entry = {
-      self: entry?.self,
-      children: entry ? new Map(entry.children) : new Map(),
-      keys: entry?.keys ? new Map(entry.keys) : undefined,
-      shared: false,
-    };
-    attach(container, entry);
+  /** The line and column of `offset`. */
+  pos(offset: number): SourcePos {
+    const starts = this.lineStarts;
+    let low = 0;
+    let high = starts.length;
+    // the last line starting at or before `offset`
+    while (high - low > 1) {
+      const mid = (low + high) >> 1;
+      if (starts[mid]! <= offset) low = mid;
+      else high = mid;
+    }
+    return { file: this.file, line: low + 1, col: offset - (starts[low] ?? 0) + 1 };
   }
-  return entry;
 }
 
-export function setSelfPosition(container: object, pos: SourcePos | undefined): void {
-  if (pos) entryFor(container).self = pos;
-}
-
-export function setChildPosition(container: object, key: string | number, pos: SourcePos | undefined): void {
-  if (pos) entryFor(container).children.set(key, pos);
-}
-
-/** Positions for a container just built (the YAML reader): its own, and the map to put its children's in. */
-export function newPositions(container: object, self: SourcePos): Map<string | number, SourcePos> {
-  const children = new Map<string | number, SourcePos>();
-  // (every entry has the same fields, in the same order: one shape, and no field added later)
-  attach(container, { self, children, keys: undefined, shared: false });
-  return children;
-}
+/** A position: an offset into the container's source text, or one already made (another file's, or the yaml package's). */
+export type Place = number | SourcePos;
 
 /**
- * Gives `to`, a fresh copy of `from` with the same keys (values may differ), the
- * positions of `from`: shared until either changes, rather than copied key by key.
+ * Where a container itself starts, and where each of its children starts. For a
+ * list, `children[i]` is the place of item i. For a mapping, `children` holds three
+ * entries per key: the key, where the key is written, where its value starts (a
+ * key is looked up by a scan: only messages, merges and canonical rewrites ask).
  */
-export function sharePositions(to: object, from: object): void {
-  const entry = positionsOf(from);
-  if (!entry) return;
-  entry.shared = true;
-  attach(to, entry);
+class Positions {
+  // (fields assigned in the constructor only, no field initializers: one of these is made for
+  // every container, and initializers are a second function run for each)
+  declare readonly source: SourceText | undefined;
+  declare self: Place | undefined;
+  declare children: (string | Place | undefined)[];
+  /** Also the positions of another container (a copy with the same keys): copied before a change. */
+  declare shared: boolean;
+  /** For a big mapping, where each key's entries start in `children` (made by the first look-up). */
+  declare index: Map<string, number> | undefined;
+
+  constructor(source: SourceText | undefined, self: Place | undefined, children: (string | Place | undefined)[], shared: boolean) {
+    this.source = source;
+    this.self = self;
+    this.children = children;
+    this.shared = shared;
+    this.index = undefined;
+  }
+
+  /** Where `key`'s three entries start in `children`, or -1. */
+  slotOf(key: string): number {
+    const children = this.children;
+    if (children.length < BIG_MAPPING) {
+      for (let j = 0; j < children.length; j += 3) if (children[j] === key) return j;
+      return -1;
+    }
+    if (!this.index) {
+      this.index = new Map();
+      for (let j = children.length - 3; j >= 0; j -= 3) this.index.set(children[j] as string, j);
+    }
+    return this.index.get(key) ?? -1;
+  }
+
+  /** The slot for `key`, added when missing. */
+  slotFor(key: string): number {
+    let slot = this.slotOf(key);
+    if (slot === -1) {
+      slot = this.children.length;
+      this.children.push(key, undefined, undefined);
+      this.index?.set(key, slot);
+    }
+    return slot;
+  }
+
+  /** The place of a child (by index for a list, by key for a mapping), if recorded. */
+  child(list: boolean, key: string | number): Place | undefined {
+    if (list) return typeof key === "number" ? (this.children[key] as Place | undefined) : undefined;
+    if (typeof key !== "string") return undefined;
+    const slot = this.slotOf(key);
+    return slot === -1 ? undefined : (this.children[slot + 2] as Place | undefined);
+  }
+
+  /** Where a mapping's key is written, if recorded. */
+  key(key: string): Place | undefined {
+    const slot = this.slotOf(key);
+    return slot === -1 ? undefined : (this.children[slot + 1] as Place | undefined);
+  }
+
+  /** A place of this container as a place of a container reading `to` (the same number, or a made position). */
+  placeFor(place: Place | undefined, to: SourceText | undefined): Place | undefined {
+    return typeof place === "number" && to !== this.source ? this.source!.pos(place) : place;
+  }
+
+  resolve(place: Place | undefined): SourcePos | undefined {
+    return typeof place === "number" ? this.source!.pos(place) : place;
+  }
 }
+
+/** From this many entries (a mapping of 16 keys: `services`, a long `environment`), a key look-up goes through an index. */
+const BIG_MAPPING = 48;
+
+/**
+ * The positions ride on the container itself, in a private field: Object.keys, for…in,
+ * spreads, Object.assign, JSON and zod never see it (and a spread copy starts without
+ * positions, as a fresh object should). A WeakMap beside the tree cost several times more,
+ * mostly in garbage collection, and a non-enumerable property (Object.defineProperty) a call
+ * into the runtime for every container.
+ *
+ * A class can give its private fields to any object: a base constructor that returns the
+ * object it is handed makes that object the `this` the subclass installs its fields on.
+ */
+class Hand extends null {
+  // (`extends null`: this constructor makes no object of its own to throw away, as a base class's would)
+  constructor(object: object) {
+    return object;
+  }
+}
+
+class Positioned extends Hand {
+  #positions: Positions;
+
+  private constructor(container: object, positions: Positions) {
+    super(container);
+    this.#positions = positions;
+  }
+
+  static of(container: object): Positions | undefined {
+    return #positions in container ? (container as Positioned).#positions : undefined;
+  }
+
+  static attach(container: object, positions: Positions): void {
+    if (#positions in container) (container as Positioned).#positions = positions;
+    else new Positioned(container, positions);
+  }
+}
+
+const positionsOf = Positioned.of;
+const attach = Positioned.attach;
+
+/**
+ * The container's own positions, to change. `source` is the text the places to
+ * be stored are offsets into: a container without positions yet takes it as its own.
+ */
+function entryFor(container: object, source: SourceText | undefined): Positions {
+  const entry = positionsOf(container);
+  if (entry && !entry.shared) return entry;
+  const own = entry ? new Positions(entry.source, entry.self, entry.children.slice(), false) : new Positions(source, undefined, [], false);
+  attach(container, own);
+  return own;
+}
+
+function setChild(container: object, entry: Positions, key: string | number, place: Place): void {
+  if (Array.isArray(container)) {
+    if (typeof key === "number") entry.children[key] = place;
+  } else if (typeof key === "string") entry.children[entry.slotFor(key) + 2] = place;
+}
+
+// ------------------------------------------------------------------ reading positions
 
 /** Position of `container[key]`, or of the container itself when key is omitted. */
 export function positionOf(container: object, key?: string | number): SourcePos | undefined {
   const entry = positionsOf(container);
   if (!entry) return undefined;
-  return key === undefined ? entry.self : (entry.children.get(key) ?? entry.self);
-}
-
-/** Carries the recorded position of `from[fromKey]` over to `to[toKey]` (merge builds new containers). */
-export function copyChildPosition(to: object, toKey: string | number, from: object, fromKey: string | number): void {
-  const entry = positionsOf(from);
-  const pos = entry?.children.get(fromKey);
-  if (pos) setChildPosition(to, toKey, pos);
-  const keyPos = typeof fromKey === "string" ? entry?.keys?.get(fromKey) : undefined;
-  if (keyPos && typeof toKey === "string") keyPositions(to).set(toKey, keyPos);
-}
-
-/** The key positions of a mapping, to fill while reading it. */
-export function keyPositions(map: object): Map<string, SourcePos> {
-  const entry = entryFor(map);
-  return (entry.keys ??= new Map());
+  if (key === undefined) return entry.resolve(entry.self);
+  return entry.resolve(entry.child(Array.isArray(container), key) ?? entry.self);
 }
 
 /** Where `key` itself is written in `map` (not its value); undefined when unknown. */
 export function keyPositionOf(map: object, key: string | number): SourcePos | undefined {
-  return typeof key === "string" ? positionsOf(map)?.keys?.get(key) : undefined;
-}
-
-/** Carries a container's own position over to a rebuilt copy of it. */
-export function copySelfPosition(to: object, from: object): void {
-  setSelfPosition(to, positionsOf(from)?.self);
+  const entry = positionsOf(map);
+  return entry && typeof key === "string" && !Array.isArray(map) ? entry.resolve(entry.key(key)) : undefined;
 }
 
 /**
@@ -146,6 +232,103 @@ export function positionAtPath(root: RawValue, path: readonly (string | number)[
     node = Array.isArray(node) ? node[key as number] : (node as RawMap)[key as string];
   }
   return best;
+}
+
+// ------------------------------------------------------------------ recording positions
+
+/**
+ * Positions for a container just read (the fast YAML reader): offsets into
+ * `source`, its own and its children's, laid out as `Positions.children` says.
+ */
+export function setReadPositions(container: object, source: SourceText, self: number, children: (string | number)[]): void {
+  // (every entry has the same fields, in the same order: one shape, and no field added later)
+  attach(container, new Positions(source, self, children, false));
+}
+
+export function setSelfPosition(container: object, pos: SourcePos | undefined): void {
+  if (pos) entryFor(container, undefined).self = pos;
+}
+
+export function setChildPosition(container: object, key: string | number, pos: SourcePos | undefined): void {
+  if (pos) setChild(container, entryFor(container, undefined), key, pos);
+}
+
+/** Where `key` itself is written in `map`. */
+export function setKeyPosition(map: object, key: string, pos: SourcePos | undefined): void {
+  if (!pos || Array.isArray(map)) return;
+  const entry = entryFor(map, undefined);
+  entry.children[entry.slotFor(key) + 1] = pos;
+}
+
+/**
+ * Gives `to`, a fresh copy of `from` with the same keys (values may differ), the
+ * positions of `from`: shared until either changes, rather than copied key by key.
+ */
+export function sharePositions(to: object, from: object): void {
+  const entry = positionsOf(from);
+  if (!entry) return;
+  entry.shared = true;
+  attach(to, entry);
+}
+
+/** Carries the recorded position of `from[fromKey]` over to `to[toKey]` (merge builds new containers). */
+export function copyChildPosition(to: object, toKey: string | number, from: object, fromKey: string | number): void {
+  const entry = positionsOf(from);
+  if (!entry) return;
+  const fromList = Array.isArray(from);
+  const place = entry.child(fromList, fromKey);
+  const keyPlace = !fromList && typeof fromKey === "string" ? entry.key(fromKey) : undefined;
+  if (place === undefined && keyPlace === undefined) return;
+  const target = entryFor(to, entry.source);
+  if (place !== undefined) setChild(to, target, toKey, entry.placeFor(place, target.source)!);
+  if (keyPlace !== undefined && typeof toKey === "string" && !Array.isArray(to)) {
+    target.children[target.slotFor(toKey) + 1] = entry.placeFor(keyPlace, target.source);
+  }
+}
+
+/** Carries a container's own position over to a rebuilt copy of it. */
+export function copySelfPosition(to: object, from: object): void {
+  const entry = positionsOf(from);
+  if (entry?.self === undefined) return;
+  const target = entryFor(to, entry.source);
+  target.self = entry.placeFor(entry.self, target.source);
+}
+
+/**
+ * Gives a freshly built value (and the fresh containers inside it) the position of
+ * `from[fromKey]` (of `from` itself when it has none for the key), for itself and
+ * every child: what a short syntax was rewritten from.
+ */
+export function stampPositions(value: RawValue, from: object, fromKey: string | number): void {
+  const entry = positionsOf(from);
+  if (!entry) return;
+  const place = entry.child(Array.isArray(from), fromKey) ?? entry.self;
+  if (place !== undefined) stamp(value, entry.source, place);
+}
+
+function stamp(value: RawValue, source: SourceText | undefined, place: Place): void {
+  if (typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return;
+  // (arrays of exactly their size: a growing one starts with room for 17)
+  let children: (string | Place | undefined)[];
+  if (Array.isArray(value)) {
+    children = new Array(value.length);
+    for (let i = 0; i < value.length; i++) {
+      children[i] = place;
+      stamp(value[i]!, source, place);
+    }
+  } else {
+    let keys = 0;
+    for (const _ in value) keys++;
+    children = new Array(keys * 3);
+    let j = 0;
+    for (const key in value) {
+      children[j++] = key;
+      children[j++] = undefined; // (where the key is written: unknown, as for any rewritten map)
+      children[j++] = place;
+      stamp(value[key]!, source, place);
+    }
+  }
+  attach(value, new Positions(source, place, children, false));
 }
 
 /** A shallow copy of a map that keeps its recorded positions. */

@@ -5,22 +5,27 @@
  * invalid YAML) by the yaml package in yamlFull.ts, which gives the same result
  * for what both read.
  */
-import type { RawValue } from "./raw.ts";
+import type { RawValue, TagsFound } from "./raw.ts";
 import { KhepriError } from "../diagnostics/index.ts";
 import { parseYamlFast } from "./yamlFast.ts";
 import type * as Full from "./yamlFull.ts";
 
-/** Parses every YAML document in `text`; an empty file is one `null` document. */
-export function parseYamlDocuments(text: string, file: string): RawValue[] {
+/**
+ * Parses every YAML document in `text`; an empty file is one `null` document.
+ * `found.tags` is set when a document holds a `!reset` or `!override` tag (so a
+ * caller can skip looking for them in the many files without).
+ */
+export function parseYamlDocuments(text: string, file: string, found?: TagsFound): RawValue[] {
+  // (the fast reader reads no tags: it leaves a file with any to the yaml package)
   const fast = parseYamlFast(text, file);
   if (fast !== undefined) return [fast];
   // `require`, not `import`: the bundle evaluates the yaml package only when it is needed
-  return (require("./yamlFull.ts") as typeof Full).parseYamlDocuments(text, file);
+  return (require("./yamlFull.ts") as typeof Full).parseYamlDocuments(text, file, found);
 }
 
 /** Parses a single-document YAML file (what compose files are). */
-export function parseYaml(text: string, file: string): RawValue {
-  const docs = parseYamlDocuments(text, file);
+export function parseYaml(text: string, file: string, found?: TagsFound): RawValue {
+  const docs = parseYamlDocuments(text, file, found);
   if (docs.length > 1) throw new KhepriError("a compose file must hold one YAML document, this one has several", { file, line: 1, col: 1 });
   return docs[0] ?? null;
 }

@@ -12,8 +12,7 @@
  * everything else in a conversion. test/fast-paths.test.ts compares the two
  * readers on every corpus file and on variations of them.
  */
-import type { SourcePos } from "../diagnostics/index.ts";
-import { keyPositions, newPositions, type RawMap, type RawValue } from "./raw.ts";
+import { setReadPositions, SourceText, type RawMap, type RawValue } from "./raw.ts";
 
 /** Thrown inside the reader for input it leaves to the yaml package. */
 const BAIL = { bail: true };
@@ -27,7 +26,8 @@ const DASH = 45;
 
 /** The document in `text`, or undefined when the yaml package must read it. */
 export function parseYamlFast(text: string, file: string): RawValue | undefined {
-  if (text.length === 0 || /[\t\r\uFEFF]/.test(text)) return undefined;
+  // (three native scans: cheaper in a fresh process than compiling a regular expression)
+  if (text.length === 0 || text.includes("\t") || text.includes("\r") || text.includes("\uFEFF")) return undefined;
   try {
     return new Reader(text, file).document();
   } catch (error) {
@@ -44,8 +44,17 @@ class Reader {
   private nodes = 0;
   /** The next line to read. */
   private i = 0;
-  /** Where the value last read by `value` starts. */
-  private at: SourcePos | undefined;
+  /** The offset where the value last read by `value` starts. */
+  private at = 0;
+  /** The file's text, which the positions recorded are offsets into. */
+  private readonly source: SourceText;
+  /**
+   * The places of the children of the containers being read, innermost last (a stack:
+   * a container takes its own off the top when it is done). One array for the whole
+   * file, so a container's positions are one array of exactly its size.
+   */
+  private readonly places: (string | number)[] = [];
+  private top = 0;
   /** The offset after the colon of the key last read by `key`. */
   private after = 0;
   /** The offset after the scalar last read by `quoted` or `flow`. */
@@ -53,9 +62,12 @@ class Reader {
 
   constructor(
     private readonly text: string,
-    private readonly file: string,
+    file: string,
   ) {
     const n = text.length;
+    // (locals and indexed stores: this loop runs once, mostly before the JIT has compiled it)
+    const { starts, ends, indents } = this;
+    let line = 0;
     let start = 0;
     // one entry per line; a final newline does not start another line
     while (start < n) {
@@ -63,9 +75,10 @@ class Reader {
       if (end === -1) end = n;
       let p = start;
       while (p < end && text.charCodeAt(p) === SPACE) p++;
-      this.starts.push(start);
-      this.ends.push(end);
-      this.indents.push(p === end || text.charCodeAt(p) === HASH ? -1 : p - start);
+      starts[line] = start;
+      ends[line] = end;
+      indents[line] = p === end || text.charCodeAt(p) === HASH ? -1 : p - start;
+      line++;
       if (p === start && p < end) {
         // directives and document markers: several documents or a header, the yaml package's business
         const c = text.charCodeAt(p);
@@ -74,6 +87,7 @@ class Reader {
       if (end === n) break;
       start = end + 1;
     }
+    this.source = new SourceText(file, this.starts);
   }
 
   document(): RawValue {
@@ -94,36 +108,29 @@ class Reader {
     return -1;
   }
 
-  private pos(line: number, offset: number): SourcePos {
-    return { file: this.file, line: line + 1, col: offset - this.starts[line]! + 1 };
+  /** Records where an item of the list being read starts. */
+  private placeItem(at: number): void {
+    this.places[this.top++] = at;
+  }
+
+  /** Records a key of the mapping being read, where it is written and where its value starts. */
+  private placeKey(key: string, keyAt: number, valueAt: number): void {
+    const places = this.places;
+    let top = this.top;
+    places[top++] = key;
+    places[top++] = keyAt;
+    places[top++] = valueAt;
+    this.top = top;
+  }
+
+  /** Gives a container read from offset `self` the places recorded for it since `from`, and takes them off the stack. */
+  private done(container: object, self: number, from: number): void {
+    setReadPositions(container, this.source, self, this.places.slice(from, this.top));
+    this.top = from;
   }
 
   private count(): void {
     if (++this.nodes > MAX_NODES) throw BAIL;
-  }
-
-  /** Whether the text at `p` (on a line ending at `end`) is a block sequence entry: `-` then a space or the end. */
-  private isEntry(p: number, end: number): boolean {
-    return this.text.charCodeAt(p) === DASH && (p + 1 === end || this.text.charCodeAt(p + 1) === SPACE);
-  }
-
-  private skipSpaces(p: number, end: number): number {
-    while (p < end && this.text.charCodeAt(p) === SPACE) p++;
-    return p;
-  }
-
-  /**
-   * Whether a plain scalar can start at `p`: not on an indicator, except `-`, `?`
-   * and `:` followed by something that is not a space or a flow indicator (`-1`).
-   */
-  private startsPlain(p: number, end: number): boolean {
-    const c = this.text.charCodeAt(p);
-    if (c === DASH || c === 63 /* ? */ || c === COLON) {
-      if (p + 1 >= end) return false;
-      const next = this.text.charCodeAt(p + 1);
-      return next !== SPACE && next !== 44 && next !== 91 && next !== 93 && next !== 123 && next !== 125;
-    }
-    return startsPlain(c);
   }
 
   /** After a value on line `line` ending at `p`: nothing but spaces and a comment may follow. */
@@ -131,70 +138,72 @@ class Reader {
     const end = this.ends[line]!;
     if (p === end) return;
     if (this.text.charCodeAt(p) !== SPACE) throw BAIL;
-    const q = this.skipSpaces(p, end);
+    const q = skipSpaces(this.text, p, end);
     if (q !== end && this.text.charCodeAt(q) !== HASH) throw BAIL;
   }
 
   // ---------------------------------------------------------------- block collections
 
-  // A collection's own position is also where its parent records it: callers that have made
-  // that position already pass it as `self` (one object for both, not two).
+  // (the line tables and the text are read into locals in the loops below: a fresh process runs
+  // this code before the JIT has compiled it, and there every `this.` is a property look-up)
 
   /** The map or sequence starting at the first column of content line `line`. */
-  private blockNode(line: number, self?: SourcePos): RawValue {
+  private blockNode(line: number): RawValue {
     const p = this.starts[line]! + this.indents[line]!;
-    if (this.isEntry(p, this.ends[line]!)) return this.sequence(line, p, self);
-    return this.mapping(line, p, self);
+    if (isEntry(this.text, p, this.ends[line]!)) return this.sequence(line, p);
+    return this.mapping(line, p);
   }
 
   /** A block sequence whose first `-` is at offset `first` on line `line`; its entries are in that column. */
-  private sequence(line: number, first: number, self = this.pos(line, first)): RawValue[] {
+  private sequence(line: number, first: number): RawValue[] {
     this.count();
-    const col = first - this.starts[line]!;
+    const { text, starts, ends, indents } = this;
+    const col = first - starts[line]!;
     const list: RawValue[] = [];
-    const positions = newPositions(list, self);
+    const from = this.top;
     let p = first;
     for (;;) {
-      const end = this.ends[line]!;
-      const q = this.skipSpaces(p + 1, end);
+      const q = skipSpaces(text, p + 1, ends[line]!);
       const value = this.value(line, q, col, true);
-      positions.set(list.length, this.at!);
+      this.placeItem(this.at);
       list.push(value);
       const next = this.nextContent(this.i);
-      if (next === -1 || this.indents[next]! < col) return list;
-      if (this.indents[next]! > col) throw BAIL;
-      p = this.starts[next]! + col;
-      if (!this.isEntry(p, this.ends[next]!)) {
+      if (next === -1 || indents[next]! < col) break;
+      if (indents[next]! > col) throw BAIL;
+      p = starts[next]! + col;
+      if (!isEntry(text, p, ends[next]!)) {
         this.i = next;
-        return list;
+        break;
       }
       line = next;
     }
+    this.done(list, first, from);
+    return list;
   }
 
   /** A block mapping whose first key is at offset `first` on line `line`; its keys are in that column. */
-  private mapping(line: number, first: number, self = this.pos(line, first)): RawMap {
+  private mapping(line: number, first: number): RawMap {
     this.count();
-    const col = first - this.starts[line]!;
+    const { text, starts, ends, indents } = this;
+    const col = first - starts[line]!;
     const map: RawMap = {};
-    const positions = newPositions(map, self);
-    const keys = keyPositions(map);
+    const from = this.top;
     let p = first;
     for (;;) {
       const key = this.key(line, p);
-      if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
-      // (the first key is where the mapping starts)
-      keys.set(key, p === first ? self : this.pos(line, p));
-      const q = this.skipSpaces(this.after, this.ends[line]!);
+      if (Object.hasOwn(map, key)) throw BAIL;
+      const q = skipSpaces(text, this.after, ends[line]!);
       map[key] = this.value(line, q, col, false);
-      positions.set(key, this.at!);
+      this.placeKey(key, p, this.at);
       const next = this.nextContent(this.i);
-      if (next === -1 || this.indents[next]! < col) return map;
-      if (this.indents[next]! > col) throw BAIL;
-      p = this.starts[next]! + col;
-      if (this.isEntry(p, this.ends[next]!)) throw BAIL;
+      if (next === -1 || indents[next]! < col) break;
+      if (indents[next]! > col) throw BAIL;
+      p = starts[next]! + col;
+      if (isEntry(text, p, ends[next]!)) throw BAIL;
       line = next;
     }
+    this.done(map, first, from);
+    return map;
   }
 
   /** The key at `p` (a plain or quoted scalar followed by `:`); `this.after` is left after its colon. */
@@ -205,18 +214,16 @@ class Reader {
     if (c === 34 /* " */ || c === 39 /* ' */) {
       const value = this.quoted(p, end);
       const close = this.close;
-      const colon = this.skipSpaces(close, end);
+      const colon = skipSpaces(text, close, end);
       if (text.charCodeAt(colon) !== COLON || (colon + 1 < end && text.charCodeAt(colon + 1) !== SPACE)) throw BAIL;
       if (close - p > 1024) throw BAIL;
       this.after = colon + 1;
       return value;
     }
-    if (!this.startsPlain(p, end)) throw BAIL;
-    const colon = indicatorColon(text, p, end, end);
+    if (!startsPlainAt(text, p, end)) throw BAIL;
+    // (none, or a comment before it: the line is a scalar, not a key)
+    const colon = indicatorColon(text, p, end);
     if (colon === -1) throw BAIL;
-    // a comment before the colon: the line is a scalar, not a key
-    const hash = commentStart(text, p, end);
-    if (hash !== -1 && hash + 1 < colon) throw BAIL;
     const source = text.slice(p, colon).trimEnd();
     if (source.length > 1024) throw BAIL;
     const value = plainValue(source);
@@ -243,10 +250,9 @@ class Reader {
         const p = this.starts[next]! + nextIndent;
         if (nextIndent > indent) {
           this.i = next;
-          if (this.isEntry(p, this.ends[next]!) || this.looksLikeKey(next, p)) {
-            const at = this.pos(next, p);
-            const node = this.blockNode(next, at);
-            this.at = at;
+          if (isEntry(text, p, this.ends[next]!) || this.looksLikeKey(next, p)) {
+            const node = this.blockNode(next);
+            this.at = p;
             return node;
           }
           // a scalar or flow collection on a line of its own
@@ -254,54 +260,51 @@ class Reader {
           if (c === 124 || c === 62) throw BAIL;
           return this.value(next, p, indent, false);
         }
-        if (nextIndent === indent && !entry && this.isEntry(p, this.ends[next]!)) {
+        if (nextIndent === indent && !entry && isEntry(text, p, this.ends[next]!)) {
           this.i = next;
-          const at = this.pos(next, p);
-          const node = this.sequence(next, p, at);
-          this.at = at;
+          const node = this.sequence(next, p);
+          this.at = p;
           return node;
         }
       }
       this.count();
-      this.at = this.pos(line, q);
+      this.at = q;
       return null;
     }
-    const at = this.pos(line, q);
     const c = text.charCodeAt(q);
     let value: RawValue;
     if (c === 34 /* " */ || c === 39 /* ' */) {
       value = this.quoted(q, end);
       const close = this.close;
       if (entry) {
-        const colon = this.skipSpaces(close, end);
+        const colon = skipSpaces(text, close, end);
         if (text.charCodeAt(colon) === COLON) {
-          value = this.mapping(line, q, at);
-          this.at = at;
+          value = this.mapping(line, q);
+          this.at = q;
           return value;
         }
       }
       this.expectLineEnd(line, close);
     } else if (c === 91 /* [ */ || c === 123 /* { */) {
-      value = this.flow(line, q, at);
+      value = this.flow(line, q);
       this.expectLineEnd(line, this.close);
     } else if (c === 124 /* | */ || c === 62 /* > */) {
       value = this.blockScalar(line, q, indent);
-      this.at = at;
+      this.at = q;
       return value;
-    } else if (entry && this.isEntry(q, end)) {
+    } else if (entry && isEntry(text, q, end)) {
       // `- - a`: a sequence in a sequence entry
-      value = this.sequence(line, q, at);
-      this.at = at;
+      value = this.sequence(line, q);
+      this.at = q;
       return value;
     } else {
-      if (!this.startsPlain(q, end)) throw BAIL;
-      const hash = commentStart(text, q, end);
-      const stop = hash === -1 ? end : hash + 1;
-      if (indicatorColon(text, q, stop, end) !== -1) {
+      if (!startsPlainAt(text, q, end)) throw BAIL;
+      const stop = plainStop(text, q, end);
+      if (stop === -1) {
         // `- key: value`: a mapping in a sequence entry (`a: b: c` is an error)
         if (!entry) throw BAIL;
-        value = this.mapping(line, q, at);
-        this.at = at;
+        value = this.mapping(line, q);
+        this.at = q;
         return value;
       }
       value = plainValue(text.slice(q, stop).trimEnd());
@@ -310,7 +313,7 @@ class Reader {
     // a more indented line after a scalar continues it (a multi-line scalar) or is an error
     const next = this.nextContent(this.i);
     if (next !== -1 && this.indents[next]! > indent) throw BAIL;
-    this.at = at;
+    this.at = q;
     return value;
   }
 
@@ -322,10 +325,9 @@ class Reader {
     if (c === 91 || c === 123) return false;
     if (c === 34 || c === 39) {
       this.quoted(p, end);
-      return text.charCodeAt(this.skipSpaces(this.close, end)) === COLON;
+      return text.charCodeAt(skipSpaces(text, this.close, end)) === COLON;
     }
-    const hash = commentStart(text, p, end);
-    return indicatorColon(text, p, hash === -1 ? end : hash + 1, end) !== -1;
+    return indicatorColon(text, p, end) !== -1;
   }
 
   // ---------------------------------------------------------------- scalars
@@ -392,7 +394,7 @@ class Reader {
     for (; j < this.starts.length; j++) {
       const start = this.starts[j]!;
       const lineEnd = this.ends[j]!;
-      const spaces = this.skipSpaces(start, lineEnd) - start;
+      const spaces = skipSpaces(text, start, lineEnd) - start;
       if (start + spaces === lineEnd) {
         // a blank line: part of the scalar (a newline), unless it has more spaces than the indentation
         if (contentIndent === -1 || spaces > contentIndent) throw BAIL;
@@ -438,7 +440,7 @@ class Reader {
   // ---------------------------------------------------------------- flow collections
 
   /** A flow sequence or mapping at `p` that closes on the same line; `this.close` is left after it. */
-  private flow(line: number, p: number, self = this.pos(line, p)): RawValue {
+  private flow(line: number, p: number): RawValue {
     this.count();
     const text = this.text;
     const end = this.ends[line]!;
@@ -446,10 +448,11 @@ class Reader {
     const close = open === 91 ? 93 : 125;
     const isMap = open === 123;
     const container: RawValue[] | RawMap = isMap ? {} : [];
-    const positions = newPositions(container, self);
-    let k = this.skipSpaces(p + 1, end);
+    const from = this.top;
+    let k = skipSpaces(text, p + 1, end);
     if (text.charCodeAt(k) === close) {
       this.close = k + 1;
+      this.done(container, p, from);
       return container;
     }
     for (;;) {
@@ -461,7 +464,7 @@ class Reader {
         let after: number;
         if (c === 34 || c === 39) {
           key = this.quoted(k, end);
-          after = this.skipSpaces(this.close, end);
+          after = skipSpaces(text, this.close, end);
           if (text.charCodeAt(after) !== COLON) throw BAIL;
           after++;
         } else {
@@ -473,16 +476,15 @@ class Reader {
           key = String(value);
           after = stop + 1;
         }
-        if (Object.prototype.hasOwnProperty.call(map, key)) throw BAIL;
-        keyPositions(map).set(key, this.pos(line, k));
-        const v = this.skipSpaces(after, end);
+        if (Object.hasOwn(map, key)) throw BAIL;
+        const v = skipSpaces(text, after, end);
         map[key] = this.flowValue(line, v, end);
-        positions.set(key, this.pos(line, v));
+        this.placeKey(key, k, v);
         k = this.close;
       } else {
         const list = container as RawValue[];
         const value = this.flowValue(line, k, end);
-        positions.set(list.length, this.pos(line, k));
+        this.placeItem(k);
         list.push(value);
         k = this.close;
         if (text.charCodeAt(k) === COLON) throw BAIL; // `[a: b]`, a pair in a sequence
@@ -490,10 +492,11 @@ class Reader {
       const c = text.charCodeAt(k);
       if (c === close) {
         this.close = k + 1;
+        this.done(container, p, from);
         return container;
       }
       if (c !== 44 /* , */) throw BAIL;
-      k = this.skipSpaces(k + 1, end);
+      k = skipSpaces(text, k + 1, end);
       // a trailing comma, `[a, ]`: left to the yaml package
       if (text.charCodeAt(k) === close) throw BAIL;
     }
@@ -505,13 +508,13 @@ class Reader {
     const c = text.charCodeAt(k);
     if (c === 91 || c === 123) {
       const value = this.flow(line, k);
-      this.close = this.skipSpaces(this.close, end);
+      this.close = skipSpaces(text, this.close, end);
       return value;
     }
     this.count();
     if (c === 34 || c === 39) {
       const value = this.quoted(k, end);
-      this.close = this.skipSpaces(this.close, end);
+      this.close = skipSpaces(text, this.close, end);
       return value;
     }
     return plainValue(this.flowPlain(k, end));
@@ -520,7 +523,7 @@ class Reader {
   /** A plain scalar in a flow collection: its text; `this.close` is left at what ends it (`,` `]` `}` or `:`). */
   private flowPlain(k: number, end: number): string {
     const text = this.text;
-    if (!this.startsPlain(k, end)) throw BAIL;
+    if (!startsPlainAt(text, k, end)) throw BAIL;
     for (let j = k; j < end; j++) {
       const ch = text.charCodeAt(j);
       if (ch === 44 || ch === 93 || ch === 125 || ch === 91 || ch === 123) {
@@ -545,27 +548,61 @@ class Reader {
   }
 }
 
-// The two scans below read the text in place, between offsets on one line: no copy of the
-// rest of each line, and no search running past the line's end (`indexOf` would, and on a
-// long run of lines without the character that is quadratic).
+/** Whether the text at `p` (on a line ending at `end`) is a block sequence entry: `-` then a space or the end. */
+function isEntry(text: string, p: number, end: number): boolean {
+  return text.charCodeAt(p) === DASH && (p + 1 === end || text.charCodeAt(p + 1) === SPACE);
+}
+
+function skipSpaces(text: string, p: number, end: number): number {
+  while (p < end && text.charCodeAt(p) === SPACE) p++;
+  return p;
+}
 
 /**
- * Where the first `:` from `from` (before `stop`) that is a mapping indicator is: followed by
- * a space or the end of its line (`end`). -1 if none.
+ * Whether a plain scalar can start at `p`: not on an indicator, except `-`, `?`
+ * and `:` followed by something that is not a space or a flow indicator.
  */
-function indicatorColon(text: string, from: number, stop: number, end: number): number {
-  for (let c = from; c < stop; c++) {
-    if (text.charCodeAt(c) === COLON && (c + 1 === end || text.charCodeAt(c + 1) === SPACE)) return c;
+function startsPlainAt(text: string, p: number, end: number): boolean {
+  const c = text.charCodeAt(p);
+  if (c === DASH || c === 63 /* ? */ || c === COLON) {
+    if (p + 1 >= end) return false;
+    const next = text.charCodeAt(p + 1);
+    return next !== SPACE && next !== 44 && next !== 91 && next !== 93 && next !== 123 && next !== 125;
+  }
+  return startsPlain(c);
+}
+
+// The two scans below read the text in place, between offsets on one line, once: no copy of
+// the rest of each line, and no search running past the line's end (`indexOf` would, and on
+// a long run of lines without the character that is quadratic).
+
+/**
+ * Where the first `:` from `from` on a line ending at `end` that is a mapping indicator
+ * (followed by a space or the line's end) is; -1 if there is none before a comment (` #`).
+ */
+function indicatorColon(text: string, from: number, end: number): number {
+  for (let c = from; c < end; c++) {
+    const ch = text.charCodeAt(c);
+    if (ch === COLON) {
+      if (c + 1 === end || text.charCodeAt(c + 1) === SPACE) return c;
+    } else if (ch === SPACE && c + 1 < end && text.charCodeAt(c + 1) === HASH) return -1;
   }
   return -1;
 }
 
-/** Where the first ` #` from `from` on a line ending at `end` is (a comment starts after it), or -1. */
-function commentStart(text: string, from: number, end: number): number {
-  for (let i = from; i + 1 < end; i++) {
-    if (text.charCodeAt(i) === SPACE && text.charCodeAt(i + 1) === HASH) return i;
+/**
+ * Where a plain scalar from `from` on a line ending at `end` stops: the line's end, or just
+ * after the space before a comment (` #`); -1 when a mapping indicator `:` comes first (the
+ * text is a `key: value`, not a scalar).
+ */
+function plainStop(text: string, from: number, end: number): number {
+  for (let c = from; c < end; c++) {
+    const ch = text.charCodeAt(c);
+    if (ch === COLON) {
+      if (c + 1 === end || text.charCodeAt(c + 1) === SPACE) return -1;
+    } else if (ch === SPACE && c + 1 < end && text.charCodeAt(c + 1) === HASH) return c + 1;
   }
-  return -1;
+  return end;
 }
 
 // ---------------------------------------------------------------- YAML 1.2 core schema
@@ -590,32 +627,17 @@ const ESCAPES: Record<string, string> = {
   "\\": "\\",
 };
 
-/** Characters that cannot begin a plain scalar (indicators), and `-`, `?`, `:` which this reader leaves alone there. */
+/**
+ * Characters that cannot begin a plain scalar (indicators), and `-`, `?`, `:` which this
+ * reader leaves alone there: a table, one look-up per scalar (a `switch` over them is a
+ * comparison per case until the JIT has compiled it, and a fresh process reads a file before).
+ */
+const NOT_PLAIN_START = new Uint8Array(128);
+for (const c of "-?:,[]{}#&*!|>'\"%@`") NOT_PLAIN_START[c.charCodeAt(0)] = 1;
+
 function startsPlain(c: number): boolean {
-  switch (c) {
-    case 45: // -
-    case 63: // ?
-    case 58: // :
-    case 44: // ,
-    case 91: // [
-    case 93: // ]
-    case 123: // {
-    case 125: // }
-    case 35: // #
-    case 38: // &
-    case 42: // *
-    case 33: // !
-    case 124: // |
-    case 62: // >
-    case 39: // '
-    case 34: // "
-    case 37: // %
-    case 64: // @
-    case 96: // `
-      return false;
-    default:
-      return c === c; // not NaN (the end of the text)
-  }
+  if (c < 128) return NOT_PLAIN_START[c] === 0;
+  return c === c; // not NaN (the end of the text)
 }
 
 const INT_OCT = /^0o[0-7]+$/;
@@ -634,6 +656,25 @@ export function exactInteger(value: number, source: string): RawValue {
   return Number.isSafeInteger(value) ? value : source;
 }
 
+const DIGITS = 0;
+const TEXT = 1;
+const MAYBE = 2;
+
+/** DIGITS when `source` is all decimal digits, TEXT when it has a character no core-schema number has, else MAYBE. */
+function numberLike(source: string): number {
+  let digits = true;
+  for (let i = 0; i < source.length; i++) {
+    const c = source.charCodeAt(i);
+    if (c >= 48 && c <= 57) continue;
+    digits = false;
+    // what numbers are written with: hex digits, `o` `x`, `.inf` `.nan` in their cases, `.` `+` `-`
+    if (!NUMBER_CHARS.includes(source[i]!)) return TEXT;
+  }
+  return digits ? DIGITS : MAYBE;
+}
+
+const NUMBER_CHARS = "abcdefABCDEFoxinINaA.+-";
+
 export function plainValue(source: string): RawValue {
   const c = source.charCodeAt(0);
   if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90)) {
@@ -646,6 +687,12 @@ export function plainValue(source: string): RawValue {
   if (c === c && !(c >= 48 && c <= 57) && c !== 126 && c !== 45 && c !== 43 && c !== 46) return source;
   // (no letter first: of null's spellings only `~` and the empty text are left, and no boolean)
   if (source === "~" || source === "") return null;
+  // Digits only (a port, a count) or a character no number has (`8080:80`, `1.2.3`-like text is
+  // left to the patterns): decided without the regular expressions, which a fresh process would
+  // compile first.
+  const kind = numberLike(source);
+  if (kind === DIGITS) return exactInteger(parseInt(source, 10), source);
+  if (kind === TEXT) return source;
   if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
   if (INT.test(source)) return exactInteger(parseInt(source, 10), source);
   if (INT_HEX.test(source)) return parseInt(source.substring(2), 16);

@@ -14,11 +14,12 @@ import {
   ResetTag,
   copyChildPosition,
   isRawMap,
-  keyPositions,
+  setKeyPosition,
   setChildPosition,
   setSelfPosition,
   type RawMap,
   type RawValue,
+  type TagsFound,
 } from "./raw.ts";
 
 /** Guards against alias bombs ("billion laughs"): no real compose file comes near this. */
@@ -29,7 +30,9 @@ interface Walk {
   lines: LineCounter;
   doc: Document.Parsed;
   nodes: number;
+  found: TagsFound | undefined;
 }
+
 
 function posAt(w: Walk, offset: number | undefined): SourcePos | undefined {
   if (offset === undefined) return undefined;
@@ -38,7 +41,7 @@ function posAt(w: Walk, offset: number | undefined): SourcePos | undefined {
 }
 
 /** Parses every YAML document in `text`; an empty file is one `null` document. */
-export function parseYamlDocuments(text: string, file: string): RawValue[] {
+export function parseYamlDocuments(text: string, file: string, found?: TagsFound): RawValue[] {
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, uniqueKeys: true, merge: true, prettyErrors: false });
   const list = Array.isArray(docs) ? docs : [];
@@ -46,14 +49,14 @@ export function parseYamlDocuments(text: string, file: string): RawValue[] {
   for (const doc of list) {
     const error = doc.errors[0];
     if (error) {
-      const pos = posAt({ file, lines, doc, nodes: 0 }, error.pos[0]);
+      const pos = posAt({ file, lines, doc, nodes: 0, found }, error.pos[0]);
       if (error.code === "DUPLICATE_KEY") {
         const path = doc.contents ? keyPathAt(doc.contents as Node, error.pos[0], []) : undefined;
         throw new KhepriError("this key is already set in the same mapping", pos, path);
       }
       throw new KhepriError(`invalid YAML: ${firstLine(error.message)}`, pos);
     }
-    const w: Walk = { file, lines, doc, nodes: 0 };
+    const w: Walk = { file, lines, doc, nodes: 0, found };
     out.push(doc.contents ? toRaw(w, doc.contents as Node, []) : null);
   }
   return out.length ? out : [null];
@@ -69,8 +72,10 @@ function toRaw(w: Walk, node: Node, path: (string | number)[]): RawValue {
   const value = untagged(w, node, path, pos);
   switch (node.tag) {
     case "!reset":
+      if (w.found) w.found.tags = true;
       return new ResetTag(pos);
     case "!override":
+      if (w.found) w.found.tags = true;
       return new OverrideTag(value, pos);
     default:
       return value;
@@ -126,7 +131,7 @@ function mapValue(w: Walk, node: Node & { items: unknown[] }, path: (string | nu
     const childPath = [...path, key];
     map[key] = valueNode ? toRaw(w, valueNode, childPath) : null;
     setChildPosition(map, key, posAt(w, valueNode?.range?.[0]) ?? keyPos);
-    if (keyPos) keyPositions(map).set(key, keyPos);
+    setKeyPosition(map, key, keyPos);
   }
   for (const source of merged) {
     for (const [key, value] of Object.entries(source)) {
