@@ -54,7 +54,9 @@ export const stringList = z.array(z.string());
 export const strList = z.array(str);
 
 // Go's time.ParseDuration, which compose-go uses for every duration field.
-const DURATION = /^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$/;
+// (built from a string: its source, shown in `khepri schema`, keeps the µ/μ characters, while the
+// bundle stays ASCII, as the loader reads it)
+const DURATION = new RegExp("^[-+]?(0|((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$");
 export const duration = z
   .string({ error: "expected a duration such as 30s or 1m30s" })
   .regex(DURATION, "expected a duration such as 30s or 1m30s");

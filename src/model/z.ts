@@ -15,7 +15,7 @@
  * test/fast-paths.test.ts compares both on the corpus and on mutations of it.
  *
  * A zod method missing here fails as soon as the model loads ("… is not a
- * function"): add it to `Lite` with its rule, or as `opaque` (the interpreter
+ * function"): add it to `Lite` with its rule, or as a kind the interpreter leaves to zod (it
  * then always asks real zod).
  */
 import type * as Z from "zod";
@@ -33,45 +33,51 @@ type Check =
 type Def = { type: string; checks?: Check[]; [key: string]: any };
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyZod = any;
-type Make = (z: typeof Full.z) => AnyZod;
-
-interface Internals {
-  def: Def;
-  optin: Optin;
-  optout: Optin;
-  /** Builds this schema in real zod. */
-  make: Make;
-  real: AnyZod;
-}
+/** Builds a schema in real zod, from the schema's def (one function per kind, shared: no closure per schema). */
+type Make = (z: typeof Full.z, self: Lite) => AnyZod;
 
 let full: typeof Full.z | undefined;
 /** Real zod, evaluated on first use (a `require` so the bundle defers it; see zodFull.ts). */
 const realZod = (): typeof Full.z => (full ??= (require("./zodFull.ts") as typeof Full).z);
-const real = (s: Lite): AnyZod => (s._zod.real ??= s._zod.make(realZod()));
+const real = (s: Lite): AnyZod => (s.real ??= s.make(realZod(), s));
 const realShape = (shape: Record<string, Lite>) => {
   const out: Record<string, AnyZod> = {};
   for (const key of Object.keys(shape)) out[key] = real(shape[key]!);
   return out;
 };
 
+/**
+ * One schema: zod's def, optin and optout, how to build it in real zod, and its checker. It is
+ * its own `_zod` (zod keeps these on a separate internals object): ~700 schemas are built at
+ * every start, before any file is read, so each is one small object and a def, and nothing more.
+ * (Fields are `declare`d and set in the constructor: no field initializers to run for each.)
+ */
 class Lite {
-  readonly _zod: Internals;
-  /** The def's optin and optout, read by the object checker for each of its fields. */
-  readonly oi: Optin;
-  readonly oo: Optin;
+  declare readonly def: Def;
+  declare readonly make: Make;
+  declare readonly optin: Optin;
+  declare readonly optout: Optin;
+  /** The same schema in real zod, once built. */
+  declare real: AnyZod;
   /**
    * `value` as zod outputs it, or FAIL: this schema's checker (see `compile`), built on first use,
    * so a process builds only the checkers its files reach and building the model stays cheap.
    */
-  run: Checker;
+  declare run: Checker;
   constructor(def: Def, make: Make, optin?: Optin, optout?: Optin) {
-    this._zod = { def, make, optin, optout, real: undefined };
-    this.oi = optin;
-    this.oo = optout;
+    this.def = def;
+    this.make = make;
+    this.optin = optin;
+    this.optout = optout;
+    this.real = undefined;
     this.run = compileOnFirstRun;
   }
+  /** zod's internals (`_zod.def`, `_zod.optin`, ...), which src/model/specNames.ts reads. */
+  get _zod(): Lite {
+    return this;
+  }
   get shape(): Record<string, Lite> | undefined {
-    return this._zod.def.shape;
+    return this.def.shape;
   }
   safeParse(value: unknown): AnyZod {
     const data = this.run(value);
@@ -82,11 +88,10 @@ class Lite {
     return data === FAIL ? real(this).parse(value) : data;
   }
   optional(): Lite {
-    const inner = this._zod;
-    return new Lite({ type: "optional", innerType: this }, () => real(this).optional(), inner.optin === "defaulted" ? "defaulted" : "optional", "optional");
+    return new Lite({ type: "optional", innerType: this }, MAKE.optional, this.optin === "defaulted" ? "defaulted" : "optional", "optional");
   }
   nullable(): Lite {
-    return new Lite({ type: "nullable", innerType: this }, () => real(this).nullable(), this._zod.optin, this._zod.optout);
+    return new Lite({ type: "nullable", innerType: this }, MAKE.nullable, this.optin, this.optout);
   }
   nullish(): Lite {
     return this.nullable().optional();
@@ -95,18 +100,19 @@ class Lite {
     const def: Def = {
       type: "default",
       innerType: this,
+      value,
       // zod hands out a shallow copy of the default each time (or calls it, if a function)
       get defaultValue() {
         return typeof value === "function" ? value() : shallowClone(value);
       },
     };
-    return new Lite(def, () => real(this).default(value), "defaulted", undefined);
+    return new Lite(def, MAKE.default, "defaulted", undefined);
   }
   pipe(out: Lite): Lite {
-    return new Lite({ type: "pipe", in: this, out }, () => real(this).pipe(real(out)), this._zod.optin, out._zod.optout);
+    return new Lite({ type: "pipe", in: this, out }, MAKE.pipe, this.optin, out.optout);
   }
   transform(fn: (v: unknown) => unknown): Lite {
-    return new Lite({ type: "pipe", in: this, out: transform(fn) }, () => real(this).transform(fn), this._zod.optin, undefined);
+    return new Lite({ type: "pipe", in: this, out: transform(fn) }, MAKE.pipeTransform, this.optin, undefined);
   }
   array(): Lite {
     return array(this);
@@ -130,10 +136,10 @@ class Lite {
     return this.with({ kind: "int" }, () => real(this).int(params));
   }
   min(n: number, params?: unknown): Lite {
-    return this.with({ kind: this._zod.def.type === "number" ? "gte" : "minLength", n }, () => real(this).min(n, params));
+    return this.with({ kind: this.def.type === "number" ? "gte" : "minLength", n }, () => real(this).min(n, params));
   }
   max(n: number, params?: unknown): Lite {
-    return this.with({ kind: this._zod.def.type === "number" ? "lte" : "maxLength", n }, () => real(this).max(n, params));
+    return this.with({ kind: this.def.type === "number" ? "lte" : "maxLength", n }, () => real(this).max(n, params));
   }
   gte(n: number, params?: unknown): Lite {
     return this.with({ kind: "gte", n }, () => real(this).gte(n, params));
@@ -157,39 +163,60 @@ class Lite {
     return this.with({ kind: "minLength", n: 1 }, () => real(this).nonempty(params));
   }
   /** The same schema with one more check (or none: a description), as zod's clone-with-check. */
-  private with(check: Check | undefined, make: Make): Lite {
-    const def = { ...Object.getOwnPropertyDescriptors(this._zod.def) };
+  private with(check: Check | undefined, make: () => AnyZod): Lite {
+    const def = { ...Object.getOwnPropertyDescriptors(this.def) };
     const copy = Object.defineProperties({}, def) as Def;
-    if (check) copy.checks = [...(this._zod.def.checks ?? []), check];
-    return new Lite(copy, make, this._zod.optin, this._zod.optout);
+    if (check) copy.checks = [...(this.def.checks ?? []), check];
+    return new Lite(copy, make, this.optin, this.optout);
   }
 }
 
 // ---------------------------------------------------------------- factories
 
-const leaf = (type: string, make: Make, extra?: Record<string, unknown>) => new Lite({ type, ...extra }, make);
-
-/** Methods of the real zod schema that have no stand-in: the model is then checked by real zod only. */
-function opaque(make: Make): Lite {
-  return new Lite({ type: "opaque" }, make);
-}
+/**
+ * How each kind of schema is built in real zod, from its def. A def keeps what the call that
+ * made it was given (`params`: zod's error messages; an object's `kind`; a literal's `value`).
+ */
+const MAKE = {
+  string: (z, s) => z.string(s.def.params),
+  number: (z, s) => z.number(s.def.params),
+  boolean: (z, s) => z.boolean(s.def.params),
+  null: (z, s) => z.null(s.def.params),
+  any: (z) => z.any(),
+  unknown: (z) => z.unknown(),
+  never: (z, s) => z.never(s.def.params),
+  enum: (z, s) => z.enum(s.def.entries, s.def.params),
+  literal: (z, s) => z.literal(s.def.value, s.def.params),
+  array: (z, s) => z.array(real(s.def.element), s.def.params),
+  record: (z, s) => z.record(real(s.def.keyType), real(s.def.valueType), s.def.params),
+  union: (z, s) => z.union(s.def.options.map(real), s.def.params),
+  object: (z, s) => z[s.def.kind as "object" | "strictObject" | "looseObject"](realShape(s.def.shape), s.def.params),
+  transform: (z, s) => z.transform(s.def.transform),
+  preprocess: (z, s) => z.preprocess(s.def.in.def.transform, real(s.def.out)),
+  lazy: (z, s) => z.lazy(() => real(s.def.getter())),
+  optional: (_z, s) => real(s.def.innerType).optional(),
+  nullable: (_z, s) => real(s.def.innerType).nullable(),
+  default: (_z, s) => real(s.def.innerType).default(s.def.value),
+  pipe: (_z, s) => real(s.def.in).pipe(real(s.def.out)),
+  pipeTransform: (_z, s) => real(s.def.in).transform(s.def.out.def.transform),
+} satisfies Record<string, Make>;
 
 function transform(fn: (v: unknown, ctx?: unknown) => unknown): Lite {
-  return new Lite({ type: "transform", transform: fn }, (z) => z.transform(fn), "optional", undefined);
+  return new Lite({ type: "transform", transform: fn }, MAKE.transform, "optional", undefined);
 }
 
 function array(element: Lite, params?: unknown): Lite {
-  return leaf("array", (z) => z.array(real(element), params as never), { element });
+  return new Lite({ type: "array", element, params }, MAKE.array);
 }
 
 function union(options: Lite[], params?: unknown): Lite {
-  const optin: Optin = options.some((o) => o._zod.optin === "defaulted")
+  const optin: Optin = options.some((o) => o.optin === "defaulted")
     ? "defaulted"
-    : options.some((o) => o._zod.optin !== undefined)
+    : options.some((o) => o.optin !== undefined)
       ? "optional"
       : undefined;
-  const optout: Optin = options.some((o) => o._zod.optout === "optional") ? "optional" : undefined;
-  return new Lite({ type: "union", options }, (z) => z.union(options.map(real) as never, params as never), optin, optout);
+  const optout: Optin = options.some((o) => o.optout === "optional") ? "optional" : undefined;
+  return new Lite({ type: "union", options, params }, MAKE.union, optin, optout);
 }
 
 /** zod's getEnumValues: an array, or a TypeScript enum object without its reverse mappings. */
@@ -202,28 +229,26 @@ function enumValues(entries: unknown): unknown[] {
     .map(([, v]) => v);
 }
 
-const CATCHALL_NEVER = leaf("never", (z) => z.never());
-const CATCHALL_UNKNOWN = leaf("unknown", (z) => z.unknown());
+const CATCHALL_NEVER = new Lite({ type: "never" }, MAKE.never);
+const CATCHALL_UNKNOWN = new Lite({ type: "unknown" }, MAKE.unknown);
 
 function object(kind: "object" | "strictObject" | "looseObject", shape: Record<string, Lite>, params?: unknown): Lite {
   const catchall = kind === "strictObject" ? CATCHALL_NEVER : kind === "looseObject" ? CATCHALL_UNKNOWN : undefined;
-  return leaf("object", (z) => z[kind](realShape(shape), params as never), { shape, catchall });
+  return new Lite({ type: "object", shape, catchall, kind, params }, MAKE.object);
 }
 
 const api = {
-  string: (params?: unknown) => leaf("string", (z) => z.string(params as never)),
-  number: (params?: unknown) => leaf("number", (z) => z.number(params as never)),
-  boolean: (params?: unknown) => leaf("boolean", (z) => z.boolean(params as never)),
-  null: (params?: unknown) => leaf("null", (z) => z.null(params as never)),
-  any: () => leaf("any", (z) => z.any()),
-  unknown: () => leaf("unknown", (z) => z.unknown()),
-  never: (params?: unknown) => leaf("never", (z) => z.never(params as never)),
-  enum: (entries: unknown, params?: unknown) => leaf("enum", (z) => z.enum(entries as never, params as never), { entries, values: enumValues(entries) }),
-  literal: (value: unknown, params?: unknown) =>
-    leaf("literal", (z) => z.literal(value as never, params as never), { values: Array.isArray(value) ? value : [value] }),
+  string: (params?: unknown) => new Lite({ type: "string", params }, MAKE.string),
+  number: (params?: unknown) => new Lite({ type: "number", params }, MAKE.number),
+  boolean: (params?: unknown) => new Lite({ type: "boolean", params }, MAKE.boolean),
+  null: (params?: unknown) => new Lite({ type: "null", params }, MAKE.null),
+  any: () => new Lite({ type: "any" }, MAKE.any),
+  unknown: () => new Lite({ type: "unknown" }, MAKE.unknown),
+  never: (params?: unknown) => new Lite({ type: "never", params }, MAKE.never),
+  enum: (entries: unknown, params?: unknown) => new Lite({ type: "enum", entries, values: enumValues(entries), params }, MAKE.enum),
+  literal: (value: unknown, params?: unknown) => new Lite({ type: "literal", value, values: Array.isArray(value) ? value : [value], params }, MAKE.literal),
   array,
-  record: (keyType: Lite, valueType: Lite, params?: unknown) =>
-    leaf("record", (z) => z.record(real(keyType), real(valueType), params as never), { keyType, valueType }),
+  record: (keyType: Lite, valueType: Lite, params?: unknown) => new Lite({ type: "record", keyType, valueType, params }, MAKE.record),
   union,
   object: (shape: Record<string, Lite>, params?: unknown) => object("object", shape, params),
   strictObject: (shape: Record<string, Lite>, params?: unknown) => object("strictObject", shape, params),
@@ -231,9 +256,10 @@ const api = {
   transform,
   preprocess: (fn: (v: unknown, ctx?: unknown) => unknown, schema: Lite) => {
     const step = transform(fn);
-    return new Lite({ type: "pipe", in: step, out: schema }, (z) => z.preprocess(fn, real(schema)), step._zod.optin, schema._zod.optout);
+    return new Lite({ type: "pipe", in: step, out: schema }, MAKE.preprocess, step.optin, schema.optout);
   },
-  lazy: (getter: () => Lite) => opaque((z) => z.lazy(() => real(getter()))),
+  // (no stand-in: a schema holding a lazy one is checked by real zod only)
+  lazy: (getter: () => Lite) => new Lite({ type: "opaque", getter }, MAKE.lazy),
   toJSONSchema: (schema: Lite, params?: unknown) => realZod().toJSONSchema(real(schema), params as never),
 };
 
@@ -310,12 +336,12 @@ function shallowClone(value: unknown): unknown {
 }
 
 function compile(schema: Lite): Checker {
-  const def = schema._zod.def;
+  const def = schema.def;
   const checks = def.checks;
   if (checks === undefined) return compileKind(def);
   if (def.type === "string" && checks.length === 1 && checks[0]!.kind === "regex") return matching(checks[0]!.re);
   // An optional schema hands back an absent value as it is, before its checks.
-  if (def.type === "optional" && def.innerType._zod.optin !== "defaulted") {
+  if (def.type === "optional" && def.innerType.optin !== "defaulted") {
     const checked = withChecks(compileKind(def), checks);
     return (value) => (value === undefined ? undefined : checked(value));
   }
@@ -460,7 +486,7 @@ function checkList(element: Lite, value: unknown): unknown {
 }
 
 function recordOf(keyType: Lite, valueType: Lite): Checker {
-  const keyDef = keyType._zod.def;
+  const keyDef = keyType.def;
   // A record over an enum must have every key: zod's business. (zod also reads enumerable
   // symbol keys, and refuses them; compose data, from YAML or JSON, has none.)
   if (keyDef.type === "enum" || keyDef.type === "literal") return refuse;
@@ -531,9 +557,9 @@ function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined): Chec
     fields.push(field);
     definedFields.push(skipOptional(field));
     index.set(key, i);
-    if (field.oi !== "optional" || field.oo !== "optional") whenAbsent.push(i);
+    if (field.optin !== "optional" || field.optout !== "optional") whenAbsent.push(i);
   }
-  const catchallType = catchall?._zod.def.type;
+  const catchallType = catchall?.def.type;
   const unknown = catchall === undefined ? Unknown.Strip : catchallType === "any" || catchallType === "unknown" ? Unknown.Keep : Unknown.Refuse;
   const plan: ObjectPlan = { keys, fields, definedFields, index, whenAbsent, unknown };
 
@@ -608,13 +634,13 @@ function checkObject(plan: ObjectPlan, value: Record<string, unknown>, proto: ob
     a++;
     const field = fields[nextAbsent]!;
     // a required key is missing
-    if (field.oi === undefined) return FAIL;
+    if (field.optin === undefined) return FAIL;
     const item = field.run(undefined);
     if (item === FAIL) {
-      if (field.oo === "optional") continue;
+      if (field.optout === "optional") continue;
       return FAIL;
     }
-    if (item !== undefined || (field.oi === "defaulted" && field.oo !== "optional")) {
+    if (item !== undefined || (field.optin === "defaulted" && field.optout !== "optional")) {
       out ??= presentBefore(keys, present, given, p);
       out[keys[nextAbsent]!] = item;
     }
@@ -633,7 +659,7 @@ function presentBefore(keys: string[], present: number[], given: unknown[], coun
 
 /** An optional schema's inner one, where it answers a defined value alike; else the schema. */
 function skipOptional(field: Lite): Lite {
-  const def = field._zod.def;
+  const def = field.def;
   return def.type === "optional" && def.checks === undefined ? def.innerType : field;
 }
 
@@ -667,7 +693,7 @@ function firstOf(options: Lite[]): Checker {
 }
 
 function optional(inner: Lite): Checker {
-  if (inner.oi !== "defaulted") return (value) => (value === undefined ? undefined : inner.run(value));
+  if (inner.optin !== "defaulted") return (value) => (value === undefined ? undefined : inner.run(value));
   return (value) => {
     const item = inner.run(value);
     return item === FAIL && value === undefined ? undefined : item;
@@ -687,7 +713,7 @@ function defaulted(inner: Lite, def: Def): Checker {
 }
 
 function piped(first: Lite, then: Lite): Checker {
-  const firstDef = first._zod.def;
+  const firstDef = first.def;
   // z.preprocess(fn, schema): the function called here, without a checker of its own between
   if (firstDef.type === "transform" && firstDef.checks === undefined && firstDef.transform.length < 2) {
     const fn = firstDef.transform as (v: unknown) => unknown;
