@@ -52,7 +52,18 @@ const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? 
 const MK_OVERRIDE = ref("lib.mkOverride");
 const PRIORITY = int(OVERRIDE_PRIORITY);
 const overridden = (v: string | number | boolean) => apply(MK_OVERRIDE, [PRIORITY, scalar(v)]);
-const byName = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byName =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T): number => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+/** The items without repeats, in order: the array itself when it has none (as is usual). */
+function distinct(items: readonly string[]): readonly string[] {
+  const unique = new Set(items);
+  return unique.size === items.length ? items : [...unique];
+}
 
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
   const runtime = plans[0]?.runtime ?? "podman";
@@ -169,7 +180,7 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   if (u.preStop.length) e.push(binding("preStop", override ? apply(ref("lib.mkBefore"), [script(u.preStop)]) : script(u.preStop)));
   for (const key of UNIT_LISTS) {
     const items = u[key];
-    if (items.length) e.push(binding(key, strings([...new Set(items)])));
+    if (items.length) e.push(binding(key, strings(distinct(items))));
   }
   return attrs(e);
 }
