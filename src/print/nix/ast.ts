@@ -169,7 +169,9 @@ export function list(items: readonly ListItem[]): List {
 }
 
 export function attrs(entries: readonly Entry[], opts?: { rec?: boolean }): Attrs {
-  for (const e of entries) {
+  // (indexed: for…of makes an iterator result per entry until the loop is optimised, and every set of a module passes here)
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     if (!("kind" in e) && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
   }
   return { kind: "attrs", entries, rec: opts?.rec ?? false };
