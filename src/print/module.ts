@@ -52,7 +52,23 @@ const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? 
 const MK_OVERRIDE = ref("lib.mkOverride");
 const PRIORITY = int(OVERRIDE_PRIORITY);
 const overridden = (v: string | number | boolean) => apply(MK_OVERRIDE, [PRIORITY, scalar(v)]);
-const byName = <T>(key: (t: T) => string) => (a: T, b: T) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0);
+const byName =
+  <T>(key: (t: T) => string) =>
+  (a: T, b: T): number => {
+    const x = key(a);
+    const y = key(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  };
+/** The items without repeats, in order: the array itself when it has none (as is usual). */
+function distinct(items: readonly string[]): readonly string[] {
+  // (short lists, most of them, are checked without making a Set)
+  if (items.length <= 16) {
+    for (let i = 1; i < items.length; i++) if (items.lastIndexOf(items[i]!, i - 1) !== -1) return [...new Set(items)];
+    return items;
+  }
+  const unique = new Set(items);
+  return unique.size === items.length ? items : [...unique];
+}
 
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
   const runtime = plans[0]?.runtime ?? "podman";
@@ -101,7 +117,10 @@ function setupEntries(runtime: Runtime): Entry[] {
 
 function planEntries(plan: Plan): Entry[] {
   const entries: Entry[] = [comment(`Containers of the ${plan.project} project`)];
-  for (const c of [...plan.containers].sort(byName((c) => c.name))) {
+  const containers = [...plan.containers].sort(byName((c) => c.name));
+  // (indexed loops here and per unit: for…of makes an iterator result per step until the code is optimised)
+  for (let i = 0; i < containers.length; i++) {
+    const c = containers[i]!;
     entries.push(binding(["virtualisation", "oci-containers", "containers", c.name], containerAttrs(c)));
     entries.push(binding(["systemd", "services", c.unitName], unitAttrs(c.unit, true)));
   }
@@ -167,9 +186,10 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   if (u.postStart.length) e.push(binding("postStart", script(u.postStart)));
   // Our preStop (compose pre_stop hooks) must run before oci-containers' own `stop`.
   if (u.preStop.length) e.push(binding("preStop", override ? apply(ref("lib.mkBefore"), [script(u.preStop)]) : script(u.preStop)));
-  for (const key of UNIT_LISTS) {
+  for (let i = 0; i < UNIT_LISTS.length; i++) {
+    const key = UNIT_LISTS[i]!;
     const items = u[key];
-    if (items.length) e.push(binding(key, strings([...new Set(items)])));
+    if (items.length) e.push(binding(key, strings(distinct(items))));
   }
   return attrs(e);
 }

@@ -1,6 +1,7 @@
 // A small Nix syntax tree: only what generated NixOS modules need. Nodes are plain
 // immutable objects; the constructors validate early so the printer never has to
-// emit something Nix cannot read back.
+// emit something Nix cannot read back. A node keeps the arrays it is given, uncopied (a
+// module has tens of thousands of nodes): hand a constructor an array you will not change.
 
 export type Expr = NixString | Int | Float | Bool | Null | Path | Ref | Select | List | Attrs | Apply | Lambda | Let | With;
 
@@ -115,7 +116,7 @@ export function str(value: string): NixString {
 /** `interp([ref("pkgs.docker"), "/bin/docker"])` prints `"${pkgs.docker}/bin/docker"`. */
 export function interp(parts: readonly StringPart[]): NixString {
   for (const p of parts) if (typeof p === "string") assertNoNul(p);
-  return { kind: "string", parts: [...parts] };
+  return { kind: "string", parts };
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -160,18 +161,20 @@ export function ref(name: string): Ref {
 
 export function select(expr: Expr, path: readonly string[]): Select {
   if (path.length === 0) throw new Error("select needs at least one attribute name");
-  return { kind: "select", expr, path: [...path] };
+  return { kind: "select", expr, path };
 }
 
 export function list(items: readonly ListItem[]): List {
-  return { kind: "list", items: [...items] };
+  return { kind: "list", items };
 }
 
-export function attrs(entries: readonly Entry[], opts: { rec?: boolean } = {}): Attrs {
-  for (const e of entries) {
+export function attrs(entries: readonly Entry[], opts?: { rec?: boolean }): Attrs {
+  // (indexed: for…of makes an iterator result per entry until the loop is optimised, and every set of a module passes here)
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
     if (!("kind" in e) && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
   }
-  return { kind: "attrs", entries: [...entries], rec: opts.rec ?? false };
+  return { kind: "attrs", entries, rec: opts?.rec ?? false };
 }
 
 export function binding(key: string | readonly string[], value: Expr): Binding {
@@ -184,12 +187,12 @@ export function comment(text: string): Comment {
 
 export function inherit(names: readonly string[], from?: Expr): Inherit {
   for (const n of names) if (!isIdentifier(n)) throw new Error(`cannot inherit ${JSON.stringify(n)}`);
-  return from === undefined ? { kind: "inherit", names: [...names] } : { kind: "inherit", names: [...names], from };
+  return from === undefined ? { kind: "inherit", names } : { kind: "inherit", names, from };
 }
 
 export function apply(fn: Expr, args: readonly Expr[]): Apply {
   if (args.length === 0) throw new Error("apply needs at least one argument");
-  return { kind: "apply", fn, args: [...args] };
+  return { kind: "apply", fn, args };
 }
 
 /** `lambda("x", body)` or `lambda({ params: ["config", "lib"], ellipsis: true }, body)`. */
@@ -200,7 +203,7 @@ export function lambda(param: string | SetParam, body: Expr): Lambda {
 }
 
 export function let_(bindings: readonly Entry[], body: Expr): Let {
-  return { kind: "let", bindings: [...bindings], body };
+  return { kind: "let", bindings, body };
 }
 
 export function with_(scope: Expr, body: Expr): With {

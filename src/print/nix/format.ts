@@ -13,27 +13,79 @@
 // - non-last list arguments of up to 6 simple items may stay on one line;
 // - `{ a, b, ... }:` stays on one line only with at most two parameters (no defaults).
 // Text widths count code points.
+//
+// The layout is written as it is decided, into pieces (`Out`) joined at the end: a module is
+// mostly many short pieces (indentation, names, quoted values), and building each node's text
+// from its children's would make a string of every size on the way.
 
 import { isIdentifier } from "./ast.ts";
 import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, ListItem, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
 
 export const LINE_WIDTH = 100;
 
-/** Where a node starts: the current line's indentation, the column, and how many characters must follow it on its last line (e.g. `;`). */
-interface Ctx {
-  readonly indent: number;
-  readonly col: number;
-  readonly tail: number;
+/** How many pieces make a chunk of the output. */
+const CHUNK = 2048;
+
+/**
+ * The printed text, written a piece at a time. Every few thousand pieces are joined into a
+ * chunk: then only that many short strings are alive at once (garbage collection copies what
+ * is alive), and the end is one join of a few hundred chunks, not of every piece.
+ * The pieces of a chunk go into the same array each time, overwritten in place (an array
+ * emptied by `length = 0` would give up its storage and grow again for every chunk).
+ */
+class Out {
+  private readonly pieces: string[] = [];
+  private count = 0;
+  private readonly chunks: string[] = [];
+
+  /** Appends up to four pieces (most writes are a few in a row: no array is made for them). */
+  write(a: string, b?: string, c?: string, d?: string): void {
+    const pieces = this.pieces;
+    let n = this.count;
+    pieces[n++] = a;
+    if (b !== undefined) pieces[n++] = b;
+    if (c !== undefined) pieces[n++] = c;
+    if (d !== undefined) pieces[n++] = d;
+    this.count = n;
+    if (n >= CHUNK) this.flush();
+  }
+
+  private flush(): void {
+    // (a chunk may end up to three pieces past CHUNK: the array is cut to this one's pieces)
+    this.pieces.length = this.count;
+    this.chunks.push(this.pieces.join(""));
+    this.count = 0;
+  }
+
+  /** The whole text; the end of writing. */
+  end(): string {
+    this.flush();
+    return this.chunks.join("");
+  }
 }
+
+// Where a node is written is given by three numbers (no object per node): `indent`, the
+// current line's indentation; `col`, the column it starts at; `tail`, how many characters
+// must follow it on its last line (e.g. `;`).
 
 /** Formats a whole file: the expression followed by exactly one newline. */
 export function printNix(expr: Expr): string {
-  return render(expr, { indent: 0, col: 0, tail: 0 }) + "\n";
+  const out = new Out();
+  render(out, expr, 0, 0, 0);
+  out.write("\n");
+  return out.end();
 }
 
 /** Formats an expression starting at column 0 (no trailing newline). */
 export function formatExpr(expr: Expr): string {
-  return render(expr, { indent: 0, col: 0, tail: 0 });
+  return renderToString(expr, 0, 0, 0);
+}
+
+/** A node's layout as a string, where text must be complete before it is placed (inside `${}`, rare). */
+function renderToString(e: Expr, indent: number, col: number, tail: number): string {
+  const out = new Out();
+  render(out, e, indent, col, tail);
+  return out.end();
 }
 
 // ---------------------------------------------------------------------------------
@@ -44,14 +96,17 @@ export function formatAttrName(name: string): string {
 }
 
 export function formatAttrPath(key: string | readonly string[]): string {
-  return typeof key === "string" ? formatAttrName(key) : key.map(formatAttrName).join(".");
+  if (typeof key === "string") return formatAttrName(key);
+  let text = "";
+  for (let i = 0; i < key.length; i++) text += (i === 0 ? "" : ".") + formatAttrName(key[i]!);
+  return text;
 }
 
 function formatRef(name: string): string {
-  return name
-    .split(".")
-    .map((seg, i) => (i === 0 ? seg : formatAttrName(seg)))
-    .join(".");
+  const segments = name.split(".");
+  let text = segments[0]!;
+  for (let i = 1; i < segments.length; i++) text += "." + formatAttrName(segments[i]!);
+  return text;
 }
 
 // ---------------------------------------------------------------------------------
@@ -68,12 +123,19 @@ const isInterp = (a: StringPart | undefined): a is Expr => a !== undefined && ty
 
 /** Multi-line strings print as `''` indented strings. */
 export function isMultiline(s: NixString): boolean {
-  return s.parts.some((p) => typeof p === "string" && p.includes("\n"));
+  for (const p of s.parts) if (typeof p === "string" && p.includes("\n")) return true;
+  return false;
+}
+
+/** The text of a string without interpolations (most strings), else undefined. */
+function plainText(s: NixString): string | undefined {
+  const first = s.parts[0];
+  return s.parts.length === 1 && typeof first === "string" ? first : s.parts.length === 0 ? "" : undefined;
 }
 
 /** A plain string as a `"..."` literal (used for quoted attribute names too). */
 export function quoteString(value: string): string {
-  return quotedParts([value], () => undefined) ?? "";
+  return '"' + escapeQuoted(value, false) + '"';
 }
 
 /** What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{` (tested for first: most text has none). */
@@ -82,9 +144,17 @@ const HAS_QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/;
 const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", $: "\\$" };
 
 /**
- * A string's parts in the `"..."` form, a part at a time (a CR is escaped: the
- * Nix lexer would read a literal one as LF). `$` is escaped only where it would start an interpolation
- * (before `{` or before an interpolated part); undefined if an interpolation has
+ * A text run in the `"..."` form (a CR is escaped: the Nix lexer would read a literal one as LF).
+ * `$` is escaped only where it would start an interpolation: before `{`, or at the end when
+ * an interpolation follows (`beforeInterp`).
+ */
+function escapeQuoted(text: string, beforeInterp: boolean): string {
+  const escaped = HAS_QUOTE_SPECIAL.test(text) ? text.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c]!) : text;
+  return beforeInterp && text.endsWith("$") ? escaped.slice(0, -1) + "\\$" : escaped;
+}
+
+/**
+ * A string's parts in the `"..."` form, a part at a time; undefined if an interpolation has
  * no text.
  */
 function quotedParts(parts: readonly StringPart[], show: (e: Expr) => string | undefined): string | undefined {
@@ -97,17 +167,17 @@ function quotedParts(parts: readonly StringPart[], show: (e: Expr) => string | u
       out += "${" + inner + "}";
       continue;
     }
-    let text = HAS_QUOTE_SPECIAL.test(p) ? p.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c]!) : p;
-    // a `$` ending this part starts an interpolation if what follows is one, or begins with `{`
-    if (p.endsWith("$")) {
-      let j = i + 1;
-      while (parts[j] === "") j++;
-      const next = parts[j];
-      if (next !== undefined && (typeof next !== "string" || next.startsWith("{"))) text = text.slice(0, -1) + "\\$";
-    }
-    out += text;
+    out += escapeQuoted(p, p.endsWith("$") && interpolationFollows(parts, i + 1));
   }
   return out + '"';
+}
+
+/** Whether the text from `parts[from]` on starts an interpolation (after a `$`): an interpolated part, or text beginning with `{`. */
+function interpolationFollows(parts: readonly StringPart[], from: number): boolean {
+  let j = from;
+  while (parts[j] === "") j++;
+  const next = parts[j];
+  return next !== undefined && (typeof next !== "string" || next.startsWith("{"));
 }
 
 function splitLines(parts: readonly StringPart[]): Line[] {
@@ -146,8 +216,13 @@ const startsWithSpace = (line: Line): boolean => typeof line[0] === "string" && 
 function anchorLine(lines: readonly Line[]): number {
   const last = lines.length - 1;
   if (lines[last]!.length > 0 && isBlank(lines[last]!)) return last;
-  const counted = lines.flatMap((l, i) => (isBlank(l) ? [] : [i]));
-  if (counted.length > 0) return counted.some((i) => !startsWithSpace(lines[i]!)) ? -1 : counted[0]!;
+  let first = -1;
+  for (let i = 0; i < lines.length; i++) {
+    if (isBlank(lines[i]!)) continue;
+    if (!startsWithSpace(lines[i]!)) return -1;
+    if (first === -1) first = i;
+  }
+  if (first !== -1) return first;
   // Only blank lines: with nothing counted, Nix would strip every leading space.
   return lines.findIndex((l) => l.length > 0);
 }
@@ -221,18 +296,41 @@ function indentedLine(line: Line, anchor: boolean, isLast: boolean, show: (e: Ex
   return out;
 }
 
-function renderIndented(s: NixString, ctx: Ctx): string {
-  const inner = ctx.indent + 2;
-  const show = (e: Expr): string => flat(e) ?? render(e, { indent: inner, col: inner, tail: 0 });
+function renderIndented(out: Out, s: NixString, indent: number): void {
+  const inner = indent + 2;
+  const show = (e: Expr): string => flat(e) ?? renderToString(e, inner, inner, 0);
   const lines = splitLines(s.parts);
   const anchor = anchorLine(lines);
   const last = lines.length - 1;
-  const out = lines.map((line, i) => {
-    const text = indentedLine(line, i === anchor, i === last, show);
-    if (i === last) return text === "" ? pad(ctx.indent) + "''" : pad(inner) + text + "''";
-    return text === "" ? "" : pad(inner) + text;
-  });
-  return "''\n" + out.join("\n");
+  out.write("''\n");
+  for (let i = 0; i < lines.length; i++) {
+    if (i > 0) out.write("\n");
+    const text = indentedLine(lines[i]!, i === anchor, i === last, show);
+    if (i === last) {
+      if (text === "") out.write(pad(indent), "''");
+      else out.write(pad(inner), text, "''");
+    } else if (text !== "") out.write(pad(inner), text);
+  }
+}
+
+/** The text of a string always written as one `"..."` literal, without interpolations (most strings), else undefined. */
+function quotedLineText(e: Expr): string | undefined {
+  if (e.kind !== "string") return undefined;
+  const text = plainText(e);
+  return text === undefined || text.includes("\n") ? undefined : text;
+}
+
+/** A string where it is written whatever its width (as a value or list item). */
+function renderString(out: Out, s: NixString, indent: number, col: number, tail: number): void {
+  const text = plainText(s);
+  if (text !== undefined) {
+    // (most strings: no need to build the quoted literal as one string)
+    if (text.includes("\n")) renderIndented(out, s, indent);
+    else out.write('"', escapeQuoted(text, false), '"');
+    return;
+  }
+  if (isMultiline(s)) renderIndented(out, s, indent);
+  else out.write(flat(s) ?? quotedParts(s.parts, (x) => flat(x) ?? renderToString(x, indent, col, tail)) ?? "");
 }
 
 // ---------------------------------------------------------------------------------
@@ -252,6 +350,9 @@ function formatFloat(v: number): string {
 /** Indentation, made once per width (every line starts with one). */
 const PADS: string[] = [];
 const pad = (n: number): string => (PADS[n] ??= " ".repeat(n));
+const NEW_LINES: string[] = [];
+/** A line break and the next line's indentation, as one piece: how every line of a layout starts. */
+const newLine = (indent: number): string => (NEW_LINES[indent] ??= "\n" + pad(indent));
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -262,18 +363,20 @@ function width(text: string): number {
   return n;
 }
 
-function fits(text: string | undefined, ctx: Ctx): text is string {
-  if (text === undefined || text.includes("\n")) return false;
+/** Whether a one-line form fits at `col` with `tail` characters after it (one-line forms hold no line break: strings escape it). */
+function fits(text: string | undefined, col: number, tail: number): text is string {
+  if (text === undefined) return false;
   // (a width is at most the length: code points are counted only when the length is too much)
-  return ctx.col + text.length + ctx.tail <= LINE_WIDTH || ctx.col + width(text) + ctx.tail <= LINE_WIDTH;
+  return col + text.length + tail <= LINE_WIDTH || col + width(text) + tail <= LINE_WIDTH;
 }
 
-const defined = <T>(xs: readonly (T | undefined)[]): xs is T[] => xs.every((x) => x !== undefined);
+/** How long (in UTF-16 units) a one-line form at `col` may be and still fit: a code point takes at most two. */
+const limitAt = (col: number, tail: number): number => 2 * (LINE_WIDTH - col - tail);
 
 const isComment = (x: Entry | ListItem): x is Comment => "kind" in x && x.kind === "comment";
 
 function isNegative(e: Expr): boolean {
-  if (e.kind === "int") return String(e.value).startsWith("-");
+  if (e.kind === "int") return e.value < 0;
   if (e.kind === "float") return formatFloat(e.value).startsWith("-");
   return false;
 }
@@ -322,8 +425,8 @@ function isSimple(e: Expr): boolean {
     case "select":
       return isSimple(e.expr) && e.path.every(isIdentifier);
     case "apply": {
-      const { fn, args } = spine(e);
-      return args.length <= 2 && isSimple(fn) && args.every(isSimple);
+      const args = applyArgs(e);
+      return args.length <= 2 && isSimple(applyHead(e)) && args.every(isSimple);
     }
     default:
       return false;
@@ -335,17 +438,20 @@ function endsWithTwoLists(args: readonly Expr[]): boolean {
   return args.length >= 2 && args[args.length - 1]!.kind === "list" && args[args.length - 2]!.kind === "list";
 }
 
-/** `f a` applied to `b` is printed as `f a b`. */
-function spine(e: Apply): { fn: Expr; args: readonly Expr[] } {
+// `f a` applied to `b` is printed as `f a b`: the function at the bottom of the chain, and all arguments.
+
+function applyHead(e: Apply): Expr {
+  let fn = e.fn;
+  while (fn.kind === "apply") fn = fn.fn;
+  return fn;
+}
+
+function applyArgs(e: Apply): readonly Expr[] {
   // (most calls are not curried: their own arguments, uncopied)
-  if (e.fn.kind !== "apply") return { fn: e.fn, args: e.args };
+  if (e.fn.kind !== "apply") return e.args;
   const args = [...e.args];
-  let fn: Expr = e.fn;
-  while (fn.kind === "apply") {
-    args.unshift(...fn.args);
-    fn = fn.fn;
-  }
-  return { fn, args };
+  for (let fn: Expr = e.fn; fn.kind === "apply"; fn = fn.fn) args.unshift(...fn.args);
+  return args;
 }
 
 function canFlattenParams(p: SetParam): boolean {
@@ -354,50 +460,23 @@ function canFlattenParams(p: SetParam): boolean {
 
 // ---------------------------------------------------------------------------------
 // One-line forms (undefined when the node never fits on one line)
+//
+// Layout asks for a node's one-line form, and when it does not fit, again for each of its
+// children at the next level down. Nothing is remembered between asks; instead, a form is
+// only used when it fits in what is left of the line, so building one stops (undefined) as
+// soon as it is certainly too long: longer than `limit` UTF-16 units (`limitAt`). An ask
+// then costs at most about a line's worth of nodes, however deep or large the node.
+// Strings are the exception: they are written whatever their width, so theirs is whole.
 
-// Nodes are immutable and layout asks for the same one-line form again at every
-// enclosing level: remember it per node, or printing grows with depth × size.
-// Forms found at a glance are not remembered (an entry costs more than that).
-const flatForms = new WeakMap<Expr, string | null>();
+const NO_LIMIT = Number.POSITIVE_INFINITY;
 
-function flat(e: Expr): string | undefined {
-  if (!worthRemembering(e)) return flatUncached(e);
-  const known = flatForms.get(e);
-  if (known !== undefined) return known ?? undefined;
-  const text = flatUncached(e);
-  flatForms.set(e, text ?? null);
-  return text;
-}
-
-/**
- * Whether a node's one-line form takes more than a glance: not for a leaf (asked for by its
- * parent alone), nor for a set or list of several (which has none) or of nothing. A `ref` is
- * remembered: its name is split and checked, and the same few (`lib.mkOverride` first) come
- * again and again.
- */
-function worthRemembering(e: Expr): boolean {
+function flat(e: Expr, limit = NO_LIMIT): string | undefined {
   switch (e.kind) {
-    case "string":
-      return e.parts.some(isInterp);
-    case "list":
-      return e.items.length === 1;
-    case "attrs":
-      return e.entries.length === 1;
-    case "int":
-    case "float":
-    case "bool":
-    case "null":
-    case "path":
-      return false;
-    default:
-      return true;
-  }
-}
-
-function flatUncached(e: Expr): string | undefined {
-  switch (e.kind) {
-    case "string":
+    case "string": {
+      const text = plainText(e);
+      if (text !== undefined) return text.includes("\n") ? undefined : quoteString(text);
       return isMultiline(e) ? undefined : quotedParts(e.parts, flat);
+    }
     case "int":
       return String(e.value);
     case "float":
@@ -411,74 +490,87 @@ function flatUncached(e: Expr): string | undefined {
     case "ref":
       return formatRef(e.name);
     case "select": {
-      const base = flatOperand(e.expr, needsParensToSelect(e.expr));
+      const base = flatOperand(e.expr, needsParensToSelect(e.expr), limit);
       return base === undefined ? undefined : base + "." + formatAttrPath(e.path);
     }
     case "list":
-      return flatList(e, false);
+      return flatList(e, false, limit);
     case "attrs":
-      return flatAttrs(e);
-    case "apply": {
-      const { fn, args } = spine(e);
-      const compactLast = endsWithTwoLists(args);
-      let text = flatOperand(fn, needsParens(fn));
-      for (let i = 0; i < args.length && text !== undefined; i++) {
-        const arg = flatArg(args[i]!, i === args.length - 1 && !compactLast);
-        text = arg === undefined ? undefined : text + " " + arg;
-      }
-      return text;
-    }
+      return flatAttrs(e, limit);
+    case "apply":
+      return flatApply(e, limit);
     case "lambda": {
       if (typeof e.param !== "string") return undefined;
-      const body = flat(e.body);
+      const body = flat(e.body, limit - e.param.length - 2);
       return body === undefined ? undefined : `${e.param}: ${body}`;
     }
     case "let":
       return undefined;
     case "with": {
-      const scope = flat(e.scope);
-      const body = flat(e.body);
-      return scope === undefined || body === undefined ? undefined : `with ${scope}; ${body}`;
+      const scope = flat(e.scope, limit - 6);
+      if (scope === undefined) return undefined;
+      const body = flat(e.body, limit - scope.length - 7);
+      return body === undefined ? undefined : `with ${scope}; ${body}`;
     }
   }
 }
 
-function flatOperand(e: Expr, parens: boolean): string | undefined {
-  const text = flat(e);
-  return text === undefined || !parens ? text : `(${text})`;
+function flatOperand(e: Expr, parens: boolean, limit: number): string | undefined {
+  if (!parens) return flat(e, limit);
+  const text = flat(e, limit - 2);
+  return text === undefined ? undefined : `(${text})`;
 }
 
-function flatArg(a: Expr, isLast: boolean): string | undefined {
-  return !isLast && a.kind === "list" ? flatList(a, true) : flatOperand(a, needsParens(a));
+function flatArg(a: Expr, isLast: boolean, limit: number): string | undefined {
+  return !isLast && a.kind === "list" ? flatList(a, true, limit) : flatOperand(a, needsParens(a), limit);
+}
+
+function flatApply(e: Apply, limit: number): string | undefined {
+  if (limit <= 0) return undefined;
+  const fn = applyHead(e);
+  const args = applyArgs(e);
+  const compactLast = endsWithTwoLists(args);
+  let text = flatOperand(fn, needsParens(fn), limit);
+  for (let i = 0; i < args.length && text !== undefined; i++) {
+    const arg = flatArg(args[i]!, i === args.length - 1 && !compactLast, limit - text.length - 1);
+    text = arg === undefined ? undefined : text + " " + arg;
+  }
+  return text;
 }
 
 /** `[ x ]`; with `manySimple`, up to 6 simple items (non-last function arguments). */
-function flatList(l: List, manySimple: boolean): string | undefined {
+function flatList(l: List, manySimple: boolean, limit: number): string | undefined {
   const items = l.items;
   if (items.length === 0) return "[ ]";
   // (the length first: most lists have several items, and then no one-line form)
   if (items.length > 1 && !(manySimple && items.length <= 6)) return undefined;
-  if (items.some(isComment)) return undefined;
+  if (limit <= 0) return undefined;
+  for (const item of items) if (isComment(item)) return undefined;
   const exprs = items as readonly Expr[];
   if (exprs.length > 1 && !exprs.every(isSimple)) return undefined;
-  const parts = exprs.map((x) => flatOperand(x, needsParens(x)));
-  return defined(parts) ? `[ ${parts.join(" ")} ]` : undefined;
+  let text = "[";
+  for (const x of exprs) {
+    const item = flatOperand(x, needsParens(x), limit - text.length - 3);
+    if (item === undefined) return undefined;
+    text += " " + item;
+  }
+  return text + " ]";
 }
 
-function flatAttrs(a: Attrs): string | undefined {
+function flatAttrs(a: Attrs, limit: number): string | undefined {
   const prefix = a.rec ? "rec " : "";
   if (a.entries.length === 0) return prefix + "{ }";
-  if (a.entries.length > 1) return undefined;
-  const entry = a.entries[0]!;
-  const text = flatEntry(entry);
+  if (a.entries.length > 1 || limit <= 0) return undefined;
+  const text = flatEntry(a.entries[0]!, limit - prefix.length - 4);
   return text === undefined ? undefined : `${prefix}{ ${text} }`;
 }
 
-function flatEntry(entry: Entry): string | undefined {
+function flatEntry(entry: Entry, limit: number): string | undefined {
   if (!("kind" in entry)) {
     if (isWideValue(entry.value)) return undefined;
-    const value = flat(entry.value);
-    return value === undefined ? undefined : `${formatAttrPath(entry.key)} = ${value};`;
+    const key = formatAttrPath(entry.key);
+    const value = flat(entry.value, limit - key.length - 4);
+    return value === undefined ? undefined : `${key} = ${value};`;
   }
   return entry.kind === "inherit" ? flatInherit(entry) : undefined;
 }
@@ -486,198 +578,319 @@ function flatEntry(entry: Entry): string | undefined {
 /** nixfmt keeps `inherit` on one line only for fewer than 4 names. */
 function flatInherit(i: Inherit): string | undefined {
   if (i.names.length >= 4) return undefined;
-  const from = i.from === undefined ? "" : flat(i.from);
-  if (from === undefined) return undefined;
-  return ["inherit", ...(i.from === undefined ? [] : [`(${from})`]), ...i.names].join(" ") + ";";
+  let text = "inherit";
+  if (i.from !== undefined) {
+    const from = flat(i.from);
+    if (from === undefined) return undefined;
+    text += ` (${from})`;
+  }
+  for (const name of i.names) text += " " + name;
+  return text + ";";
 }
 
 // ---------------------------------------------------------------------------------
 // Multi-line layout
 
-function render(e: Expr, ctx: Ctx): string {
+function render(out: Out, e: Expr, indent: number, col: number, tail: number): void {
   switch (e.kind) {
     case "string":
-      // (most strings have a one-line form: no interpolation to lay out over lines)
-      return isMultiline(e) ? renderIndented(e, ctx) : (flat(e) ?? quotedParts(e.parts, (x) => flat(x) ?? render(x, ctx)) ?? "");
+      return renderString(out, e, indent, col, tail);
     case "list":
-      return renderList(e, ctx);
+      return renderList(out, e, indent, col, tail);
     case "attrs":
-      return renderAttrs(e, ctx, false);
+      return renderAttrs(out, e, indent, col, tail, false);
     case "apply":
-      return renderApply(e, ctx);
+      return renderApply(out, e, indent, col, tail);
     case "lambda":
-      return renderLambda(e, ctx);
+      return renderLambda(out, e, indent, col, tail);
     case "let":
-      return renderLet(e, ctx);
+      return renderLet(out, e, indent, tail);
     case "with":
-      return renderWith(e, ctx, false);
+      return renderWith(out, e, indent, col, tail, false);
     case "select": {
       const text = flat(e);
-      if (text !== undefined) return text;
-      return renderOperand(e.expr, ctx, needsParensToSelect(e.expr)) + "." + formatAttrPath(e.path);
+      if (text !== undefined) {
+        out.write(text);
+        return;
+      }
+      renderOperand(out, e.expr, indent, col, tail, needsParensToSelect(e.expr));
+      out.write(".", formatAttrPath(e.path));
+      return;
     }
     default:
       // Scalars always have a one-line form.
-      return flat(e) ?? "";
+      out.write(flat(e) ?? "");
   }
 }
 
-function renderOperand(e: Expr, ctx: Ctx, parens: boolean): string {
-  if (!parens) return render(e, ctx);
-  const inner: Ctx = { indent: ctx.indent, col: ctx.col + 1, tail: ctx.tail + 1 };
+function renderOperand(out: Out, e: Expr, indent: number, col: number, tail: number, parens: boolean): void {
+  if (!parens) return render(out, e, indent, col, tail);
+  // inside the parentheses
+  col += 1;
+  tail += 1;
+  out.write("(");
   if (e.kind === "apply") {
     // A call broken one argument per line gets its `)` on a line of its own, as in nixfmt.
-    const text = flat(e);
-    if (fits(text, inner)) return `(${text})`;
-    const absorbed = absorbLast(e, inner);
-    if (absorbed !== undefined) return `(${absorbed})`;
-    return "(" + brokenApply(e, { ...inner, tail: 0 }) + "\n" + pad(ctx.indent) + ")";
+    const text = flat(e, limitAt(col, tail));
+    if (fits(text, col, tail)) {
+      out.write(text, ")");
+      return;
+    }
+    const head = absorbingHead(e, col);
+    if (head !== undefined) {
+      renderAbsorbed(out, e, head, indent, col, tail);
+      out.write(")");
+    } else {
+      brokenApply(out, e, indent, col, 0);
+      out.write(newLine(indent), ")");
+    }
+    return;
   }
-  return "(" + render(e, inner) + ")";
+  render(out, e, indent, col, tail);
+  out.write(")");
 }
 
-function renderList(l: List, ctx: Ctx): string {
-  const text = flatList(l, false);
-  if (l.items.length === 0 || fits(text, ctx)) return text ?? "[ ]";
-  const inner = ctx.indent + 2;
-  const itemCtx: Ctx = { indent: inner, col: inner, tail: 0 };
-  const items = l.items.map((item, i) =>
-    isComment(item) ? renderComment(item, inner, i === 0) : pad(inner) + renderOperand(item, itemCtx, needsParens(item)),
-  );
-  return "[\n" + items.join("\n") + "\n" + pad(ctx.indent) + "]";
+function renderList(out: Out, l: List, indent: number, col: number, tail: number): void {
+  const text = flatList(l, false, limitAt(col, tail));
+  if (l.items.length === 0 || fits(text, col, tail)) {
+    out.write(text ?? "[ ]");
+    return;
+  }
+  const inner = indent + 2;
+  out.write("[");
+  for (let i = 0; i < l.items.length; i++) {
+    const item = l.items[i]!;
+    if (isComment(item)) {
+      renderComment(out, item, inner, i === 0);
+      continue;
+    }
+    const text = quotedLineText(item);
+    if (text !== undefined) {
+      // (most items: a string on its own line)
+      out.write(newLine(inner), '"', escapeQuoted(text, false), '"');
+      continue;
+    }
+    out.write(newLine(inner));
+    renderOperand(out, item, inner, inner, 0, needsParens(item));
+  }
+  out.write(newLine(indent), "]");
 }
 
 /** `wide`: the set is a binding's value, where nixfmt always expands it. */
-function renderAttrs(a: Attrs, ctx: Ctx, wide: boolean): string {
+function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: number, wide: boolean): void {
   const prefix = a.rec ? "rec " : "";
-  if (a.entries.length === 0) return prefix + "{ }";
-  if (!wide || isSingleInherit(a)) {
-    const text = flatAttrs(a);
-    if (fits(text, ctx)) return text;
+  if (a.entries.length === 0) {
+    out.write(prefix + "{ }");
+    return;
   }
-  return prefix + "{\n" + renderEntries(a.entries, ctx.indent + 2) + "\n" + pad(ctx.indent) + "}";
+  if (!wide || isSingleInherit(a)) {
+    const text = flatAttrs(a, limitAt(col, tail));
+    if (fits(text, col, tail)) {
+      out.write(text);
+      return;
+    }
+  }
+  out.write(a.rec ? "rec {" : "{");
+  renderEntries(out, a.entries, indent + 2);
+  out.write(newLine(indent), "}");
 }
 
-function renderEntries(entries: readonly Entry[], indent: number): string {
-  return entries
-    .map((entry, i) => {
-      if (!("kind" in entry)) return renderBinding(entry, indent);
-      return entry.kind === "comment" ? renderComment(entry, indent, i === 0) : renderInherit(entry, indent);
-    })
-    .join("\n");
+/** Entries one per line, each starting with its line break (no line break after the last). */
+function renderEntries(out: Out, entries: readonly Entry[], indent: number): void {
+  for (let i = 0; i < entries.length; i++) {
+    const entry = entries[i]!;
+    if (!("kind" in entry)) renderBinding(out, entry, indent);
+    else if (entry.kind === "comment") renderComment(out, entry, indent, i === 0);
+    else renderInherit(out, entry, indent);
+  }
 }
+
+const LINE_BREAK = /\r\n|\r|\n/;
 
 /** `# text` lines, set off by a blank line unless first. Any line break (CR too) ends a Nix comment, so each gets its own `#`. */
-function renderComment(c: Comment, indent: number, first: boolean): string {
-  const lines = c.text.split(/\r\n|\r|\n/).map((l) => pad(indent) + (l.trim() === "" ? "#" : `# ${l.trimEnd()}`));
-  return (first ? "" : "\n") + lines.join("\n");
+function renderComment(out: Out, c: Comment, indent: number, first: boolean): void {
+  if (!first) out.write("\n");
+  const lines = LINE_BREAK.test(c.text) ? c.text.split(LINE_BREAK) : [c.text];
+  for (const line of lines) out.write(newLine(indent), line.trim() === "" ? "#" : "# " + line.trimEnd());
 }
 
-function renderInherit(i: Inherit, indent: number): string {
+function renderInherit(out: Out, i: Inherit, indent: number): void {
   const text = flatInherit(i);
-  if (text !== undefined && indent + width(text) <= LINE_WIDTH) return pad(indent) + text;
-  const from = i.from === undefined ? "" : ` (${flat(i.from) ?? render(i.from, { indent, col: indent + 9, tail: 1 })})`;
-  const names = i.names.map((n) => "\n" + pad(indent + 2) + n).join("");
-  return pad(indent) + "inherit" + from + names + "\n" + pad(indent + 2) + ";";
+  if (text !== undefined && indent + width(text) <= LINE_WIDTH) {
+    out.write(newLine(indent), text);
+    return;
+  }
+  out.write(newLine(indent), "inherit");
+  if (i.from !== undefined) out.write(" (", flat(i.from) ?? renderToString(i.from, indent, indent + 9, 1), ")");
+  for (const name of i.names) out.write(newLine(indent + 2), name);
+  out.write(newLine(indent + 2), ";");
 }
 
-function renderBinding(b: Binding, indent: number): string {
+function renderBinding(out: Out, b: Binding, indent: number): void {
   const key = formatAttrPath(b.key);
-  return pad(indent) + key + " =" + renderRhs(b.value, indent, indent + width(key) + 2) + ";";
+  const text = quotedLineText(b.value);
+  if (text !== undefined) {
+    // (most values: a string on the `=` line, whatever its width)
+    out.write(newLine(indent), key, ' = "', escapeQuoted(text, false));
+    out.write('";');
+    return;
+  }
+  out.write(newLine(indent), key);
+  renderRhs(out, b.value, indent, indent + width(key));
+  out.write(";");
 }
 
-/** The text after `key =`: starts with a space (same line) or a newline (value below). */
-function renderRhs(v: Expr, indent: number, col: number): string {
-  const same: Ctx = { indent, col: col + 1, tail: 1 };
-  if (v.kind === "attrs") return " " + renderAttrs(v, same, true);
-  const text = flat(v);
-  if (fits(text, same)) return " " + text;
+/** What follows a binding's key: ` = ` and the value on the same line, or ` =` and the value on the lines below. */
+function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
+  // on the same line: after ` = `, followed by `;`
+  const same = keyEnd + 3;
   switch (v.kind) {
-    // Nothing is gained by moving these below the `=`.
-    case "list":
+    case "attrs":
+      out.write(" = ");
+      return renderAttrs(out, v, indent, same, 1, true);
+    // Nothing is gained by moving these below the `=` (and strings are written whatever their width).
     case "string":
     case "path":
-      return " " + render(v, same);
+      out.write(" = ");
+      return render(out, v, indent, same, 1);
+  }
+  const text = flat(v, limitAt(same, 1));
+  if (fits(text, same, 1)) {
+    out.write(" = ", text);
+    return;
+  }
+  switch (v.kind) {
+    case "list":
+      out.write(" = ");
+      return renderList(out, v, indent, same, 1);
     case "apply": {
-      const absorbed = absorbLast(v, same);
-      return absorbed === undefined ? renderBelow(v, indent) : " " + absorbed;
+      const head = absorbingHead(v, same);
+      if (head === undefined) return renderBelow(out, v, indent);
+      out.write(" = ");
+      return renderAbsorbed(out, v, head, indent, same, 1);
     }
     case "lambda":
-      return typeof v.param === "string" && isAbsorbable(lambdaBody(v)) ? " " + render(v, same) : renderBelow(v, indent);
+      if (typeof v.param === "string" && isAbsorbable(lambdaBody(v))) {
+        out.write(" = ");
+        return renderLambda(out, v, indent, same, 1);
+      }
+      return renderBelow(out, v, indent);
     case "with":
-      return isAbsorbable(v.body) ? " " + renderWith(v, same, true) : renderBelow(v, indent);
+      if (isAbsorbable(v.body)) {
+        out.write(" = ");
+        return renderWith(out, v, indent, same, 1, true);
+      }
+      return renderBelow(out, v, indent);
     default:
-      return renderBelow(v, indent);
+      return renderBelow(out, v, indent);
   }
 }
 
 /** A binding's value on the lines below its `key =`. */
-function renderBelow(v: Expr, indent: number): string {
-  return "\n" + pad(indent + 2) + render(v, { indent: indent + 2, col: indent + 2, tail: 1 });
+function renderBelow(out: Out, v: Expr, indent: number): void {
+  out.write(" =", newLine(indent + 2));
+  render(out, v, indent + 2, indent + 2, 1);
 }
 
 function lambdaBody(l: Lambda): Expr {
   return l.body.kind === "lambda" && typeof l.body.param === "string" ? lambdaBody(l.body) : l.body;
 }
 
-/** `f a b {`...`}`: all but the last argument on the line, the last one expanding below. */
-function absorbLast(v: Apply, ctx: Ctx): string | undefined {
-  const { fn, args } = spine(v);
-  const last = args[args.length - 1]!;
-  if (!isAbsorbable(last) || endsWithTwoLists(args)) return undefined;
-  const head = [flatOperand(fn, needsParens(fn)), ...args.slice(0, -1).map((a) => flatArg(a, false))];
-  if (!defined(head)) return undefined;
-  const prefix = head.join(" ") + " ";
-  if (ctx.col + width(prefix) + 1 > LINE_WIDTH) return undefined;
-  return prefix + render(last, { indent: ctx.indent, col: ctx.col + width(prefix), tail: ctx.tail });
+/**
+ * `f a b {`...`}`: all but the last argument on the line, the last one expanding below.
+ * The text before the last argument, or undefined when the call cannot take this shape at `col`.
+ */
+function absorbingHead(v: Apply, col: number): string | undefined {
+  const args = applyArgs(v);
+  if (!isAbsorbable(args[args.length - 1]!) || endsWithTwoLists(args)) return undefined;
+  // the head must leave a column for the last argument's opening bracket
+  const limit = limitAt(col, 1);
+  const fn = applyHead(v);
+  let head = flatOperand(fn, needsParens(fn), limit);
+  for (let i = 0; i < args.length - 1 && head !== undefined; i++) {
+    const arg = flatArg(args[i]!, false, limit - head.length - 1);
+    head = arg === undefined ? undefined : head + " " + arg;
+  }
+  if (head === undefined) return undefined;
+  head += " ";
+  return col + width(head) + 1 > LINE_WIDTH ? undefined : head;
 }
 
-function renderApply(v: Apply, ctx: Ctx): string {
-  const text = flat(v);
-  if (fits(text, ctx)) return text;
-  return absorbLast(v, ctx) ?? brokenApply(v, ctx);
+/** Writes a call in the shape `absorbingHead` allowed. */
+function renderAbsorbed(out: Out, v: Apply, head: string, indent: number, col: number, tail: number): void {
+  const args = applyArgs(v);
+  out.write(head);
+  render(out, args[args.length - 1]!, indent, col + width(head), tail);
+}
+
+function renderApply(out: Out, v: Apply, indent: number, col: number, tail: number): void {
+  const text = flat(v, limitAt(col, tail));
+  if (fits(text, col, tail)) {
+    out.write(text);
+    return;
+  }
+  const head = absorbingHead(v, col);
+  if (head !== undefined) renderAbsorbed(out, v, head, indent, col, tail);
+  else brokenApply(out, v, indent, col, tail);
 }
 
 /**
  * Last resort for a call: like nixfmt's nested groups, leading arguments stay on the
  * function's line while they fit, the rest go one per line.
  */
-function brokenApply(v: Apply, ctx: Ctx): string {
-  const { fn, args } = spine(v);
-  const inner = ctx.indent + 2;
-  let head = flatOperand(fn, needsParens(fn));
+function brokenApply(out: Out, v: Apply, indent: number, col: number, tail: number): void {
+  const fn = applyHead(v);
+  const args = applyArgs(v);
+  const inner = indent + 2;
+  const head = flatOperand(fn, needsParens(fn), NO_LIMIT);
   let kept = 0;
-  if (head === undefined) head = renderOperand(fn, { indent: ctx.indent, col: ctx.col, tail: 0 }, needsParens(fn));
+  if (head === undefined) renderOperand(out, fn, indent, col, 0, needsParens(fn));
   else {
+    out.write(head);
+    let headWidth = width(head);
     for (; kept < args.length - 1; kept++) {
-      const arg = flatArg(args[kept]!, false);
-      if (arg === undefined || ctx.col + width(head) + 1 + width(arg) > LINE_WIDTH) break;
-      head += " " + arg;
+      const arg = flatArg(args[kept]!, false, 2 * (LINE_WIDTH - col - headWidth - 1));
+      if (arg === undefined) break;
+      const argWidth = width(arg);
+      if (col + headWidth + 1 + argWidth > LINE_WIDTH) break;
+      out.write(" ", arg);
+      headWidth += 1 + argWidth;
     }
   }
-  const lines = args.slice(kept).map((a, j) => {
-    const isLast = kept + j === args.length - 1;
-    const actx: Ctx = { indent: inner, col: inner, tail: isLast ? ctx.tail : 0 };
+  for (let k = kept; k < args.length; k++) {
+    const a = args[k]!;
+    const isLast = k === args.length - 1;
+    const argTail = isLast ? tail : 0;
+    out.write(newLine(inner));
     if (a.kind === "list" && (!isLast || endsWithTwoLists(args))) {
-      const listText = flatList(a, true);
-      if (fits(listText, actx)) return pad(inner) + listText;
+      const listText = flatList(a, true, limitAt(inner, argTail));
+      if (fits(listText, inner, argTail)) {
+        out.write(listText);
+        continue;
+      }
     }
-    return pad(inner) + renderOperand(a, actx, needsParens(a));
-  });
-  return head + "\n" + lines.join("\n");
+    renderOperand(out, a, inner, inner, argTail, needsParens(a));
+  }
 }
 
-function renderLambda(l: Lambda, ctx: Ctx): string {
-  const body = (c: Ctx): string => render(l.body, c);
+function renderLambda(out: Out, l: Lambda, indent: number, col: number, tail: number): void {
   if (typeof l.param !== "string") {
     // Generated modules put the body below the parameter set, as hand-written ones do.
-    return renderParams(l.param, ctx.indent) + "\n" + pad(ctx.indent) + body({ indent: ctx.indent, col: ctx.indent, tail: ctx.tail });
+    out.write(renderParams(l.param, indent), newLine(indent));
+    return render(out, l.body, indent, indent, tail);
   }
-  const text = flat(l);
-  if (fits(text, ctx)) return text;
+  const text = flat(l, limitAt(col, tail));
+  if (fits(text, col, tail)) {
+    out.write(text);
+    return;
+  }
   const head = l.param + ":";
-  if (isAbsorbable(lambdaBody(l))) return head + " " + body({ indent: ctx.indent, col: ctx.col + width(head) + 1, tail: ctx.tail });
-  return head + "\n" + pad(ctx.indent) + body({ indent: ctx.indent, col: ctx.indent, tail: ctx.tail });
+  if (isAbsorbable(lambdaBody(l))) {
+    out.write(head, " ");
+    return render(out, l.body, indent, col + width(head) + 1, tail);
+  }
+  out.write(head, newLine(indent));
+  render(out, l.body, indent, indent, tail);
 }
 
 function renderParams(p: SetParam, indent: number): string {
@@ -695,23 +908,31 @@ function renderParams(p: SetParam, indent: number): string {
 function formatParam(q: Param, indent: number): string {
   if (typeof q === "string") return q;
   const head = `${q.name} ? `;
-  return head + render(q.default, { indent, col: indent + width(head), tail: 1 });
+  return head + renderToString(q.default, indent, indent + width(head), 1);
 }
 
-function renderLet(l: Let, ctx: Ctx): string {
-  const bindings = l.bindings.length === 0 ? "" : renderEntries(l.bindings, ctx.indent + 2) + "\n";
-  const body = render(l.body, { indent: ctx.indent, col: ctx.indent, tail: ctx.tail });
-  return "let\n" + bindings + pad(ctx.indent) + "in\n" + pad(ctx.indent) + body;
+function renderLet(out: Out, l: Let, indent: number, tail: number): void {
+  out.write("let");
+  renderEntries(out, l.bindings, indent + 2);
+  out.write(newLine(indent), "in", newLine(indent));
+  render(out, l.body, indent, indent, tail);
 }
 
 /** `absorb`: a binding's value, where `with x; {` shares the line (elsewhere the body goes below). */
-function renderWith(w: With, ctx: Ctx, absorb: boolean): string {
-  const text = flat(w);
-  if (fits(text, ctx)) return text;
-  const head = `with ${flat(w.scope) ?? render(w.scope, { indent: ctx.indent, col: ctx.col + 5, tail: 1 })};`;
-  if (absorb && isAbsorbable(w.body)) {
-    const c: Ctx = { indent: ctx.indent, col: ctx.col + width(head) + 1, tail: ctx.tail };
-    return head + " " + (w.body.kind === "attrs" ? renderAttrs(w.body, c, true) : render(w.body, c));
+function renderWith(out: Out, w: With, indent: number, col: number, tail: number, absorb: boolean): void {
+  const text = flat(w, limitAt(col, tail));
+  if (fits(text, col, tail)) {
+    out.write(text);
+    return;
   }
-  return head + "\n" + pad(ctx.indent) + render(w.body, { indent: ctx.indent, col: ctx.indent, tail: ctx.tail });
+  const head = `with ${flat(w.scope) ?? renderToString(w.scope, indent, col + 5, 1)};`;
+  if (absorb && isAbsorbable(w.body)) {
+    const bodyCol = col + width(head) + 1;
+    out.write(head, " ");
+    if (w.body.kind === "attrs") renderAttrs(out, w.body, indent, bodyCol, tail, true);
+    else render(out, w.body, indent, bodyCol, tail);
+    return;
+  }
+  out.write(head, newLine(indent));
+  render(out, w.body, indent, indent, tail);
 }
