@@ -1,0 +1,79 @@
+// The built CLI as it is installed: dist/khepri.cjs loading its chunks (khepri.js, and yaml.js and
+// zod.js only when a file needs them), with its V8 code caches, without them, and with caches of
+// another build. Each run must print exactly what the sources print in-process.
+import { spawnSync } from "node:child_process";
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { runCli } from "./support/convert.ts";
+
+const dist = path.resolve("dist");
+const fixtures = path.resolve("test/fixtures/bundle");
+const missing = existsSync(path.join(dist, "khepri.cjs")) ? undefined : `${dist}/khepri.cjs is missing (run node scripts/build.mjs)`;
+
+interface Case {
+  name: string;
+  argv: string[];
+  cwd: string;
+}
+const CASES: Case[] = [
+  { name: "convert (main chunk only)", argv: ["convert", "-o", "-"], cwd: path.resolve("examples/mealie") },
+  { name: "anchors (yaml chunk)", argv: ["convert", "-o", "-", "--runtime", "docker"], cwd: path.join(fixtures, "anchors") },
+  { name: "invalid file (zod chunk, its message)", argv: ["convert", "-o", "-"], cwd: path.join(fixtures, "invalid") },
+  { name: "schema (zod chunk, JSON Schema)", argv: ["schema"], cwd: fixtures },
+];
+
+/** The timing line differs from run to run. */
+const stable = (stderr: string) => stderr.replace(/Generated NixOS config in [\d.]+ms/, "Generated NixOS config in Xms");
+
+function runBuilt(dir: string, c: Case) {
+  const r = spawnSync(process.execPath, [path.join(dir, "khepri.cjs"), ...c.argv], { cwd: c.cwd, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
+  return { code: r.status, stdout: r.stdout, stderr: stable(r.stderr) };
+}
+
+/** A copy of dist/ changed by `change` (the original is left alone: other tests use it). */
+function variant(change: (dir: string) => void): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "khepri-dist-"));
+  cpSync(dist, dir, { recursive: true });
+  change(dir);
+  return dir;
+}
+const caches = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".cache"));
+
+const VARIANTS: [string, (dir: string) => void][] = [
+  ["as built", () => {}],
+  ["without code caches", (dir) => caches(dir).forEach((f) => rmSync(path.join(dir, f)))],
+  // a cache from another build (its stamp differs) must be ignored, not trusted
+  ["with another build's caches", (dir) => caches(dir).forEach((f) => writeFileSync(path.join(dir, f), Buffer.alloc(readFileSync(path.join(dir, f)).length, 0x41)))],
+];
+
+if (missing) {
+  test("bundle", () => console.log(`SKIP bundle tests: ${missing}`));
+} else {
+  test("the build has a code cache for the main chunk, and every chunk is ASCII (the loader reads latin1)", () => {
+    assert.ok(caches(dist).includes("khepri.js.cache"), "khepri.js.cache");
+    for (const chunk of readdirSync(dist).filter((f) => f.endsWith(".js"))) {
+      assert.not.ok(/[^\x00-\x7f]/.test(readFileSync(path.join(dist, chunk), "latin1")), chunk);
+    }
+  });
+  for (const [label, change] of VARIANTS) {
+    test(`built CLI ${label}: same output as the sources`, () => {
+      const dir = variant(change);
+      try {
+        for (const c of CASES) {
+          const expected = runCli(c.argv, { cwd: c.cwd });
+          const actual = runBuilt(dir, c);
+          assert.is(actual.code, expected.code, `${c.name}: exit code`);
+          assert.is(actual.stdout, expected.stdout, `${c.name}: stdout`);
+          assert.is(actual.stderr, stable(expected.stderr), `${c.name}: stderr`);
+        }
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    });
+  }
+}
+
+test.run();
