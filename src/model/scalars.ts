@@ -11,15 +11,23 @@ import * as z from "./z.ts";
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
+/** `x-…`: two character codes compared, no call (this runs on every key of most objects). */
+const isExtension = (key: string) => key.charCodeAt(0) === 120 /* x */ && key.charCodeAt(1) === 45; /* - */
+
 /** Drops `x-*` extension keys so strict objects only complain about real unknown keys. */
 export function stripExtensions(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   // (the object schema after this copies the value anyway: without extensions it is used as it is)
   let extensions = false;
-  for (const k in value) if (k.startsWith("x-")) extensions = true;
+  for (const k in value) {
+    if (isExtension(k)) {
+      extensions = true;
+      break;
+    }
+  }
   if (!extensions) return value;
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) if (!k.startsWith("x-")) out[k] = v;
+  for (const [k, v] of Object.entries(value)) if (!isExtension(k)) out[k] = v;
   return out;
 }
 

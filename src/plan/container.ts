@@ -6,13 +6,13 @@
  */
 import type { Diagnostic } from "../diagnostics/index.ts";
 import { shellOperatorAt, splitShellWords, type Command, type Project, type Service } from "../model/index.ts";
-import { completionWait, dependencyRelations, dockerHealthWait, waitForContainer, type Gate } from "./dependencies.ts";
+import { addDependencyRelations, completionWait, dockerHealthWait, waitForContainer, type Gate } from "./dependencies.ts";
 import { durationSeconds } from "./durations.ts";
-import { healthcheckDisabled, healthcheckFlags, healthWaitSeconds } from "./healthcheck.ts";
+import { addHealthcheckFlags, healthcheckDisabled, healthWaitSeconds } from "./healthcheck.ts";
 import { MountError, serviceMounts } from "./mounts.ts";
 import { buildUnit, containerUnit, service as serviceUnit } from "./naming.ts";
 import { serviceNetworking } from "./networks.ts";
-import { restartPolicy } from "./restart.ts";
+import { applyRestartPolicy } from "./restart.ts";
 import { SERVICE_KEYS } from "./serviceKeys.ts";
 import { looksSecret } from "./secrets.ts";
 import { shellCommand, shellQuote } from "./shell.ts";
@@ -24,7 +24,8 @@ export interface ContainerContext {
   variables: Readonly<Record<string, string>>;
   /** Names the interpolated secret variable a text carries, if any (see secrets.ts). */
   secretIn: (text: string, key?: string) => string | undefined;
-  gates: ReadonlySet<Gate> | undefined;
+  /** What dependents wait for, by service (see dependencyGates). */
+  gates: ReadonlyMap<string, ReadonlySet<Gate>>;
   autoStart: boolean;
   useUpheldBy: boolean;
   checkSystemdMounts: boolean;
@@ -111,7 +112,9 @@ function environmentOf(name: string, service: Service, ctx: ContainerContext): R
   const env: Record<string, string> = {};
   // (a key's path only for a message: most keys have none)
   const path = (key: string) => ["services", name, "environment", key];
-  for (const [key, value] of Object.entries(service.environment ?? {})) {
+  const environment = service.environment;
+  for (const key in environment) {
+    const value = environment[key];
     // `- KEY` without a value: compose passes the variable through from its own environment.
     const resolved = value ?? ctx.variables[key];
     if (resolved === undefined) {
@@ -230,10 +233,8 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
     throw error;
   }
   plan.volumes = mounts.volumes;
-  plan.extraOptions.push(...mounts.extraOptions);
-  const units = mounts.units.map(serviceUnit);
-  plan.unit.after.push(...units);
-  plan.unit.requires.push(...units);
+  for (let i = 0; i < mounts.extraOptions.length; i++) plan.extraOptions.push(mounts.extraOptions[i]!);
+  addRequiredUnits(plan, mounts.units);
   for (const issue of mounts.issues) ctx.report(issue.level, issue.message, issue.path);
   if (mounts.createHostPaths.length) {
     plan.unit.preStart.push(mounts.createHostPaths.map((p) => `[ -e ${shellQuote(p)} ] || mkdir -p ${shellQuote(p)}`).join("\n"));
@@ -244,10 +245,17 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
 function applyNetworking(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
   const net = serviceNetworking(ctx.runtime, name, service, ctx.project);
   plan.networks = net.networks;
-  const units = net.units.map(serviceUnit);
-  plan.unit.after.push(...units);
-  plan.unit.requires.push(...units);
+  addRequiredUnits(plan, net.units);
   for (const issue of net.issues) ctx.report("warning", issue.message, issue.path);
+}
+
+/** The container needs these units (a network's, a volume's) started first. */
+function addRequiredUnits(plan: ContainerPlan, units: readonly string[]): void {
+  for (let i = 0; i < units.length; i++) {
+    const unit = serviceUnit(units[i]!);
+    plan.unit.after.push(unit);
+    plan.unit.requires.push(unit);
+  }
 }
 
 /** `service:X` in ipc/pid names X's container. */
@@ -255,8 +263,9 @@ function namespaceMode(mode: string, project: Project): string {
   return mode.startsWith("service:") ? `container:${project.services[mode.slice(8)]!.container_name}` : mode;
 }
 
-/** Each key's place in SERVICE_KEYS, made once (not once per service). */
-const KEY_ORDER = new Map(Object.keys(SERVICE_KEYS).map((key, i) => [key, i]));
+/** SERVICE_KEYS' keys, and each one's place among them, made once (not once per service). */
+const KEY_LIST = Object.keys(SERVICE_KEYS) as (keyof Service)[];
+const KEY_ORDER = new Map(KEY_LIST.map((key, i) => [key, i]));
 
 /**
  * The keys a service sets, in SERVICE_KEYS order (the order its flags and messages come in).
@@ -264,11 +273,22 @@ const KEY_ORDER = new Map(Object.keys(SERVICE_KEYS).map((key, i) => [key, i]));
  * different shape of object, was slow.
  */
 function keysOf(service: Service): (keyof Service)[] {
-  const found: (keyof Service)[] = [];
+  // Their places, kept in order as they are found (an insertion sort: a service sets a few keys):
+  // numbers compared directly, no comparison function to call per pair.
+  const places: number[] = [];
   for (const key in service) {
-    if (KEY_ORDER.has(key) && service[key as keyof Service] !== undefined) found.push(key as keyof Service);
+    const place = KEY_ORDER.get(key as keyof Service);
+    if (place === undefined || service[key as keyof Service] === undefined) continue;
+    let j = places.length;
+    while (j > 0 && places[j - 1]! > place) {
+      places[j] = places[j - 1]!;
+      j--;
+    }
+    places[j] = place;
   }
-  return found.sort((a, b) => KEY_ORDER.get(a)! - KEY_ORDER.get(b)!);
+  const found: (keyof Service)[] = [];
+  for (let i = 0; i < places.length; i++) found.push(KEY_LIST[places[i]!]!);
+  return found;
 }
 
 function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)[], ctx: ContainerContext, at: (string | number)[]): void {
@@ -278,7 +298,7 @@ function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)
     if (!flagsOf) continue;
     const value = service[key];
     const out = (flagsOf as (v: unknown, r: Runtime) => string[] | { unsupported: string })(value, ctx.runtime);
-    if (Array.isArray(out)) flags.push(...out);
+    if (Array.isArray(out)) for (let i = 0; i < out.length; i++) flags.push(out[i]!);
     else ctx.report("warning", `${key} is not supported with ${ctx.runtime}: ${out.unsupported}; ignored`, [...at, key]);
   }
   if (service.ipc) flags.push(`--ipc=${namespaceMode(service.ipc, ctx.project)}`);
@@ -287,10 +307,10 @@ function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)
     const [source, mode] = from.startsWith("container:") ? [from.slice(10).split(":")[0]!, from.slice(10).split(":")[1]] : [ctx.project.services[from.split(":")[0]!]!.container_name!, from.split(":")[1]];
     flags.push(`--volumes-from=${source}${mode ? `:${mode}` : ""}`);
   }
-  const health = healthcheckFlags(service.healthcheck, ctx.runtime);
-  flags.push(...health.flags);
-  for (const key of health.unsupported) ctx.report("warning", `healthcheck.${key} is not supported by ${ctx.runtime}; ignored`, [...at, "healthcheck", key]);
-  for (const [k, v] of Object.entries(service.logging?.options ?? {})) if (v !== null) flags.push(`--log-opt=${k}=${v}`);
+  const unsupported = addHealthcheckFlags(flags, service.healthcheck, ctx.runtime);
+  if (unsupported) for (const key of unsupported) ctx.report("warning", `healthcheck.${key} is not supported by ${ctx.runtime}; ignored`, [...at, "healthcheck", key]);
+  const logOptions = service.logging?.options;
+  for (const k in logOptions) if (logOptions[k] !== null) flags.push(`--log-opt=${k}=${logOptions[k]}`);
   applyDeploy(flags, service, ctx, at);
   applyGpus(flags, service.gpus ?? [], ctx.runtime);
   if (service.stop_grace_period) flags.push(`--stop-timeout=${Math.ceil(durationSeconds(service.stop_grace_period))}`);
@@ -333,12 +353,7 @@ function applyGpus(flags: string[], requests: DeviceRequests, runtime: Runtime):
 }
 
 function applyDependencies(plan: ContainerPlan, name: string, ctx: ContainerContext): void {
-  const rel = dependencyRelations(ctx.runtime, name, ctx.project, ctx.useUpheldBy);
-  plan.dependsOn = rel.dependsOn;
-  plan.unit.after.push(...rel.after);
-  plan.unit.wants.push(...rel.wants);
-  plan.unit.bindsTo.push(...rel.bindsTo);
-  plan.unit.upheldBy.push(...rel.upheldBy);
+  addDependencyRelations(plan, ctx.runtime, ctx.project, ctx.useUpheldBy);
   const service = ctx.project.services[name]!;
   // `network_mode: container:X` naming one of this project's containers needs it running first;
   // a container of another project is not ours to depend on (compose2nix emitted a dangling dependsOn).
@@ -356,8 +371,9 @@ function applyDependencies(plan: ContainerPlan, name: string, ctx: ContainerCont
 
 /** What dependents wait for: the unit is ready only when healthy / done. */
 function applyGates(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
-  if (!ctx.gates) return;
-  if (ctx.gates.has("healthy")) {
+  const gates = ctx.gates.get(plan.service);
+  if (!gates) return;
+  if (gates.has("healthy")) {
     if (healthcheckDisabled(service.healthcheck)) {
       ctx.report("warning", "a dependent waits for this service to be healthy, but its healthcheck is disabled: the dependent will never start", [...at, "healthcheck"]);
     } else if (!service.healthcheck?.test) {
@@ -369,7 +385,7 @@ function applyGates(plan: ContainerPlan, service: Service, ctx: ContainerContext
       plan.unit.serviceConfig.TimeoutStartSec = healthWaitSeconds(service.healthcheck);
     } else plan.unit.postStart.push(dockerHealthWait(plan.name, service.healthcheck));
   }
-  if (ctx.gates.has("completed")) {
+  if (gates.has("completed")) {
     // Keep the exited container until its exit code has been read.
     plan.autoRemoveOnStop = false;
     plan.unit.postStart.push(completionWait(ctx.runtime, plan.name));
@@ -377,22 +393,20 @@ function applyGates(plan: ContainerPlan, service: Service, ctx: ContainerContext
 }
 
 function applyUnit(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
-  const restart = restartPolicy(service, ctx.runtime);
-  Object.assign(plan.unit.serviceConfig, restart.serviceConfig);
-  Object.assign(plan.unit.unitConfig, restart.unitConfig);
+  applyRestartPolicy(plan.unit, service);
   const grace = service.stop_grace_period ?? ctx.defaultStopTimeout;
   if (grace) {
     if (!service.stop_grace_period) plan.extraOptions.push(`--stop-timeout=${Math.ceil(durationSeconds(grace))}`);
     // systemd must outlast the runtime's own stop timeout, or it kills the container mid-shutdown.
     plan.unit.serviceConfig.TimeoutStopSec = Math.ceil(durationSeconds(grace)) + 30;
   }
-  hooks(plan, service.post_start, "postStart", ctx, [...at, "post_start"]);
-  hooks(plan, service.pre_stop, "preStop", ctx, [...at, "pre_stop"]);
+  if (service.post_start) hooks(plan, service.post_start, "postStart", ctx, [...at, "post_start"]);
+  if (service.pre_stop) hooks(plan, service.pre_stop, "preStop", ctx, [...at, "pre_stop"]);
 }
 
-function hooks(plan: ContainerPlan, list: Service["post_start"], into: "postStart" | "preStop", ctx: ContainerContext, at: (string | number)[]): void {
-  if (list?.length && into === "postStart" && ctx.runtime === "docker") plan.unit.postStart.push(waitForContainer("docker", plan.name));
-  (list ?? []).forEach((hook, i) => {
+function hooks(plan: ContainerPlan, list: NonNullable<Service["post_start"]>, into: "postStart" | "preStop", ctx: ContainerContext, at: (string | number)[]): void {
+  if (list.length && into === "postStart" && ctx.runtime === "docker") plan.unit.postStart.push(waitForContainer("docker", plan.name));
+  list.forEach((hook, i) => {
     const cmd = words(hook.command, ctx, [...at, i, "command"]) ?? [];
     const args = [ctx.runtime, "exec"];
     if (hook.user) args.push(`--user=${hook.user}`);

@@ -13,19 +13,22 @@ import type { Healthcheck, Project } from "../model/index.ts";
 import { healthWaitSeconds } from "./healthcheck.ts";
 import { containerUnit, service as serviceUnit } from "./naming.ts";
 import { shellQuote } from "./shell.ts";
-import type { Runtime } from "./types.ts";
+import type { ContainerPlan, Runtime } from "./types.ts";
 
 export type Gate = "healthy" | "completed";
 
 /** Which services some dependent waits on, and for what. */
 export function dependencyGates(project: Project): Map<string, Set<Gate>> {
   const gates = new Map<string, Set<Gate>>();
-  for (const service of Object.values(project.services)) {
-    for (const [dep, spec] of Object.entries(service.depends_on ?? {})) {
-      const gate = spec.condition === "service_healthy" ? "healthy" : spec.condition === "service_completed_successfully" ? "completed" : undefined;
+  for (const name in project.services) {
+    const dependsOn = project.services[name]!.depends_on;
+    for (const dep in dependsOn) {
+      const condition = dependsOn[dep]!.condition;
+      const gate = condition === "service_healthy" ? "healthy" : condition === "service_completed_successfully" ? "completed" : undefined;
       if (!gate) continue;
-      if (!gates.has(dep)) gates.set(dep, new Set());
-      gates.get(dep)!.add(gate);
+      const set = gates.get(dep);
+      if (set) set.add(gate);
+      else gates.set(dep, new Set([gate]));
     }
   }
   return gates;
@@ -69,23 +72,21 @@ export function completionWait(runtime: Runtime, container: string): string {
   ].join("\n");
 }
 
-export interface DependencyRelations {
-  dependsOn: string[];
-  after: string[];
-  wants: string[];
-  bindsTo: string[];
-  upheldBy: string[];
-}
-
-export function dependencyRelations(runtime: Runtime, name: string, project: Project, useUpheldBy: boolean): DependencyRelations {
-  const rel: DependencyRelations = { dependsOn: [], after: [], wants: [], bindsTo: [], upheldBy: [] };
-  for (const [dep, spec] of Object.entries(project.services[name]!.depends_on ?? {})) {
+/**
+ * Adds a container's depends_on to its plan: `dependsOn` and its unit's after, wants, bindsTo and
+ * upheldBy (written into the plan's lists directly: this runs for every container).
+ */
+export function addDependencyRelations(plan: ContainerPlan, runtime: Runtime, project: Project, useUpheldBy: boolean): void {
+  const dependsOn = project.services[plan.service]!.depends_on;
+  const unit = plan.unit;
+  for (const dep in dependsOn) {
+    const spec = dependsOn[dep]!;
     const container = project.services[dep]!.container_name!;
-    const unit = serviceUnit(containerUnit(runtime, container));
-    if (spec.required) rel.dependsOn.push(container);
-    else rel.after.push(unit), rel.wants.push(unit);
-    if (spec.restart) rel.bindsTo.push(unit), rel.upheldBy.push(unit);
-    else if (useUpheldBy) rel.upheldBy.push(unit);
+    if (spec.required) plan.dependsOn.push(container);
+    if (spec.required && !spec.restart && !useUpheldBy) continue;
+    const depUnit = serviceUnit(containerUnit(runtime, container));
+    if (!spec.required) unit.after.push(depUnit), unit.wants.push(depUnit);
+    if (spec.restart) unit.bindsTo.push(depUnit), unit.upheldBy.push(depUnit);
+    else if (useUpheldBy) unit.upheldBy.push(depUnit);
   }
-  return rel;
 }

@@ -21,11 +21,17 @@ function healthCommand(test: readonly string[], runtime: Runtime): string | unde
   return JSON.stringify(rest);
 }
 
-export function healthcheckFlags(h: Healthcheck | undefined, runtime: Runtime): { flags: string[]; unsupported: string[] } {
-  if (!h) return { flags: [], unsupported: [] };
-  if (healthcheckDisabled(h)) return { flags: ["--no-healthcheck"], unsupported: [] };
-  const flags: string[] = [];
-  const unsupported: string[] = [];
+/**
+ * Adds the healthcheck's run flags to `flags`; returns the settings the runtime lacks, if any
+ * (written into the caller's list, no result object: this runs for most containers).
+ */
+export function addHealthcheckFlags(flags: string[], h: Healthcheck | undefined, runtime: Runtime): string[] | undefined {
+  if (!h) return undefined;
+  if (healthcheckDisabled(h)) {
+    flags.push("--no-healthcheck");
+    return undefined;
+  }
+  let unsupported: string[] | undefined;
   const command = h.test ? healthCommand(h.test, runtime) : undefined;
   if (command !== undefined) flags.push(`--health-cmd=${command}`);
   if (h.interval) flags.push(`--health-interval=${h.interval}`);
@@ -34,9 +40,9 @@ export function healthcheckFlags(h: Healthcheck | undefined, runtime: Runtime): 
   if (h.start_period) flags.push(`--health-start-period=${h.start_period}`);
   if (h.start_interval) {
     if (runtime === "docker") flags.push(`--health-start-interval=${h.start_interval}`);
-    else unsupported.push("start_interval");
+    else (unsupported ??= []).push("start_interval");
   }
-  return { flags, unsupported };
+  return unsupported;
 }
 
 /**

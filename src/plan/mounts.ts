@@ -70,21 +70,25 @@ export function serviceMounts(
   variables: Readonly<Record<string, string>>,
 ): ServiceMounts {
   const out: ServiceMounts = { volumes: [], extraOptions: [], units: [], bindSources: [], createHostPaths: [], issues: [] };
-  const at = ["services", name];
-  (service.volumes ?? []).forEach((v, i) => addVolume(runtime, v, project, out, [...at, "volumes", i]));
-  for (const spec of service.tmpfs ?? []) out.extraOptions.push(`--tmpfs=${spec}`);
-  addFileMounts("secrets", service.secrets ?? [], project, variables, out, at);
-  addFileMounts("configs", service.configs ?? [], project, variables, out, at);
+  const volumes = service.volumes;
+  if (volumes) for (let i = 0; i < volumes.length; i++) addVolume(runtime, volumes[i]!, project, out, name, i);
+  const tmpfs = service.tmpfs;
+  if (tmpfs) for (let i = 0; i < tmpfs.length; i++) out.extraOptions.push(`--tmpfs=${tmpfs[i]}`);
+  if (service.secrets) addFileMounts("secrets", service.secrets, project, variables, out, name);
+  if (service.configs) addFileMounts("configs", service.configs, project, variables, out, name);
   return out;
 }
 
-function addVolume(runtime: Runtime, v: ServiceVolume, project: Project, out: ServiceMounts, at: (string | number)[]): void {
+/** The `i`th `volumes:` entry's path, for a message (made only then: this runs for every mount). */
+const volumePath = (service: string, i: number): (string | number)[] => ["services", service, "volumes", i];
+
+function addVolume(runtime: Runtime, v: ServiceVolume, project: Project, out: ServiceMounts, service: string, i: number): void {
   switch (v.type) {
     case "bind": {
       const source = v.source!;
       out.bindSources.push(source);
       if (source.includes(",") || v.target.includes(",")) {
-        throw new MountError(at, "a bind mount path containing \",\" cannot be passed to the runtime");
+        throw new MountError(volumePath(service, i), "a bind mount path containing \",\" cannot be passed to the runtime");
       }
       const create = v.bind?.create_host_path !== false;
       if (!create || source.includes(":") || v.target.includes(":")) {
@@ -124,7 +128,7 @@ function addVolume(runtime: Runtime, v: ServiceVolume, project: Project, out: Se
       out.extraOptions.push(mountFlag([["type", "image"], ["source", v.source], ["target", v.target], ["subpath", v.image?.subpath]]));
       return;
     default:
-      out.issues.push({ level: "warning", path: at, message: `volume type "${v.type}" is not supported on Linux hosts; not mounted` });
+      out.issues.push({ level: "warning", path: volumePath(service, i), message: `volume type "${v.type}" is not supported on Linux hosts; not mounted` });
   }
 }
 
@@ -137,14 +141,13 @@ function addFileMounts(
   project: Project,
   variables: Readonly<Record<string, string>>,
   out: ServiceMounts,
-  at: (string | number)[],
+  service: string,
 ): void {
   refs.forEach((ref, i) => {
-    const where = [...at, kind, i];
     const def = project[kind][ref.source]!;
     const target = fileMountTarget(kind, ref);
     if (ref.uid !== undefined || ref.gid !== undefined || ref.mode !== undefined) {
-      out.issues.push({ level: "warning", path: where, message: "uid, gid and mode only apply to swarm secrets/configs; the file keeps its host owner and mode" });
+      out.issues.push({ level: "warning", path: ["services", service, kind, i], message: "uid, gid and mode only apply to swarm secrets/configs; the file keeps its host owner and mode" });
     }
     // External secrets/configs live in a swarm; the resource itself is reported once.
     if (def.external) return;

@@ -14,34 +14,45 @@ export interface NetworkIssue {
 }
 
 /** Order compose connects networks in: higher priority first, then by name. */
-function orderedNetworks(service: Service): [string, ServiceNetwork | null][] {
-  return Object.entries(service.networks ?? {}).sort(
-    ([a, x], [b, y]) => (y?.priority ?? 0) - (x?.priority ?? 0) || (a < b ? -1 : a > b ? 1 : 0),
-  );
+function orderedNetworks(networks: Record<string, ServiceNetwork | null>): string[] {
+  const keys = Object.keys(networks);
+  // (most services join one network: nothing to order)
+  if (keys.length > 1) keys.sort((a, b) => (networks[b]?.priority ?? 0) - (networks[a]?.priority ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+  return keys;
 }
 
 /** The value of one `--network=` flag: the network, the service's DNS aliases, its fixed addresses. */
-function networkSpec(runtime: Runtime, name: string, serviceName: string, config: ServiceNetwork | null, issues: NetworkIssue[], at: (string | number)[]): string {
-  const aliases = [serviceName, ...(config?.aliases ?? [])].filter((a, i, all) => all.indexOf(a) === i);
-  const opts: string[] = aliases.map((a) => `alias=${a}`);
+function networkSpec(runtime: Runtime, name: string, serviceName: string, key: string, config: ServiceNetwork | null, issues: NetworkIssue[]): string {
+  // (the path of a setting, only for a message: most networks have none)
+  const at = (setting: string): (string | number)[] => ["services", serviceName, "networks", key, setting];
+  // the service's name, then its own aliases, each once
+  const opts: string[] = [`alias=${serviceName}`];
+  const aliases = config?.aliases;
+  if (aliases) {
+    for (let i = 0; i < aliases.length; i++) {
+      const alias = aliases[i]!;
+      if (alias !== serviceName && aliases.indexOf(alias) === i) opts.push(`alias=${alias}`);
+    }
+  }
   if (config?.ipv4_address) opts.push(`ip=${config.ipv4_address}`);
   if (config?.ipv6_address) opts.push(`ip6=${config.ipv6_address}`);
   if (config?.mac_address) opts.push(runtime === "docker" ? `mac-address=${config.mac_address}` : `mac=${config.mac_address}`);
   if (config?.interface_name) {
     if (runtime === "podman") opts.push(`interface_name=${config.interface_name}`);
-    else issues.push({ path: [...at, "interface_name"], message: "interface_name is not supported by docker run; ignored" });
+    else issues.push({ path: at("interface_name"), message: "interface_name is not supported by docker run; ignored" });
   }
   for (const ip of config?.link_local_ips ?? []) {
     if (runtime === "docker") opts.push(`link-local-ip=${ip}`);
-    else issues.push({ path: [...at, "link_local_ips"], message: "link_local_ips is not supported by podman run; ignored" });
+    else issues.push({ path: at("link_local_ips"), message: "link_local_ips is not supported by podman run; ignored" });
   }
-  for (const [k, v] of Object.entries(config?.driver_opts ?? {})) {
-    if (runtime === "docker") opts.push(`driver-opt=${k}=${v}`);
-    else issues.push({ path: [...at, "driver_opts"], message: "per-network driver_opts are not supported by podman run; ignored" });
+  const driverOpts = config?.driver_opts;
+  for (const k in driverOpts) {
+    if (runtime === "docker") opts.push(`driver-opt=${k}=${driverOpts[k]}`);
+    else issues.push({ path: at("driver_opts"), message: "per-network driver_opts are not supported by podman run; ignored" });
   }
   if (config?.gw_priority !== undefined) {
     if (runtime === "docker") opts.push(`gw-priority=${config.gw_priority}`);
-    else issues.push({ path: [...at, "gw_priority"], message: "gw_priority is not supported by podman run; ignored" });
+    else issues.push({ path: at("gw_priority"), message: "gw_priority is not supported by podman run; ignored" });
   }
   // podman: `net:opt,opt`; docker (25+): `name=net,opt,opt`.
   return runtime === "podman" ? `${name}:${opts.join(",")}` : [`name=${name}`, ...opts].join(",");
@@ -67,9 +78,10 @@ export function serviceNetworking(runtime: Runtime, serviceName: string, service
   }
   const networks: string[] = [];
   const units: string[] = [];
-  for (const [key, config] of orderedNetworks(service)) {
+  const joined = service.networks ?? {};
+  for (const key of orderedNetworks(joined)) {
     const network = project.networks[key]!;
-    networks.push(networkSpec(runtime, network.name!, serviceName, config, issues, ["services", serviceName, "networks", key]));
+    networks.push(networkSpec(runtime, network.name!, serviceName, key, joined[key]!, issues));
     if (!network.external) units.push(networkUnit(runtime, network.name!));
   }
   return { networks, units, issues };

@@ -4,18 +4,13 @@
  */
 import type { Service } from "../model/index.ts";
 import { systemdTimespan } from "./durations.ts";
-import type { Runtime } from "./types.ts";
-
-export interface RestartSettings {
-  serviceConfig: Record<string, string | number>;
-  unitConfig: Record<string, string | number>;
-}
+import type { UnitPlan } from "./types.ts";
 
 const CONDITION: Record<string, string> = { none: "no", "on-failure": "on-failure", any: "always" };
 
-export function restartPolicy(service: Service, runtime: Runtime): RestartSettings {
-  const serviceConfig: Record<string, string | number> = {};
-  const unitConfig: Record<string, string | number> = {};
+/** Sets the unit's restart settings (into its serviceConfig and unitConfig, after what they hold). */
+export function applyRestartPolicy(unit: Pick<UnitPlan, "serviceConfig" | "unitConfig">, service: Service): void {
+  const { serviceConfig, unitConfig } = unit;
   const policy = service.deploy?.restart_policy;
   let maxAttempts: number | undefined;
   if (policy) {
@@ -42,6 +37,4 @@ export function restartPolicy(service: Service, runtime: Runtime): RestartSettin
     serviceConfig.RestartSteps = 9;
     serviceConfig.RestartMaxDelaySec = "1m";
   }
-  void runtime;
-  return { serviceConfig, unitConfig };
 }
