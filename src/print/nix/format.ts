@@ -123,14 +123,9 @@ const isInterp = (a: StringPart | undefined): a is Expr => a !== undefined && ty
 
 /** Multi-line strings print as `''` indented strings. */
 export function isMultiline(s: NixString): boolean {
+  if (s.text !== undefined) return s.text.includes("\n");
   for (const p of s.parts) if (typeof p === "string" && p.includes("\n")) return true;
   return false;
-}
-
-/** The text of a string without interpolations (most strings), else undefined. */
-function plainText(s: NixString): string | undefined {
-  const first = s.parts[0];
-  return s.parts.length === 1 && typeof first === "string" ? first : s.parts.length === 0 ? "" : undefined;
 }
 
 /** A plain string as a `"..."` literal (used for quoted attribute names too). */
@@ -299,7 +294,7 @@ function indentedLine(line: Line, anchor: boolean, isLast: boolean, show: (e: Ex
 function renderIndented(out: Out, s: NixString, indent: number): void {
   const inner = indent + 2;
   const show = (e: Expr): string => flat(e) ?? renderToString(e, inner, inner, 0);
-  const lines = splitLines(s.parts);
+  const lines = splitLines(s.text !== undefined ? [s.text] : s.parts);
   const anchor = anchorLine(lines);
   const last = lines.length - 1;
   out.write("''\n");
@@ -316,13 +311,13 @@ function renderIndented(out: Out, s: NixString, indent: number): void {
 /** The text of a string always written as one `"..."` literal, without interpolations (most strings), else undefined. */
 function quotedLineText(e: Expr): string | undefined {
   if (e.kind !== "string") return undefined;
-  const text = plainText(e);
+  const text = e.text;
   return text === undefined || text.includes("\n") ? undefined : text;
 }
 
 /** A string where it is written whatever its width (as a value or list item). */
 function renderString(out: Out, s: NixString, indent: number, col: number, tail: number): void {
-  const text = plainText(s);
+  const text = s.text;
   if (text !== undefined) {
     // (most strings: no need to build the quoted literal as one string)
     if (text.includes("\n")) renderIndented(out, s, indent);
@@ -330,7 +325,7 @@ function renderString(out: Out, s: NixString, indent: number, col: number, tail:
     return;
   }
   if (isMultiline(s)) renderIndented(out, s, indent);
-  else out.write(flat(s) ?? quotedParts(s.parts, (x) => flat(x) ?? renderToString(x, indent, col, tail)) ?? "");
+  else out.write(flat(s) ?? quotedParts(s.parts!, (x) => flat(x) ?? renderToString(x, indent, col, tail)) ?? "");
 }
 
 // ---------------------------------------------------------------------------------
@@ -373,7 +368,7 @@ function fits(text: string | undefined, col: number, tail: number): text is stri
 /** How long (in UTF-16 units) a one-line form at `col` may be and still fit: a code point takes at most two. */
 const limitAt = (col: number, tail: number): number => 2 * (LINE_WIDTH - col - tail);
 
-const isComment = (x: Entry | ListItem): x is Comment => "kind" in x && x.kind === "comment";
+const isComment = (x: Entry | ListItem): x is Comment => x.kind === "comment";
 
 function isNegative(e: Expr): boolean {
   if (e.kind === "int") return e.value < 0;
@@ -400,7 +395,7 @@ function isAbsorbable(e: Expr): boolean {
 
 /** A set holding just one inherit is exempt from forced expansion. */
 function isSingleInherit(a: Attrs): boolean {
-  return a.entries.length === 1 && "kind" in a.entries[0]! && a.entries[0].kind === "inherit";
+  return a.entries.length === 1 && a.entries[0]!.kind === "inherit";
 }
 
 /** Attrsets that always expand as a binding's value. */
@@ -421,7 +416,7 @@ function isSimple(e: Expr): boolean {
     case "float":
       return !isNegative(e);
     case "ref":
-      return e.name.split(".").every((seg, i) => i === 0 || isIdentifier(seg));
+      return e.bare;
     case "select":
       return isSimple(e.expr) && e.path.every(isIdentifier);
     case "apply": {
@@ -473,7 +468,7 @@ const NO_LIMIT = Number.POSITIVE_INFINITY;
 function flat(e: Expr, limit = NO_LIMIT): string | undefined {
   switch (e.kind) {
     case "string": {
-      const text = plainText(e);
+      const text = e.text;
       if (text !== undefined) return text.includes("\n") ? undefined : quoteString(text);
       return isMultiline(e) ? undefined : quotedParts(e.parts, flat);
     }
@@ -488,7 +483,7 @@ function flat(e: Expr, limit = NO_LIMIT): string | undefined {
     case "path":
       return e.value;
     case "ref":
-      return formatRef(e.name);
+      return e.bare ? e.name : formatRef(e.name);
     case "select": {
       const base = flatOperand(e.expr, needsParensToSelect(e.expr), limit);
       return base === undefined ? undefined : base + "." + formatAttrPath(e.path);
@@ -566,7 +561,7 @@ function flatAttrs(a: Attrs, limit: number): string | undefined {
 }
 
 function flatEntry(entry: Entry, limit: number): string | undefined {
-  if (!("kind" in entry)) {
+  if (entry.kind === undefined) {
     if (isWideValue(entry.value)) return undefined;
     const key = formatAttrPath(entry.key);
     const value = flat(entry.value, limit - key.length - 4);
@@ -699,7 +694,7 @@ function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: numb
 function renderEntries(out: Out, entries: readonly Entry[], indent: number): void {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (!("kind" in entry)) renderBinding(out, entry, indent);
+    if (entry.kind === undefined) renderBinding(out, entry, indent);
     else if (entry.kind === "comment") renderComment(out, entry, indent, i === 0);
     else renderInherit(out, entry, indent);
   }
