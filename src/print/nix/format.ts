@@ -133,19 +133,56 @@ export function quoteString(value: string): string {
   return '"' + escapeQuoted(value, false) + '"';
 }
 
-/** What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{` (tested for first: most text has none). */
-const QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/g;
-const HAS_QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/;
-const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", $: "\\$" };
+// Characters the escaping of both string forms looks for.
+const BACKSLASH = 0x5c;
+const DOUBLE_QUOTE = 0x22;
+const QUOTE = 0x27; // '
+const DOLLAR = 0x24;
+const OPEN_BRACE = 0x7b;
+const LF = 0x0a;
+const CR = 0x0d;
+const TAB = 0x09;
+const SPACE = 0x20;
 
 /**
- * A text run in the `"..."` form (a CR is escaped: the Nix lexer would read a literal one as LF).
- * `$` is escaped only where it would start an interpolation: before `{`, or at the end when
- * an interpolation follows (`beforeInterp`).
+ * A text run in the `"..."` form: `\\`, `"`, LF, CR and tab escaped (a CR too: the Nix lexer
+ * would read a literal one as LF), and `$` only where it would start an interpolation: before
+ * `{`, or at the end when an interpolation follows (`beforeInterp`). The text itself when
+ * nothing needs escaping (most text).
  */
 function escapeQuoted(text: string, beforeInterp: boolean): string {
-  const escaped = HAS_QUOTE_SPECIAL.test(text) ? text.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c]!) : text;
-  return beforeInterp && text.endsWith("$") ? escaped.slice(0, -1) + "\\$" : escaped;
+  // (one pass over the char codes, no regular expression: every string of a module passes here)
+  let out = "";
+  let from = 0;
+  for (let i = 0; i < text.length; i++) {
+    let escape: string;
+    switch (text.charCodeAt(i)) {
+      case BACKSLASH:
+        escape = "\\\\";
+        break;
+      case DOUBLE_QUOTE:
+        escape = '\\"';
+        break;
+      case LF:
+        escape = "\\n";
+        break;
+      case CR:
+        escape = "\\r";
+        break;
+      case TAB:
+        escape = "\\t";
+        break;
+      case DOLLAR:
+        if (i + 1 === text.length ? !beforeInterp : text.charCodeAt(i + 1) !== OPEN_BRACE) continue;
+        escape = "\\$";
+        break;
+      default:
+        continue;
+    }
+    out += text.slice(from, i) + escape;
+    from = i + 1;
+  }
+  return from === 0 ? text : out + text.slice(from);
 }
 
 /**
@@ -196,9 +233,15 @@ function splitLines(parts: readonly StringPart[]): Line[] {
   return lines;
 }
 
-const SPACES = /^ *$/;
-
-const isBlank = (line: Line): boolean => line.every((a) => typeof a === "string" && SPACES.test(a));
+/** Whether a line holds only spaces, if anything. */
+function isBlank(line: Line): boolean {
+  for (let j = 0; j < line.length; j++) {
+    const part = line[j]!;
+    if (typeof part !== "string") return false;
+    for (let i = 0; i < part.length; i++) if (part.charCodeAt(i) !== SPACE) return false;
+  }
+  return true;
+}
 
 const startsWithSpace = (line: Line): boolean => typeof line[0] === "string" && line[0].startsWith(" ");
 
@@ -223,10 +266,6 @@ function anchorLine(lines: readonly Line[]): number {
 }
 
 const ESCAPED_QUOTE = "''\\'";
-const QUOTE = 0x27; // '
-const DOLLAR = 0x24;
-const OPEN_BRACE = 0x7b;
-const CR = 0x0d;
 
 /** What follows a text run on its line: an interpolation, the line break, or the closing `''`. */
 type After = "interp" | "line" | "end";
@@ -349,12 +388,20 @@ const NEW_LINES: string[] = [];
 /** A line break and the next line's indentation, as one piece: how every line of a layout starts. */
 const newLine = (indent: number): string => (NEW_LINES[indent] ??= "\n" + pad(indent));
 
-const SURROGATE = /[\uD800-\uDFFF]/;
-
+/** Code points: UTF-16 units less one per surrogate pair (a lone surrogate counts as one). */
 function width(text: string): number {
-  if (!SURROGATE.test(text)) return text.length;
-  let n = 0;
-  for (const _ of text) n++;
+  // (a char-code loop, not a regular expression: the key of every binding passes here)
+  let n = text.length;
+  for (let i = 0; i < text.length - 1; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) {
+      const next = text.charCodeAt(i + 1);
+      if (next >= 0xdc00 && next <= 0xdfff) {
+        n--;
+        i++;
+      }
+    }
+  }
   return n;
 }
 
@@ -701,11 +748,13 @@ function renderEntries(out: Out, entries: readonly Entry[], indent: number): voi
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
+const hasLineBreak = (text: string): boolean => text.includes("\n") || text.includes("\r");
 
 /** `# text` lines, set off by a blank line unless first. Any line break (CR too) ends a Nix comment, so each gets its own `#`. */
 function renderComment(out: Out, c: Comment, indent: number, first: boolean): void {
   if (!first) out.write("\n");
-  const lines = LINE_BREAK.test(c.text) ? c.text.split(LINE_BREAK) : [c.text];
+  // (the regular expression only for a comment with a line break: compiling it costs every run that uses it)
+  const lines = hasLineBreak(c.text) ? c.text.split(LINE_BREAK) : [c.text];
   for (const line of lines) out.write(newLine(indent), line.trim() === "" ? "#" : "# " + line.trimEnd());
 }
 
