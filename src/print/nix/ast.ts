@@ -110,23 +110,16 @@ export interface SetParam {
   readonly ellipsis?: boolean;
 }
 
+const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const KEYWORDS = new Set(["if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"]);
 
-/** True when `name` can be written bare (as a variable or attribute name): `[A-Za-z_][A-Za-z0-9_'-]*`, no keyword. */
+/**
+ * True when `name` can be written bare (as a variable or attribute name). A regular expression, not
+ * a char-code loop: every attribute name passes here, and interpreted (as most code of a short run
+ * is) a loop costs far more per character than the expression's one compilation.
+ */
 export function isIdentifier(name: string): boolean {
-  // (a loop over char codes, not a regular expression: every attribute name of a module passes here,
-  // and compiling a regular expression is a cost of its own in a short process)
-  if (name.length === 0 || !isIdentifierStart(name.charCodeAt(0))) return false;
-  for (let i = 1; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (!isIdentifierStart(c) && !(c >= 0x30 && c <= 0x39) && c !== 0x27 && c !== 0x2d) return false; // 0-9 ' -
-  }
-  return !KEYWORDS.has(name);
-}
-
-/** `[A-Za-z_]` */
-function isIdentifierStart(c: number): boolean {
-  return (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x5f;
+  return IDENT.test(name) && !KEYWORDS.has(name);
 }
 
 // Nix strings are C strings internally: a NUL would silently truncate the value.
