@@ -102,7 +102,8 @@ export interface Inherit {
   readonly from?: Expr;
 }
 export type Entry = Binding | Comment | Inherit;
-export type ListItem = Expr | Comment;
+/** A list item; a JS string is a plain Nix string, as `str(item)` (a list of strings needs no node per item). */
+export type ListItem = Expr | Comment | string;
 
 export type Param = string | { readonly name: string; readonly default: Expr };
 export interface SetParam {
@@ -189,6 +190,10 @@ export function select(expr: Expr, path: readonly string[]): Select {
 }
 
 export function list(items: readonly ListItem[]): List {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (typeof item === "string") assertNoNul(item);
+  }
   return { kind: "list", items };
 }
 

@@ -18,7 +18,7 @@
 // mostly many short pieces (indentation, names, quoted values), and building each node's text
 // from its children's would make a string of every size on the way.
 
-import { isIdentifier } from "./ast.ts";
+import { isIdentifier, str } from "./ast.ts";
 import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, ListItem, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
 
 export const LINE_WIDTH = 100;
@@ -68,9 +68,14 @@ class Out {
 // current line's indentation; `col`, the column it starts at; `tail`, how many characters
 // must follow it on its last line (e.g. `;`).
 
-/** Formats a whole file: the expression followed by exactly one newline. */
-export function printNix(expr: Expr): string {
+/**
+ * Formats a whole file: the expression followed by exactly one newline, after `header` (e.g. a
+ * comment line) when given. (The header is written here, not prepended to the result: the
+ * result is then one flat string, not a pair a writer must first copy into one.)
+ */
+export function printNix(expr: Expr, header = ""): string {
   const out = new Out();
+  if (header !== "") out.write(header);
   render(out, expr, 0, 0, 0);
   out.write("\n");
   return out.end();
@@ -382,7 +387,7 @@ function fits(text: string | undefined, col: number, tail: number): text is stri
 /** How long (in UTF-16 units) a one-line form at `col` may be and still fit: a code point takes at most two. */
 const limitAt = (col: number, tail: number): number => 2 * (LINE_WIDTH - col - tail);
 
-const isComment = (x: Entry | ListItem): x is Comment => x.kind === "comment";
+const isComment = (x: Entry | Expr | Comment): x is Comment => x.kind === "comment";
 
 function isNegative(e: Expr): boolean {
   if (e.kind === "int") return e.value < 0;
@@ -554,12 +559,17 @@ function flatList(l: List, manySimple: boolean, limit: number): string | undefin
   // (the length first: most lists have several items, and then no one-line form)
   if (items.length > 1 && !(manySimple && items.length <= 6)) return undefined;
   if (limit <= 0) return undefined;
-  for (const item of items) if (isComment(item)) return undefined;
-  const exprs = items as readonly Expr[];
-  if (exprs.length > 1 && !exprs.every(isSimple)) return undefined;
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i]!;
+    if (typeof x !== "string" && x.kind === "comment") return undefined;
+  }
+  const several = items.length > 1;
   let text = "[";
-  for (const x of exprs) {
-    const item = flatOperand(x, needsParens(x), limit - text.length - 3);
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i] as string | Expr;
+    let item: string | undefined;
+    if (typeof x === "string") item = x.includes("\n") ? undefined : quoteString(x);
+    else item = several && !isSimple(x) ? undefined : flatOperand(x, needsParens(x), limit - text.length - 3);
     if (item === undefined) return undefined;
     text += " " + item;
   }
@@ -669,6 +679,14 @@ function renderList(out: Out, l: List, indent: number, col: number, tail: number
   out.write("[");
   for (let i = 0; i < l.items.length; i++) {
     const item = l.items[i]!;
+    if (typeof item === "string") {
+      // (most items: a string on its own line; a multi-line one, rare, as a string node)
+      if (item.includes("\n")) {
+        out.write(newLine(inner));
+        renderIndented(out, str(item), inner);
+      } else out.write(newLine(inner), '"', escapeQuoted(item, false), '"');
+      continue;
+    }
     if (isComment(item)) {
       renderComment(out, item, inner, i === 0);
       continue;
