@@ -35,7 +35,8 @@ export interface ModuleOptions {
 /** Priority of our unit settings: above module defaults (100), below a user's mkForce (50). */
 const OVERRIDE_PRIORITY = 90;
 
-const strings = (items: readonly string[]) => list(items.map(str));
+/** A list of plain strings: the items themselves, no node per string (the plan's arrays, uncopied). */
+const strings = (items: readonly string[]) => list(items);
 /** `{ key = value; ... }` from a record, in its order (for…in: no entry arrays, as Object.entries makes, for every record of every container). */
 function attrsOf<T>(record: Readonly<Record<string, T>>, value: (v: T) => Expr): Expr {
   const entries: Entry[] = [];
@@ -78,7 +79,7 @@ export function printModule(plans: readonly Plan[], options: ModuleOptions): str
   if (options.warnings?.length) body.push(comment("What khepri could not honour"), binding("warnings", strings(options.warnings)));
   const config = attrs(body);
   const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
-  return `${options.header}\n${printNix(lambda({ params: ["config", "lib", "pkgs"], ellipsis: true }, module))}`;
+  return printNix(lambda({ params: ["config", "lib", "pkgs"], ellipsis: true }, module), options.header + "\n");
 }
 
 function guarded(config: Expr, optionPath: readonly string[], plans: readonly Plan[]): Expr {

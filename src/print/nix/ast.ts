@@ -2,14 +2,25 @@
 // immutable objects; the constructors validate early so the printer never has to
 // emit something Nix cannot read back. A node keeps the arrays it is given, uncopied (a
 // module has tens of thousands of nodes): hand a constructor an array you will not change.
+// Every node of a kind is made by one constructor, so it has one shape (the printer's reads of
+// it stay monomorphic), and nodes hold no more objects than they need: a plain string is one
+// object, with its text, and no array of parts.
 
 export type Expr = NixString | Int | Float | Bool | Null | Path | Ref | Select | List | Attrs | Apply | Lambda | Let | With;
 
 /** Literal text or an interpolated expression (`${...}`). */
 export type StringPart = string | Expr;
 
-export interface NixString {
+/** A string: `text` when it has no interpolation (most strings), else its `parts`. */
+export type NixString = PlainString | InterpolatedString;
+export interface PlainString {
   readonly kind: "string";
+  readonly text: string;
+  readonly parts: undefined;
+}
+export interface InterpolatedString {
+  readonly kind: "string";
+  readonly text: undefined;
   readonly parts: readonly StringPart[];
 }
 export interface Int {
@@ -35,6 +46,8 @@ export interface Path {
 export interface Ref {
   readonly kind: "ref";
   readonly name: string;
+  /** Whether every segment is an identifier (as usual): then the name prints as it is, else the printer quotes segments. */
+  readonly bare: boolean;
 }
 export interface Select {
   readonly kind: "select";
@@ -73,6 +86,8 @@ export interface With {
 
 /** `key = value;` — key is one attribute name or an attribute path. */
 export interface Binding {
+  /** None: a binding is told from a comment or inherit by having no kind (and a literal `{ key, value }` is one). */
+  readonly kind?: undefined;
   readonly key: string | readonly string[];
   readonly value: Expr;
 }
@@ -87,7 +102,8 @@ export interface Inherit {
   readonly from?: Expr;
 }
 export type Entry = Binding | Comment | Inherit;
-export type ListItem = Expr | Comment;
+/** A list item; a JS string is a plain Nix string, as `str(item)` (a list of strings needs no node per item). */
+export type ListItem = Expr | Comment | string;
 
 export type Param = string | { readonly name: string; readonly default: Expr };
 export interface SetParam {
@@ -98,7 +114,11 @@ export interface SetParam {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const KEYWORDS = new Set(["if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"]);
 
-/** True when `name` can be written bare (as a variable or attribute name). */
+/**
+ * True when `name` can be written bare (as a variable or attribute name). A regular expression, not
+ * a char-code loop: every attribute name passes here, and interpreted (as most code of a short run
+ * is) a loop costs far more per character than the expression's one compilation.
+ */
 export function isIdentifier(name: string): boolean {
   return IDENT.test(name) && !KEYWORDS.has(name);
 }
@@ -110,13 +130,18 @@ function assertNoNul(text: string): void {
 
 export function str(value: string): NixString {
   assertNoNul(value);
-  return { kind: "string", parts: [value] };
+  return { kind: "string", text: value, parts: undefined };
 }
 
 /** `interp([ref("pkgs.docker"), "/bin/docker"])` prints `"${pkgs.docker}/bin/docker"`. */
 export function interp(parts: readonly StringPart[]): NixString {
-  for (const p of parts) if (typeof p === "string") assertNoNul(p);
-  return { kind: "string", parts };
+  let plain = true;
+  for (const p of parts) {
+    if (typeof p === "string") assertNoNul(p);
+    else plain = false;
+  }
+  // Text runs next to each other print as one: without an interpolation, it is a plain string.
+  return plain ? { kind: "string", text: parts.join(""), parts: undefined } : { kind: "string", text: undefined, parts };
 }
 
 const INT64_MIN = -(2n ** 63n);
@@ -154,9 +179,9 @@ export function path(value: string): Path {
 
 /** `ref("lib.mkOverride")`; segments after the first are quoted when needed. */
 export function ref(name: string): Ref {
-  const head = name.split(".")[0] ?? "";
-  if (!isIdentifier(head)) throw new Error(`not a Nix variable: ${JSON.stringify(name)}`);
-  return { kind: "ref", name };
+  const segments = name.split(".");
+  if (!isIdentifier(segments[0]!)) throw new Error(`not a Nix variable: ${JSON.stringify(name)}`);
+  return { kind: "ref", name, bare: segments.every(isIdentifier) };
 }
 
 export function select(expr: Expr, path: readonly string[]): Select {
@@ -165,6 +190,10 @@ export function select(expr: Expr, path: readonly string[]): Select {
 }
 
 export function list(items: readonly ListItem[]): List {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
+    if (typeof item === "string") assertNoNul(item);
+  }
   return { kind: "list", items };
 }
 
@@ -172,7 +201,7 @@ export function attrs(entries: readonly Entry[], opts?: { rec?: boolean }): Attr
   // (indexed: for…of makes an iterator result per entry until the loop is optimised, and every set of a module passes here)
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    if (!("kind" in e) && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
+    if (e.kind === undefined && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
   }
   return { kind: "attrs", entries, rec: opts?.rec ?? false };
 }

@@ -18,7 +18,7 @@
 // mostly many short pieces (indentation, names, quoted values), and building each node's text
 // from its children's would make a string of every size on the way.
 
-import { isIdentifier } from "./ast.ts";
+import { isIdentifier, str } from "./ast.ts";
 import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, ListItem, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
 
 export const LINE_WIDTH = 100;
@@ -68,9 +68,14 @@ class Out {
 // current line's indentation; `col`, the column it starts at; `tail`, how many characters
 // must follow it on its last line (e.g. `;`).
 
-/** Formats a whole file: the expression followed by exactly one newline. */
-export function printNix(expr: Expr): string {
+/**
+ * Formats a whole file: the expression followed by exactly one newline, after `header` (e.g. a
+ * comment line) when given. (The header is written here, not prepended to the result: the
+ * result is then one flat string, not a pair a writer must first copy into one.)
+ */
+export function printNix(expr: Expr, header = ""): string {
   const out = new Out();
+  if (header !== "") out.write(header);
   render(out, expr, 0, 0, 0);
   out.write("\n");
   return out.end();
@@ -123,14 +128,9 @@ const isInterp = (a: StringPart | undefined): a is Expr => a !== undefined && ty
 
 /** Multi-line strings print as `''` indented strings. */
 export function isMultiline(s: NixString): boolean {
+  if (s.text !== undefined) return s.text.includes("\n");
   for (const p of s.parts) if (typeof p === "string" && p.includes("\n")) return true;
   return false;
-}
-
-/** The text of a string without interpolations (most strings), else undefined. */
-function plainText(s: NixString): string | undefined {
-  const first = s.parts[0];
-  return s.parts.length === 1 && typeof first === "string" ? first : s.parts.length === 0 ? "" : undefined;
 }
 
 /** A plain string as a `"..."` literal (used for quoted attribute names too). */
@@ -138,7 +138,19 @@ export function quoteString(value: string): string {
   return '"' + escapeQuoted(value, false) + '"';
 }
 
-/** What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{` (tested for first: most text has none). */
+// Characters the `''` form looks for.
+const QUOTE = 0x27; // '
+const DOLLAR = 0x24;
+const OPEN_BRACE = 0x7b;
+const CR = 0x0d;
+const SPACE = 0x20;
+
+/**
+ * What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{` (tested for first: most
+ * text has none). Regular expressions, not a char-code loop: every string of a module passes
+ * here, and in a short run most code is interpreted, where a loop costs ~100 times a compiled
+ * expression per character (measured: +1M instructions for the mealie example).
+ */
 const QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/g;
 const HAS_QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/;
 const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", $: "\\$" };
@@ -201,9 +213,15 @@ function splitLines(parts: readonly StringPart[]): Line[] {
   return lines;
 }
 
-const SPACES = /^ *$/;
-
-const isBlank = (line: Line): boolean => line.every((a) => typeof a === "string" && SPACES.test(a));
+/** Whether a line holds only spaces, if anything. */
+function isBlank(line: Line): boolean {
+  for (let j = 0; j < line.length; j++) {
+    const part = line[j]!;
+    if (typeof part !== "string") return false;
+    for (let i = 0; i < part.length; i++) if (part.charCodeAt(i) !== SPACE) return false;
+  }
+  return true;
+}
 
 const startsWithSpace = (line: Line): boolean => typeof line[0] === "string" && line[0].startsWith(" ");
 
@@ -228,10 +246,6 @@ function anchorLine(lines: readonly Line[]): number {
 }
 
 const ESCAPED_QUOTE = "''\\'";
-const QUOTE = 0x27; // '
-const DOLLAR = 0x24;
-const OPEN_BRACE = 0x7b;
-const CR = 0x0d;
 
 /** What follows a text run on its line: an interpolation, the line break, or the closing `''`. */
 type After = "interp" | "line" | "end";
@@ -299,7 +313,7 @@ function indentedLine(line: Line, anchor: boolean, isLast: boolean, show: (e: Ex
 function renderIndented(out: Out, s: NixString, indent: number): void {
   const inner = indent + 2;
   const show = (e: Expr): string => flat(e) ?? renderToString(e, inner, inner, 0);
-  const lines = splitLines(s.parts);
+  const lines = splitLines(s.text !== undefined ? [s.text] : s.parts);
   const anchor = anchorLine(lines);
   const last = lines.length - 1;
   out.write("''\n");
@@ -316,13 +330,13 @@ function renderIndented(out: Out, s: NixString, indent: number): void {
 /** The text of a string always written as one `"..."` literal, without interpolations (most strings), else undefined. */
 function quotedLineText(e: Expr): string | undefined {
   if (e.kind !== "string") return undefined;
-  const text = plainText(e);
+  const text = e.text;
   return text === undefined || text.includes("\n") ? undefined : text;
 }
 
 /** A string where it is written whatever its width (as a value or list item). */
 function renderString(out: Out, s: NixString, indent: number, col: number, tail: number): void {
-  const text = plainText(s);
+  const text = s.text;
   if (text !== undefined) {
     // (most strings: no need to build the quoted literal as one string)
     if (text.includes("\n")) renderIndented(out, s, indent);
@@ -330,7 +344,7 @@ function renderString(out: Out, s: NixString, indent: number, col: number, tail:
     return;
   }
   if (isMultiline(s)) renderIndented(out, s, indent);
-  else out.write(flat(s) ?? quotedParts(s.parts, (x) => flat(x) ?? renderToString(x, indent, col, tail)) ?? "");
+  else out.write(flat(s) ?? quotedParts(s.parts!, (x) => flat(x) ?? renderToString(x, indent, col, tail)) ?? "");
 }
 
 // ---------------------------------------------------------------------------------
@@ -373,7 +387,7 @@ function fits(text: string | undefined, col: number, tail: number): text is stri
 /** How long (in UTF-16 units) a one-line form at `col` may be and still fit: a code point takes at most two. */
 const limitAt = (col: number, tail: number): number => 2 * (LINE_WIDTH - col - tail);
 
-const isComment = (x: Entry | ListItem): x is Comment => "kind" in x && x.kind === "comment";
+const isComment = (x: Entry | Expr | Comment): x is Comment => x.kind === "comment";
 
 function isNegative(e: Expr): boolean {
   if (e.kind === "int") return e.value < 0;
@@ -400,7 +414,7 @@ function isAbsorbable(e: Expr): boolean {
 
 /** A set holding just one inherit is exempt from forced expansion. */
 function isSingleInherit(a: Attrs): boolean {
-  return a.entries.length === 1 && "kind" in a.entries[0]! && a.entries[0].kind === "inherit";
+  return a.entries.length === 1 && a.entries[0]!.kind === "inherit";
 }
 
 /** Attrsets that always expand as a binding's value. */
@@ -421,7 +435,7 @@ function isSimple(e: Expr): boolean {
     case "float":
       return !isNegative(e);
     case "ref":
-      return e.name.split(".").every((seg, i) => i === 0 || isIdentifier(seg));
+      return e.bare;
     case "select":
       return isSimple(e.expr) && e.path.every(isIdentifier);
     case "apply": {
@@ -473,7 +487,7 @@ const NO_LIMIT = Number.POSITIVE_INFINITY;
 function flat(e: Expr, limit = NO_LIMIT): string | undefined {
   switch (e.kind) {
     case "string": {
-      const text = plainText(e);
+      const text = e.text;
       if (text !== undefined) return text.includes("\n") ? undefined : quoteString(text);
       return isMultiline(e) ? undefined : quotedParts(e.parts, flat);
     }
@@ -488,7 +502,7 @@ function flat(e: Expr, limit = NO_LIMIT): string | undefined {
     case "path":
       return e.value;
     case "ref":
-      return formatRef(e.name);
+      return e.bare ? e.name : formatRef(e.name);
     case "select": {
       const base = flatOperand(e.expr, needsParensToSelect(e.expr), limit);
       return base === undefined ? undefined : base + "." + formatAttrPath(e.path);
@@ -545,12 +559,17 @@ function flatList(l: List, manySimple: boolean, limit: number): string | undefin
   // (the length first: most lists have several items, and then no one-line form)
   if (items.length > 1 && !(manySimple && items.length <= 6)) return undefined;
   if (limit <= 0) return undefined;
-  for (const item of items) if (isComment(item)) return undefined;
-  const exprs = items as readonly Expr[];
-  if (exprs.length > 1 && !exprs.every(isSimple)) return undefined;
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i]!;
+    if (typeof x !== "string" && x.kind === "comment") return undefined;
+  }
+  const several = items.length > 1;
   let text = "[";
-  for (const x of exprs) {
-    const item = flatOperand(x, needsParens(x), limit - text.length - 3);
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i] as string | Expr;
+    let item: string | undefined;
+    if (typeof x === "string") item = x.includes("\n") ? undefined : quoteString(x);
+    else item = several && !isSimple(x) ? undefined : flatOperand(x, needsParens(x), limit - text.length - 3);
     if (item === undefined) return undefined;
     text += " " + item;
   }
@@ -566,7 +585,7 @@ function flatAttrs(a: Attrs, limit: number): string | undefined {
 }
 
 function flatEntry(entry: Entry, limit: number): string | undefined {
-  if (!("kind" in entry)) {
+  if (entry.kind === undefined) {
     if (isWideValue(entry.value)) return undefined;
     const key = formatAttrPath(entry.key);
     const value = flat(entry.value, limit - key.length - 4);
@@ -660,6 +679,14 @@ function renderList(out: Out, l: List, indent: number, col: number, tail: number
   out.write("[");
   for (let i = 0; i < l.items.length; i++) {
     const item = l.items[i]!;
+    if (typeof item === "string") {
+      // (most items: a string on its own line; a multi-line one, rare, as a string node)
+      if (item.includes("\n")) {
+        out.write(newLine(inner));
+        renderIndented(out, str(item), inner);
+      } else out.write(newLine(inner), '"', escapeQuoted(item, false), '"');
+      continue;
+    }
     if (isComment(item)) {
       renderComment(out, item, inner, i === 0);
       continue;
@@ -699,18 +726,20 @@ function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: numb
 function renderEntries(out: Out, entries: readonly Entry[], indent: number): void {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (!("kind" in entry)) renderBinding(out, entry, indent);
+    if (entry.kind === undefined) renderBinding(out, entry, indent);
     else if (entry.kind === "comment") renderComment(out, entry, indent, i === 0);
     else renderInherit(out, entry, indent);
   }
 }
 
 const LINE_BREAK = /\r\n|\r|\n/;
+const hasLineBreak = (text: string): boolean => text.includes("\n") || text.includes("\r");
 
 /** `# text` lines, set off by a blank line unless first. Any line break (CR too) ends a Nix comment, so each gets its own `#`. */
 function renderComment(out: Out, c: Comment, indent: number, first: boolean): void {
   if (!first) out.write("\n");
-  const lines = LINE_BREAK.test(c.text) ? c.text.split(LINE_BREAK) : [c.text];
+  // (the regular expression only for a comment with a line break: compiling it costs every run that uses it)
+  const lines = hasLineBreak(c.text) ? c.text.split(LINE_BREAK) : [c.text];
   for (const line of lines) out.write(newLine(indent), line.trim() === "" ? "#" : "# " + line.trimEnd());
 }
 
