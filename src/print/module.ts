@@ -38,7 +38,7 @@ const OVERRIDE_PRIORITY = 90;
 /** A list of plain strings: the items themselves, no node per string (the plan's arrays, uncopied). */
 const strings = (items: readonly string[]) => list(items);
 /** `{ key = value; ... }` from a record, in its order (for…in: no entry arrays, as Object.entries makes, for every record of every container). */
-function attrsOf<T>(record: Readonly<Record<string, T>>, value: (v: T) => Expr): Expr {
+function attrsOf<T>(record: Readonly<Record<string, T>>, value: (v: T) => Expr | string): Expr {
   const entries: Entry[] = [];
   for (const key in record) entries.push(binding(key, value(record[key]!)));
   return attrs(entries);
@@ -47,7 +47,8 @@ const isEmpty = (record: object): boolean => {
   for (const _ in record) return false;
   return true;
 };
-const strAttrs = (record: Readonly<Record<string, string>>) => attrsOf(record, str);
+/** A set of plain strings (environment, labels): each value as it is, no string node per pair. */
+const strAttrs = (record: Readonly<Record<string, string>>) => attrsOf(record, (v) => v);
 const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? str(v) : typeof v === "number" ? int(v) : bool(v));
 // Nodes are immutable: the same `lib.mkOverride 90` serves every value.
 const MK_OVERRIDE = ref("lib.mkOverride");
