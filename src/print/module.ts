@@ -61,17 +61,6 @@ const byName =
     const y = key(b);
     return x < y ? -1 : x > y ? 1 : 0;
   };
-/** The items without repeats, in order: the array itself when it has none (as is usual). */
-function distinct(items: readonly string[]): readonly string[] {
-  // (short lists, most of them, are checked without making a Set)
-  if (items.length <= 16) {
-    for (let i = 1; i < items.length; i++) if (items.lastIndexOf(items[i]!, i - 1) !== -1) return [...new Set(items)];
-    return items;
-  }
-  const unique = new Set(items);
-  return unique.size === items.length ? items : [...unique];
-}
-
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
   const runtime = plans[0]?.runtime ?? "podman";
   const body: Entry[] = [];
@@ -191,7 +180,8 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   for (let i = 0; i < UNIT_LISTS.length; i++) {
     const key = UNIT_LISTS[i]!;
     const items = u[key];
-    if (items.length) e.push(binding(key, strings(distinct(items))));
+    // (the plan's lists hold no repeats: see UnitPlan)
+    if (items.length) e.push(binding(key, strings(items)));
   }
   return attrs(e);
 }
