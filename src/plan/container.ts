@@ -16,7 +16,7 @@ import { applyRestartPolicy } from "./restart.ts";
 import { SERVICE_KEYS } from "./serviceKeys.ts";
 import { looksSecret } from "./secrets.ts";
 import { shellCommand, shellQuote } from "./shell.ts";
-import { emptyUnit, type ContainerPlan, type Runtime } from "./types.ts";
+import { addUnit, emptyUnit, type ContainerPlan, type Runtime } from "./types.ts";
 
 export interface ContainerContext {
   runtime: Runtime;
@@ -253,8 +253,8 @@ function applyNetworking(plan: ContainerPlan, name: string, service: Service, ct
 function addRequiredUnits(plan: ContainerPlan, units: readonly string[]): void {
   for (let i = 0; i < units.length; i++) {
     const unit = serviceUnit(units[i]!);
-    plan.unit.after.push(unit);
-    plan.unit.requires.push(unit);
+    addUnit(plan.unit.after, unit);
+    addUnit(plan.unit.requires, unit);
   }
 }
 
@@ -364,8 +364,8 @@ function applyDependencies(plan: ContainerPlan, name: string, ctx: ContainerCont
   }
   if (service.build) {
     const unit = serviceUnit(buildUnit(ctx.runtime, service.container_name!));
-    plan.unit.after.push(unit);
-    plan.unit.requires.push(unit);
+    addUnit(plan.unit.after, unit);
+    addUnit(plan.unit.requires, unit);
   }
 }
 

@@ -13,7 +13,7 @@ import type { Healthcheck, Project } from "../model/index.ts";
 import { healthWaitSeconds } from "./healthcheck.ts";
 import { containerUnit, service as serviceUnit } from "./naming.ts";
 import { shellQuote } from "./shell.ts";
-import type { ContainerPlan, Runtime } from "./types.ts";
+import { addUnit, type ContainerPlan, type Runtime } from "./types.ts";
 
 export type Gate = "healthy" | "completed";
 
@@ -85,8 +85,8 @@ export function addDependencyRelations(plan: ContainerPlan, runtime: Runtime, pr
     if (spec.required) plan.dependsOn.push(container);
     if (spec.required && !spec.restart && !useUpheldBy) continue;
     const depUnit = serviceUnit(containerUnit(runtime, container));
-    if (!spec.required) unit.after.push(depUnit), unit.wants.push(depUnit);
-    if (spec.restart) unit.bindsTo.push(depUnit), unit.upheldBy.push(depUnit);
-    else if (useUpheldBy) unit.upheldBy.push(depUnit);
+    if (!spec.required) addUnit(unit.after, depUnit), addUnit(unit.wants, depUnit);
+    if (spec.restart) addUnit(unit.bindsTo, depUnit), addUnit(unit.upheldBy, depUnit);
+    else if (useUpheldBy) addUnit(unit.upheldBy, depUnit);
   }
 }

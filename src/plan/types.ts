@@ -17,7 +17,10 @@ export interface StoreText {
 /** One `volumes` entry: a plain `-v` string, or a store file mounted read-only at `target`. */
 export type VolumeEntry = string | { storeText: StoreText; target: string };
 
-/** Overrides for a `systemd.services.<unit>` written alongside what oci-containers declares. */
+/**
+ * Overrides for a `systemd.services.<unit>` written alongside what oci-containers declares.
+ * Its unit lists (after … upheldBy) never hold a unit twice: add to them with `addUnit`.
+ */
 export interface UnitPlan {
   description?: string;
   after: string[];
@@ -108,3 +111,11 @@ export const emptyUnit = (): UnitPlan => ({
   postStart: [],
   preStop: [],
 });
+
+/**
+ * Adds `unit` to one of a UnitPlan's lists unless it is there already, so the lists keep their
+ * promise of no repeats where they are built (they are short: a scan is cheaper than a set).
+ */
+export function addUnit(list: string[], unit: string): void {
+  if (!list.includes(unit)) list.push(unit);
+}

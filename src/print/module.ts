@@ -38,7 +38,7 @@ const OVERRIDE_PRIORITY = 90;
 /** A list of plain strings: the items themselves, no node per string (the plan's arrays, uncopied). */
 const strings = (items: readonly string[]) => list(items);
 /** `{ key = value; ... }` from a record, in its order (for…in: no entry arrays, as Object.entries makes, for every record of every container). */
-function attrsOf<T>(record: Readonly<Record<string, T>>, value: (v: T) => Expr): Expr {
+function attrsOf<T>(record: Readonly<Record<string, T>>, value: (v: T) => Expr | string): Expr {
   const entries: Entry[] = [];
   for (const key in record) entries.push(binding(key, value(record[key]!)));
   return attrs(entries);
@@ -47,7 +47,8 @@ const isEmpty = (record: object): boolean => {
   for (const _ in record) return false;
   return true;
 };
-const strAttrs = (record: Readonly<Record<string, string>>) => attrsOf(record, str);
+/** A set of plain strings (environment, labels): each value as it is, no string node per pair. */
+const strAttrs = (record: Readonly<Record<string, string>>) => attrsOf(record, (v) => v);
 const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? str(v) : typeof v === "number" ? int(v) : bool(v));
 // Nodes are immutable: the same `lib.mkOverride 90` serves every value.
 const MK_OVERRIDE = ref("lib.mkOverride");
@@ -60,17 +61,6 @@ const byName =
     const y = key(b);
     return x < y ? -1 : x > y ? 1 : 0;
   };
-/** The items without repeats, in order: the array itself when it has none (as is usual). */
-function distinct(items: readonly string[]): readonly string[] {
-  // (short lists, most of them, are checked without making a Set)
-  if (items.length <= 16) {
-    for (let i = 1; i < items.length; i++) if (items.lastIndexOf(items[i]!, i - 1) !== -1) return [...new Set(items)];
-    return items;
-  }
-  const unique = new Set(items);
-  return unique.size === items.length ? items : [...unique];
-}
-
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
   const runtime = plans[0]?.runtime ?? "podman";
   const body: Entry[] = [];
@@ -190,7 +180,8 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   for (let i = 0; i < UNIT_LISTS.length; i++) {
     const key = UNIT_LISTS[i]!;
     const items = u[key];
-    if (items.length) e.push(binding(key, strings(distinct(items))));
+    // (the plan's lists hold no repeats: see UnitPlan)
+    if (items.length) e.push(binding(key, strings(items)));
   }
   return attrs(e);
 }

@@ -89,7 +89,8 @@ export interface Binding {
   /** None: a binding is told from a comment or inherit by having no kind (and a literal `{ key, value }` is one). */
   readonly kind?: undefined;
   readonly key: string | readonly string[];
-  readonly value: Expr;
+  /** A JS string is a plain Nix string, as `str(value)` (an environment or labels set needs no node per value). */
+  readonly value: Expr | string;
 }
 /** A `# text` line comment inside an attrset, let or list. */
 export interface Comment {
@@ -206,7 +207,8 @@ export function attrs(entries: readonly Entry[], opts?: { rec?: boolean }): Attr
   return { kind: "attrs", entries, rec: opts?.rec ?? false };
 }
 
-export function binding(key: string | readonly string[], value: Expr): Binding {
+export function binding(key: string | readonly string[], value: Expr | string): Binding {
+  if (typeof value === "string") assertNoNul(value);
   return { key, value };
 }
 

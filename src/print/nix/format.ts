@@ -133,6 +133,9 @@ export function isMultiline(s: NixString): boolean {
   return false;
 }
 
+/** A plain string's one-line form: its `"..."` literal, or undefined when it has a line break (it prints as `''`). */
+const flatText = (text: string): string | undefined => (text.includes("\n") ? undefined : quoteString(text));
+
 /** A plain string as a `"..."` literal (used for quoted attribute names too). */
 export function quoteString(value: string): string {
   return '"' + escapeQuoted(value, false) + '"';
@@ -568,7 +571,7 @@ function flatList(l: List, manySimple: boolean, limit: number): string | undefin
   for (let i = 0; i < items.length; i++) {
     const x = items[i] as string | Expr;
     let item: string | undefined;
-    if (typeof x === "string") item = x.includes("\n") ? undefined : quoteString(x);
+    if (typeof x === "string") item = flatText(x);
     else item = several && !isSimple(x) ? undefined : flatOperand(x, needsParens(x), limit - text.length - 3);
     if (item === undefined) return undefined;
     text += " " + item;
@@ -586,9 +589,10 @@ function flatAttrs(a: Attrs, limit: number): string | undefined {
 
 function flatEntry(entry: Entry, limit: number): string | undefined {
   if (entry.kind === undefined) {
-    if (isWideValue(entry.value)) return undefined;
+    const v = entry.value;
+    if (typeof v !== "string" && isWideValue(v)) return undefined;
     const key = formatAttrPath(entry.key);
-    const value = flat(entry.value, limit - key.length - 4);
+    const value = typeof v === "string" ? flatText(v) : flat(v, limit - key.length - 4);
     return value === undefined ? undefined : `${key} = ${value};`;
   }
   return entry.kind === "inherit" ? flatInherit(entry) : undefined;
@@ -757,7 +761,8 @@ function renderInherit(out: Out, i: Inherit, indent: number): void {
 
 function renderBinding(out: Out, b: Binding, indent: number): void {
   const key = formatAttrPath(b.key);
-  const text = quotedLineText(b.value);
+  const v = b.value;
+  const text = typeof v === "string" ? (v.includes("\n") ? undefined : v) : quotedLineText(v);
   if (text !== undefined) {
     // (most values: a string on the `=` line, whatever its width)
     out.write(newLine(indent), key, ' = "', escapeQuoted(text, false));
@@ -765,7 +770,8 @@ function renderBinding(out: Out, b: Binding, indent: number): void {
     return;
   }
   out.write(newLine(indent), key);
-  renderRhs(out, b.value, indent, indent + width(key));
+  // (a multi-line plain string, rare, as a string node)
+  renderRhs(out, typeof v === "string" ? str(v) : v, indent, indent + width(key));
   out.write(";");
 }
 
