@@ -59,10 +59,17 @@ export function resolveDependencies(
       }
       dependsOn[dep] = spec;
     }
-    services[name] = changed && Object.keys(dependsOn).length ? { ...service, depends_on: dependsOn } : service;
+    services[name] = changed ? withDependsOn(service, dependsOn) : service;
   }
   rejectCycles(services, locate);
   return { ...project, services };
+}
+
+/** The service with these dependencies; without a depends_on key when none is left (all were optional and absent). */
+function withDependsOn(service: Service, dependsOn: Record<string, DependsOn>): Service {
+  if (Object.keys(dependsOn).length) return { ...service, depends_on: dependsOn };
+  const { depends_on: _dropped, ...rest } = service;
+  return rest;
 }
 
 function missing(name: string, dep: string, inactive: ReadonlyMap<string, readonly string[]>, locate: Locate, path: (string | number)[]) {
