@@ -99,7 +99,15 @@ function load(name) {
   }
   const script = new Script(readFileSync(file, "latin1"), { filename: file, cachedData });
   // The first run that loads a chunk writes its cache (the build runs the sample stack first).
-  if (writing && !existsSync(cacheFile)) process.once("exit", () => writeFileSync(cacheFile, Buffer.concat([Buffer.from(STAMP, "latin1"), script.createCachedData()])));
+  // (KHEPRI_WRITE_CODE_CACHE is for this build script only; where dist/ is read-only, as in the Nix
+  // store, nothing is written and the run is not disturbed)
+  if (writing && !existsSync(cacheFile)) {
+    process.once("exit", () => {
+      try {
+        writeFileSync(cacheFile, Buffer.concat([Buffer.from(STAMP, "latin1"), script.createCachedData()]));
+      } catch {}
+    });
+  }
   const module = { exports: {} };
   loaded.set(name, module.exports);
   script.runInThisContext()((id) => (id.startsWith("./") ? load(id.slice(2)) : require(id)), module, module.exports);

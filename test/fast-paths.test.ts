@@ -2,9 +2,9 @@
 // - the fast YAML reader (src/load/yamlFast.ts) against the yaml package path (yamlFull.ts): on every
 //   ../shared corpus and conformance file, tricky snippets and seeded variations of them, whatever
 //   the fast reader accepts must come out the same (values, key order, every source position);
-// - the zod stand-ins' interpreter (src/model/z.ts) against real zod on the corpus and on seeded
-//   mutations of it: what the interpreter accepts, zod accepts, with the same output (prototypes
-//   included: the interpreter hands back unchanged input containers rather than copies);
+// - the zod stand-ins' compiled checkers (src/model/z.ts) against real zod on the corpus and on seeded
+//   mutations of it: what the checkers accept, zod accepts, with the same output (prototypes
+//   included: the checkers hand back unchanged input containers rather than copies);
 // - isIP (src/load/ip.ts) against node:net.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isIP as netIsIP } from "node:net";
@@ -177,14 +177,14 @@ test("fast YAML reader: snippets and seeded variations of the corpus, the merge 
 
 // ---------------------------------------------------------------- the zod stand-ins
 
-/** `lite` (the interpreter's output) is zod's output for the same input, key order included. */
+/** `lite` (the checkers' output) is zod's output for the same input, key order included. */
 function sameOutput(lite: unknown, zod: unknown, at: string): string | undefined {
   if (typeof lite !== "object" || lite === null || typeof zod !== "object" || zod === null) {
     return Object.is(lite, zod) ? undefined : `${at}: ${JSON.stringify(lite)} vs ${JSON.stringify(zod)}`;
   }
   const keys = Object.keys(lite);
   if (Array.isArray(lite) !== Array.isArray(zod) || keys.join("\0") !== Object.keys(zod).join("\0")) return `${at}: keys ${keys} vs ${Object.keys(zod)}`;
-  // (the interpreter may hand back an input container as it is: it must then be what zod's copy is)
+  // (the checkers may hand back an input container as it is: it must then be what zod's copy is)
   if (Object.getPrototypeOf(lite) !== Object.getPrototypeOf(zod)) return `${at}: a different prototype`;
   for (const k of keys) {
     const inner = sameOutput((lite as Record<string, unknown>)[k], (zod as Record<string, unknown>)[k], `${at}.${k}`);
@@ -193,12 +193,12 @@ function sameOutput(lite: unknown, zod: unknown, at: string): string | undefined
   return undefined;
 }
 
-/** undefined when the interpreter refuses `value` (real zod then decides) or agrees with zod. */
+/** undefined when the checkers refuse `value` (real zod then decides) or agrees with zod. */
 function modelMismatch(value: unknown): string | undefined {
   const lite = liteParse(Project, value);
   if (!lite.ok) return undefined;
   const zod = realSchema(Project).safeParse(value);
-  if (!zod.success) return `the interpreter accepts what zod refuses: ${JSON.stringify(zod.error.issues[0])}`;
+  if (!zod.success) return `the checkers accept what zod refuses: ${JSON.stringify(zod.error.issues[0])}`;
   return sameOutput(lite.data, zod.data, "$");
 }
 
@@ -244,7 +244,7 @@ test("zod stand-ins: the corpus is checked without real zod, with zod's output",
     const zod = realSchema(Project).safeParse(model);
     const lite = liteParse(Project, model);
     // a valid file that needs real zod would be correct, only slow: it should not happen on real files
-    if (zod.success) assert.ok(lite.ok, `${file}: valid, but the interpreter asks real zod`);
+    if (zod.success) assert.ok(lite.ok, `${file}: valid, but the checkers ask real zod`);
     const problem = modelMismatch(model);
     assert.not.ok(problem, `${file}: ${problem}`);
     // and Project.safeParse, the one the loader calls, answers as zod does
@@ -270,7 +270,7 @@ test("zod stand-ins: seeded mutations of the corpus", () => {
 
 /**
  * A copy of `tree` (plain data) with one container reshaped: its keys in reverse order, or made
- * with no prototype; what the interpreter may not hand back as it is.
+ * with no prototype; what the checkers may not hand back as they are.
  */
 function reshapeModel(tree: unknown, next: () => number): unknown {
   const copy = JSON.parse(JSON.stringify(tree)) as unknown;
@@ -306,7 +306,7 @@ test("zod stand-ins: reordered keys and bare objects; the input left as it was",
     // unchanged parts of the input are handed back, never changed
     const before = JSON.stringify(model);
     liteParse(Project, model);
-    assert.is(JSON.stringify(model), before, `${file}: the interpreter changed its input`);
+    assert.is(JSON.stringify(model), before, `${file}: the checkers changed their input`);
   }
 });
 

@@ -17,7 +17,7 @@ const isExtension = (key: string) => key.charCodeAt(0) === 120 /* x */ && key.ch
 /** Drops `x-*` extension keys so strict objects only complain about real unknown keys. */
 export function stripExtensions(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
-  // (the object schema after this copies the value anyway: without extensions it is used as it is)
+  // (without extensions the value goes on as it is: the object checker hands unchanged input back)
   let extensions = false;
   for (const k in value) {
     if (isExtension(k)) {

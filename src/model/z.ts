@@ -5,18 +5,19 @@
  * Why not zod itself: in a fresh process, building the model with zod costs
  * ~13 ms and its first `safeParse` ~10 ms more (schema set-up, generated code
  * per object), most of what a conversion costs. These stand-ins record each
- * call. `safeParse` checks a value with the small interpreter below, which
- * follows zod's rules for input it accepts (the same output: defaults,
- * preprocess coercions, key order, absent optional keys; unchanged parts of the
- * input are handed back rather than copied, see "Shared output"). When that check fails
- * (or meets something it does not model) the same model is built in real zod,
- * replaying the recorded calls, and zod's answer is returned: its issues and
- * messages are the ones users see. `toJSONSchema` uses the real model too.
- * test/fast-paths.test.ts compares both on the corpus and on mutations of it.
+ * call in a def. `safeParse` checks a value with the schema's checker, compiled
+ * from its def on first use (see `compile`), which follows zod's rules for input
+ * it accepts (the same output: defaults, preprocess coercions, key order, absent
+ * optional keys; unchanged parts of the input are handed back rather than copied,
+ * see "Shared output"). When that check fails (or meets a kind it does not model)
+ * the same model is built in real zod from the defs, and zod's answer is
+ * returned: its issues and messages are the ones users see. `toJSONSchema` uses
+ * the real model too. test/fast-paths.test.ts compares both on the corpus and on
+ * mutations of it.
  *
  * A zod method missing here fails as soon as the model loads ("… is not a
- * function"): add it to `Lite` with its rule, or as a kind the interpreter leaves to zod (it
- * then always asks real zod).
+ * function"): add it to `Lite` with its check, or as a kind the checkers leave to
+ * zod (a schema holding it is then always checked by real zod).
  */
 import type * as Z from "zod";
 import type * as Full from "./zodFull.ts";
@@ -287,7 +288,7 @@ export { _null as null, _enum as enum, _array as array, _union as union, _object
 
 // ---------------------------------------------------------------- for tests
 
-/** The interpreter's own answer, without asking real zod (test/fast-paths.test.ts). */
+/** The checkers' own answer, without asking real zod (test/fast-paths.test.ts). */
 export function liteParse(schema: unknown, value: unknown): { ok: true; data: unknown } | { ok: false } {
   const data = (schema as Lite).run(value);
   return data === FAIL ? { ok: false } : { ok: true, data };
@@ -296,7 +297,7 @@ export function liteParse(schema: unknown, value: unknown): { ok: true; data: un
 /** The same schema built in real zod. */
 export const realSchema = (schema: unknown): Z.ZodType => real(schema as Lite);
 
-// ---------------------------------------------------------------- the interpreter
+// ---------------------------------------------------------------- the checkers
 //
 // Each schema is compiled once, on first use, into a checker closure specialised to its kind
 // (the way ajv compiles a JSON Schema): the per-value work is only the checks themselves, with

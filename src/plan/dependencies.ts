@@ -85,8 +85,13 @@ export function addDependencyRelations(plan: ContainerPlan, runtime: Runtime, pr
     if (spec.required) plan.dependsOn.push(container);
     if (spec.required && !spec.restart && !useUpheldBy) continue;
     const depUnit = serviceUnit(containerUnit(runtime, container));
-    if (!spec.required) addUnit(unit.after, depUnit), addUnit(unit.wants, depUnit);
-    if (spec.restart) addUnit(unit.bindsTo, depUnit), addUnit(unit.upheldBy, depUnit);
-    else if (useUpheldBy) addUnit(unit.upheldBy, depUnit);
+    if (!spec.required) {
+      addUnit(unit.after, depUnit);
+      addUnit(unit.wants, depUnit);
+    }
+    if (spec.restart) {
+      addUnit(unit.bindsTo, depUnit);
+      addUnit(unit.upheldBy, depUnit);
+    } else if (useUpheldBy) addUnit(unit.upheldBy, depUnit);
   }
 }

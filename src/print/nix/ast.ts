@@ -103,6 +103,9 @@ export interface Inherit {
   readonly from?: Expr;
 }
 export type Entry = Binding | Comment | Inherit;
+
+/** A binding is the entry without a kind (see Binding). */
+export const isBinding = (e: Entry): e is Binding => e.kind === undefined;
 /** A list item; a JS string is a plain Nix string, as `str(item)` (a list of strings needs no node per item). */
 export type ListItem = Expr | Comment | string;
 
@@ -202,7 +205,7 @@ export function attrs(entries: readonly Entry[], opts?: { rec?: boolean }): Attr
   // (indexed: for…of makes an iterator result per entry until the loop is optimised, and every set of a module passes here)
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
-    if (e.kind === undefined && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
+    if (isBinding(e) && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
   }
   return { kind: "attrs", entries, rec: opts?.rec ?? false };
 }

@@ -18,7 +18,7 @@
 // mostly many short pieces (indentation, names, quoted values), and building each node's text
 // from its children's would make a string of every size on the way.
 
-import { isIdentifier, str } from "./ast.ts";
+import { isBinding, isIdentifier, str } from "./ast.ts";
 import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, ListItem, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
 
 export const LINE_WIDTH = 100;
@@ -588,7 +588,7 @@ function flatAttrs(a: Attrs, limit: number): string | undefined {
 }
 
 function flatEntry(entry: Entry, limit: number): string | undefined {
-  if (entry.kind === undefined) {
+  if (isBinding(entry)) {
     const v = entry.value;
     if (typeof v !== "string" && isWideValue(v)) return undefined;
     const key = formatAttrPath(entry.key);
@@ -730,7 +730,7 @@ function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: numb
 function renderEntries(out: Out, entries: readonly Entry[], indent: number): void {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (entry.kind === undefined) renderBinding(out, entry, indent);
+    if (isBinding(entry)) renderBinding(out, entry, indent);
     else if (entry.kind === "comment") renderComment(out, entry, indent, i === 0);
     else renderInherit(out, entry, indent);
   }
