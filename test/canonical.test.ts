@@ -125,6 +125,30 @@ test("!reset and !override pass through; the value inside !override is canonical
   assert.instance((web.volumes as RawValue[])[0], ResetTag);
 });
 
+test("services sharing an anchor each get their own canonical values (canonical rewrites in place)", () => {
+  // `*shared` is read into a fresh copy at each use: were one object reachable twice, the second
+  // rewrite would see the first one's output.
+  const doc = canon(`x-shared: &shared
+  ports: ["8080:80"]
+  environment: [A=1]
+  volumes: ["data:/data"]
+services:
+  web: *shared
+  api:
+    <<: *shared
+    image: busybox
+`);
+  const services = doc.services as RawMap;
+  for (const name of ["web", "api"]) {
+    const service = services[name] as RawMap;
+    assert.equal(service.ports, [tcp(80, { published: "8080" })], `${name} ports`);
+    assert.equal(service.environment, { A: "1" }, `${name} environment`);
+    assert.equal(service.volumes, [{ type: "volume", source: "data", target: "/data", volume: {} }], `${name} volumes`);
+  }
+  assert.is.not(services.web, services.api);
+  assert.is.not((services.web as RawMap).ports, (services.api as RawMap).ports);
+});
+
 test("x- keys and unknown keys are left for the model", () => {
   const doc = canon("x-common: &c {a: 1}\nservices:\n  web:\n    imagee: x\n");
   assert.equal(doc["x-common"], { a: 1 });

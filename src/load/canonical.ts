@@ -71,8 +71,9 @@ function through(value: RawValue, fn: Transform, at: At): RawValue {
 type Transform = (value: RawValue, at: At) => RawValue;
 
 // The rewrites below change maps and lists in place, keeping their positions: the tree is
-// fresh from the reader and nothing else holds it, and copying every container of every
-// service cost more than the rewriting itself.
+// fresh from the reader and nothing else holds it (YAML aliases and `<<` sources are read into
+// fresh containers at each use, see yamlFull.ts; test/canonical.test.ts checks), and copying
+// every container of every service cost more than the rewriting itself.
 
 /** `map` with `rules[key]` applied to the matching entries. */
 function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap {

@@ -4,8 +4,8 @@
  * Compose files are read into plain JS values (maps, lists, scalars) so that
  * interpolation, extends/include and multi-file merging can work the way
  * compose-go does, on raw data before any typing. Source positions ride along on
- * each container (a hidden property, below), so a later stage can say
- * `compose.yaml:12:9: services.web.ports[1]: ...` about any value.
+ * each container (a private field holding offsets into the file's text, below), so
+ * a later stage can say `compose.yaml:12:9: services.web.ports[1]: ...` about any value.
  */
 import type { SourcePos } from "../diagnostics/index.ts";
 
@@ -154,16 +154,18 @@ const BIG_MAPPING = 48;
  * into the runtime for every container.
  *
  * A class can give its private fields to any object: a base constructor that returns the
- * object it is handed makes that object the `this` the subclass installs its fields on.
+ * object it is handed makes that object the `this` the subclass installs its fields on. (Raw
+ * containers must therefore stay extensible: never freeze or seal one before it has its
+ * positions. A TC39 proposal would make adding a private field to a non-extensible object throw.)
  */
-class Hand extends null {
+class AdoptObject extends null {
   // (`extends null`: this constructor makes no object of its own to throw away, as a base class's would)
   constructor(object: object) {
     return object;
   }
 }
 
-class Positioned extends Hand {
+class Positioned extends AdoptObject {
   #positions: Positions;
 
   private constructor(container: object, positions: Positions) {

@@ -656,21 +656,26 @@ export function exactInteger(value: number, source: string): RawValue {
   return Number.isSafeInteger(value) ? value : source;
 }
 
-const DIGITS = 0;
-const TEXT = 1;
-const MAYBE = 2;
+/** What a plain scalar's text can be as a number, from a scan of its characters. */
+const enum NumberLike {
+  /** only decimal digits: an integer */
+  DIGITS,
+  /** a character no core-schema number has: a string */
+  TEXT,
+  /** anything else: the number patterns decide */
+  MAYBE,
+}
 
-/** DIGITS when `source` is all decimal digits, TEXT when it has a character no core-schema number has, else MAYBE. */
-function numberLike(source: string): number {
+function numberLike(source: string): NumberLike {
   let digits = true;
   for (let i = 0; i < source.length; i++) {
     const c = source.charCodeAt(i);
     if (c >= 48 && c <= 57) continue;
     digits = false;
     // what numbers are written with: hex digits, `o` `x`, `.inf` `.nan` in their cases, `.` `+` `-`
-    if (!NUMBER_CHARS.includes(source[i]!)) return TEXT;
+    if (!NUMBER_CHARS.includes(source[i]!)) return NumberLike.TEXT;
   }
-  return digits ? DIGITS : MAYBE;
+  return digits ? NumberLike.DIGITS : NumberLike.MAYBE;
 }
 
 const NUMBER_CHARS = "abcdefABCDEFoxinINaA.+-";
@@ -691,8 +696,8 @@ export function plainValue(source: string): RawValue {
   // left to the patterns): decided without the regular expressions, which a fresh process would
   // compile first.
   const kind = numberLike(source);
-  if (kind === DIGITS) return exactInteger(parseInt(source, 10), source);
-  if (kind === TEXT) return source;
+  if (kind === NumberLike.DIGITS) return exactInteger(parseInt(source, 10), source);
+  if (kind === NumberLike.TEXT) return source;
   if (INT_OCT.test(source)) return parseInt(source.substring(2), 8);
   if (INT.test(source)) return exactInteger(parseInt(source, 10), source);
   if (INT_HEX.test(source)) return parseInt(source.substring(2), 16);

@@ -33,7 +33,6 @@ interface Walk {
   found: TagsFound | undefined;
 }
 
-
 function posAt(w: Walk, offset: number | undefined): SourcePos | undefined {
   if (offset === undefined) return undefined;
   const { line, col } = w.lines.linePos(offset);
@@ -84,6 +83,8 @@ function toRaw(w: Walk, node: Node, path: (string | number)[]): RawValue {
 
 function untagged(w: Walk, node: Node, path: (string | number)[], pos: SourcePos | undefined): RawValue {
   if (isAlias(node)) {
+    // (read into fresh containers at every use: canonical.ts rewrites the tree in place, so no
+    // container may be reachable twice in it)
     const target = node.resolve(w.doc);
     if (!target) throw new KhepriError(`unknown YAML alias *${node.source}`, pos, path);
     return toRaw(w, target as Node, path);
