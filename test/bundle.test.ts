@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
+import { LARGE_INPUT } from "../src/cli/largeInput.ts";
 import { runCli } from "./support/convert.ts";
 
 const dist = path.resolve("dist");
@@ -18,11 +19,29 @@ interface Case {
   argv: string[];
   cwd: string;
 }
+/** A stack past LARGE_INPUT (src/cli/largeInput.ts): the built CLI converts it without V8's optimising compiler. */
+function largeStack(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "khepri-large-"));
+  const lines = ["name: large", "services:"];
+  for (let i = 0; i < 300; i++) {
+    lines.push(`  svc${i}:`, `    image: docker.io/library/nginx:1.27`, `    ports: ["${20000 + i}:80"]`, `    environment:`, `      SERVICE: svc${i}`, `      LEVEL: "${i % 7}"`);
+    lines.push(`    healthcheck:`, `      test: ["CMD", "curl", "-fsS", "http://localhost/"]`, `      interval: 30s`);
+    if (i > 0) lines.push(`    depends_on: [svc${i - 1}]`);
+  }
+  const text = lines.join("\n") + "\n";
+  if (text.length < LARGE_INPUT) throw new Error(`the large stack has only ${text.length} characters`);
+  writeFileSync(path.join(dir, "compose.yaml"), text);
+  return dir;
+}
+const large = largeStack();
+test.after(() => rmSync(large, { recursive: true, force: true }));
+
 const CASES: Case[] = [
   { name: "convert (main chunk only)", argv: ["convert", "-o", "-"], cwd: path.resolve("examples/mealie") },
   { name: "anchors (yaml chunk)", argv: ["convert", "-o", "-", "--runtime", "docker"], cwd: path.join(fixtures, "anchors") },
   { name: "invalid file (zod chunk, its message)", argv: ["convert", "-o", "-"], cwd: path.join(fixtures, "invalid") },
   { name: "schema (zod chunk, JSON Schema)", argv: ["schema"], cwd: fixtures },
+  { name: "a large stack (optimising compiler off)", argv: ["convert", "-o", "-"], cwd: large },
 ];
 
 /** The timing line differs from run to run. */

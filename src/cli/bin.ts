@@ -1,5 +1,7 @@
 // Entry point of the bundle (dist/khepri.js, run by the loader dist/khepri.cjs): the process edge around `main`.
 import { writeSync } from "node:fs";
+import { diskFiles } from "../load/index.ts";
+import { watchingInputSize } from "./largeInput.ts";
 import { main } from "./main.ts";
 
 /**
@@ -40,6 +42,9 @@ try {
     cwd: process.cwd(),
     stdout: writer(1, () => process.stdout),
     stderr,
+    // A large conversion runs without V8's optimising compiler (see largeInput.ts). `require`, not
+    // `import`: node:v8 is loaded only then.
+    files: watchingInputSize(diskFiles, () => (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--no-opt")),
   });
 } catch (error) {
   // Bad input is reported by main; anything escaping it is khepri's own fault.

@@ -7,7 +7,7 @@ import { renameSync, writeFileSync, readFileSync, existsSync, unlinkSync } from 
 import path from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { KhepriError, formatDiagnostic, formatLocated, prefixedPath, withPathPrefix, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
-import { loadComposeProject, loadSpec, specKeyPath, type LoadedProject } from "../load/index.ts";
+import { diskFiles, loadComposeProject, loadSpec, specKeyPath, type FileReader, type LoadedProject } from "../load/index.ts";
 import { projectJsonSchema, projectToSpec, toSpecJsonSchema } from "../model/index.ts";
 import { activeProfiles, normalizeProject, type NormalizedProject } from "../normalize/index.ts";
 import { planProject, type Plan, type Runtime } from "../plan/index.ts";
@@ -23,6 +23,8 @@ export interface Io {
   cwd: string;
   stdout: (text: string) => void;
   stderr: (text: string) => void;
+  /** How compose files, env files and specs are read (the disk unless given). */
+  files?: FileReader;
 }
 
 export function main(io: Io): number {
@@ -122,7 +124,7 @@ function convert(args: ConvertArgs, io: Io): number {
   // In a build sandbox the environment is the builder's (HOME=/homeless-shelter, out, ...), not the user's.
   const processEnv = args["ignore-process-env"] ? {} : io.env;
   const compositions: Composition[] = args.spec
-    ? loadSpec(args.spec, { workingDir: io.cwd, processEnv, inlineEnvFiles: args["inline-env-files"], requireFiles: args["require-files"] })
+    ? loadSpec(args.spec, { workingDir: io.cwd, processEnv, inlineEnvFiles: args["inline-env-files"], requireFiles: args["require-files"] }, io.files)
     : [composeComposition(args, io, processEnv)];
   // In a spec, messages about the spec file name the composition they are in.
   const inComposition = <T>(c: Composition, fn: () => T): T => (c.specFile ? withPathPrefix(c.specFile, specKeyPath(c.loaded.name), fn) : fn());
@@ -181,7 +183,7 @@ function composeComposition(args: ConvertArgs, io: Io, processEnv: Io["env"]): C
     processEnv,
     inlineEnvFiles: args["inline-env-files"],
     requireFiles: args["require-files"],
-  });
+  }, io.files);
   return { loaded, profiles: activeProfiles([], loaded.variables) };
 }
 
