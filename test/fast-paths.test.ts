@@ -5,7 +5,10 @@
 // - the zod stand-ins' compiled checkers (src/model/z.ts) against real zod on the corpus and on seeded
 //   mutations of it: what the checkers accept, zod accepts, with the same output (prototypes
 //   included: the checkers hand back unchanged input containers rather than copies);
-// - isIP (src/load/ip.ts) against node:net.
+// - isIP (src/load/ip.ts) against node:net;
+// - host paths (src/load/paths.ts), joined directly when that is all path.resolve would do, against
+//   path.resolve;
+// - durationSeconds (src/plan/durations.ts), a scan, against the regular expression it stands in for.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isIP as netIsIP } from "node:net";
 import path from "node:path";
@@ -13,11 +16,13 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { loadComposeProject } from "../src/load/index.ts";
 import { isIP } from "../src/load/ip.ts";
+import { resolveHostPath } from "../src/load/paths.ts";
 import { positionOf, type RawValue } from "../src/load/raw.ts";
 import { parseYamlFast } from "../src/load/yamlFast.ts";
 import { parseYamlDocuments } from "../src/load/yamlFull.ts";
 import { Project } from "../src/model/index.ts";
 import { liteParse, realSchema } from "../src/model/z.ts";
+import { durationSeconds } from "../src/plan/durations.ts";
 import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
 
 /** A seeded generator, so a failure reproduces. */
@@ -321,6 +326,58 @@ test("isIP: node:net's answers", () => {
     samples.push(s);
   }
   for (const s of samples) assert.is(isIP(s), netIsIP(s), JSON.stringify(s));
+});
+
+/** `count` seeded strings of up to `longest` pieces drawn from `pieces`, after the fixed `samples`. */
+function seededStrings(seed: number, pieces: readonly string[], longest: number, count: number, samples: readonly string[]): string[] {
+  const next = random(seed);
+  const out = [...samples];
+  for (let i = 0; i < count; i++) {
+    let s = "";
+    const n = Math.floor(next() * (longest + 1));
+    for (let k = 0; k < n; k++) s += pieces[Math.floor(next() * pieces.length)];
+    out.push(s);
+  }
+  return out;
+}
+
+test("host paths: path.resolve's answer, also where they are joined without it", () => {
+  const bases = ["/", "/srv/app", "/srv/./app", "/srv/app/", "/a/../b", "/srv//x", "/x.y/.z", "/.."];
+  const values = seededStrings(7, ["a", "b.c", "..", ".", "/", "./", "../", ".x", "x.", "d e", "..."], 8, 20000, [
+    "config",
+    "./config",
+    "./",
+    ".",
+    "..",
+    "/etc/app",
+    "/etc/app/",
+    "/etc/./app",
+    "a//b",
+    "./a/../b",
+  ]);
+  const at = () => [{}, "source", ["services", "web", "volumes", 0, "source"]] as [object, string, (string | number)[]];
+  for (const baseDir of bases) {
+    for (const value of values) {
+      if (value === "" || value.startsWith("~")) continue;
+      assert.is(resolveHostPath(value, { baseDir, home: "/home/u" }, at), path.resolve(baseDir, value), `${baseDir} + ${JSON.stringify(value)}`);
+    }
+  }
+});
+
+/** What durationSeconds stands in for: each `<amount><unit>` the expression finds, summed. */
+function durationByExpression(duration: string): number {
+  if (duration === "0") return 0;
+  const UNIT: Record<string, number> = { ns: 1e-9, us: 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+  let total = 0;
+  for (const [, amount, unit] of duration.matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)/g)) total += Number(amount) * UNIT[unit!]!;
+  return duration.startsWith("-") ? -total : total;
+}
+
+test("durations: the scan reads what the expression finds", () => {
+  const samples = ["0", "30s", "1m30s", "1.5h", ".5s", "500ms", "10us", "3\u00b5s", "2\u03bcs", "-1m", "+2s", "1h2m3s4ms", "5.s", ".s", "1", "ms"];
+  for (const d of seededStrings(11, ["0", "1", "9", ".", "s", "m", "h", "n", "u", "\u00b5", "\u03bc", "-", "+", " "], 10, 30000, samples)) {
+    assert.is(durationSeconds(d), durationByExpression(d), JSON.stringify(d));
+  }
 });
 
 test.run();
