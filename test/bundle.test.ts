@@ -1,6 +1,6 @@
 // The built CLI as it is installed: dist/khepri.cjs loading its chunks (khepri.js, and yaml.js and
-// zod.js only when a file needs them), with its V8 code caches, without them, and with caches of
-// another build. Each run must print exactly what the sources print in-process.
+// zod.js only when a file needs them), with its V8 code caches, without them, and with caches that are not
+// this build's. Each run must print exactly what the sources print in-process.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -64,8 +64,8 @@ const caches = (dir: string) => readdirSync(dir).filter((f) => f.endsWith(".cach
 const VARIANTS: [string, (dir: string) => void][] = [
   ["as built", () => {}],
   ["without code caches", (dir) => caches(dir).forEach((f) => rmSync(path.join(dir, f)))],
-  // a cache from another build (its stamp differs) must be ignored, not trusted
-  ["with another build's caches", (dir) => caches(dir).forEach((f) => writeFileSync(path.join(dir, f), Buffer.alloc(readFileSync(path.join(dir, f)).length, 0x41)))],
+  // caches that are not this build's (wrong stamp, unreadable data) must be ignored, not trusted
+  ["with caches that are not this build's", (dir) => caches(dir).forEach((f) => writeFileSync(path.join(dir, f), Buffer.alloc(readFileSync(path.join(dir, f)).length, 0x41)))],
 ];
 
 if (missing) {

@@ -16,16 +16,13 @@ export const LARGE_INPUT = 64 * 1024;
 
 export function watchingInputSize(files: FileReader, onLarge: () => void, threshold = LARGE_INPUT): FileReader {
   let read = 0;
-  let called = false;
   return {
     ...files,
     read(path) {
       const text = files.read(path);
+      const before = read;
       read += text.length;
-      if (!called && read >= threshold) {
-        called = true;
-        onLarge();
-      }
+      if (before < threshold && read >= threshold) onLarge();
       return text;
     },
   };
