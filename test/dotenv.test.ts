@@ -5,7 +5,7 @@ import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { DotenvError, parseDotenv } from "../src/load/dotenv.ts";
-import { InterpolationError, type VariableLookup } from "../src/load/interpolate.ts";
+import { InterpolationError } from "../src/load/interpolate.ts";
 import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
 import { lookupFrom, thrown } from "./support/conformance.ts";
 

@@ -7,7 +7,7 @@ import { renameSync, writeFileSync, readFileSync, existsSync, unlinkSync } from 
 import path from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { KhepriError, formatDiagnostic, formatLocated, prefixedPath, withPathPrefix, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
-import { diskFiles, loadComposeProject, loadSpec, specKeyPath, type FileReader, type LoadedProject } from "../load/index.ts";
+import { loadComposeProject, loadSpec, specKeyPath, type FileReader, type LoadedProject } from "../load/index.ts";
 import { projectJsonSchema, projectToSpec, toSpecJsonSchema } from "../model/index.ts";
 import { activeProfiles, normalizeProject, type NormalizedProject } from "../normalize/index.ts";
 import { planProject, type Plan, type Runtime } from "../plan/index.ts";

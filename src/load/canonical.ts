@@ -151,7 +151,7 @@ const scalarText = (v: RawValue): RawValue => (typeof v === "number" || typeof v
  * (unset, for environment and build args) or "" (labels and the like).
  */
 function keyValueMap(bare: null | ""): Transform {
-  return (value, at) => {
+  return (value) => {
     if (isRawMap(value)) {
       for (const k in value) {
         const v = value[k]!;

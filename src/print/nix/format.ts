@@ -19,7 +19,7 @@
 // from its children's would make a string of every size on the way.
 
 import { isBinding, isIdentifier, str } from "./ast.ts";
-import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, ListItem, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
+import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
 
 export const LINE_WIDTH = 100;
 
