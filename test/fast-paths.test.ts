@@ -8,7 +8,9 @@
 // - isIP (src/load/ip.ts) against node:net;
 // - host paths (src/load/paths.ts), joined directly when that is all path.resolve would do, against
 //   path.resolve;
-// - durationSeconds (src/plan/durations.ts), a scan, against the regular expression it stands in for.
+// - durationSeconds (src/plan/durations.ts), a scan, against the regular expression it stands in for;
+// - the scans the checkers test strings with (src/model/patterns.ts), against the model's expressions;
+// - normalizeProjectName (src/load/projectName.ts), a scan, against the expressions it stands in for.
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { isIP as netIsIP } from "node:net";
 import path from "node:path";
@@ -17,10 +19,12 @@ import * as assert from "uvu/assert";
 import { loadComposeProject } from "../src/load/index.ts";
 import { isIP } from "../src/load/ip.ts";
 import { resolveHostPath } from "../src/load/paths.ts";
+import { normalizeProjectName } from "../src/load/projectName.ts";
 import { positionOf, type RawValue } from "../src/load/raw.ts";
 import { parseYamlFast } from "../src/load/yamlFast.ts";
 import { parseYamlDocuments } from "../src/load/yamlFull.ts";
 import { Project } from "../src/model/index.ts";
+import { classRun, patternScan } from "../src/model/patterns.ts";
 import { liteParse, realSchema } from "../src/model/z.ts";
 import { durationSeconds } from "../src/plan/durations.ts";
 import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
@@ -377,6 +381,94 @@ test("durations: the scan reads what the expression finds", () => {
   const samples = ["0", "30s", "1m30s", "1.5h", ".5s", "500ms", "10us", "3\u00b5s", "2\u03bcs", "-1m", "+2s", "1h2m3s4ms", "5.s", ".s", "1", "ms"];
   for (const d of seededStrings(11, ["0", "1", "9", ".", "s", "m", "h", "n", "u", "\u00b5", "\u03bc", "-", "+", " "], 10, 30000, samples)) {
     assert.is(durationSeconds(d), durationByExpression(d), JSON.stringify(d));
+  }
+});
+
+/** Every regular expression the model checks strings with (walking the schemas' defs). */
+function modelExpressions(): RegExp[] {
+  const found = new Set<RegExp>();
+  const seen = new Set<unknown>();
+  const walk = (schema: unknown) => {
+    if (typeof schema !== "object" || schema === null || seen.has(schema)) return;
+    seen.add(schema);
+    const def = (schema as { def?: Record<string, unknown> }).def;
+    if (!def) return;
+    for (const check of (def.checks as { kind: string; re?: RegExp }[] | undefined) ?? []) if (check.re) found.add(check.re);
+    for (const key of ["innerType", "element", "keyType", "valueType", "in", "out", "catchall"]) walk(def[key]);
+    for (const inner of Object.values((def.shape as object | undefined) ?? {})) walk(inner);
+    for (const inner of (def.options as unknown[] | undefined) ?? []) walk(inner);
+    if (typeof def.getter === "function") walk(def.getter());
+  };
+  walk(Project);
+  return [...found];
+}
+
+// Values each expression is about, so the seeded variations are near what it accepts.
+const PATTERN_SAMPLES = [
+  "0", "-0", "+0", "00", "30s", "1m30s", "1.5h", ".5s", "5.s", ".s", "500ms", "10us", "3\u00b5s", "2\u03bcs", "1h2m3s4ms", "1", "ms",
+  "512m", "1g", " 2 GiB ", "1.5.5kb", "-1", "1 ", "1 kb", "1  kb", "1.", "\u00a01k\u2028", "\ufeff3B", "4ib",
+  "no", "always", "unless-stopped", "on-failure", "on-failure:3", "on-failure:", "on-failure:x",
+  "never", "build", "if_not_present", "missing", "refresh", "daily", "weekly", "every_12h30m", "every_", "every_5", "every_5x",
+  "ghcr.io/mealie-recipes/mealie:v1.3.2", "postgres:15", "a@sha256:00ff", "-a", "_a", "a", "", "web_1", "my.db-2", "a b", "nofile", "json-file", "syslog:x",
+];
+const PATTERN_PIECES = [
+  "0", "1", "9", ".", "s", "m", "h", "n", "u", "\u00b5", "\u03bc", "-", "+", " ", "\t", "\u00a0", "\u2028", "k", "K", "i", "I", "b", "B", "g", "G",
+  "a", "z", "A", "Z", "_", ":", "/", "@", "\\", "on-failure", "every_", "always", "x", "\u00e9", "\n", "$", "^", "[",
+];
+
+test("patterns: every scan answers what its expression answers", () => {
+  const expressions = modelExpressions();
+  const scanned = expressions.filter((re) => patternScan(re));
+  // the model's durations, byte sizes, restart and pull policies, names, images, ... (not a stray few)
+  assert.ok(scanned.length >= 8, `only ${scanned.length} of ${expressions.length} expressions have a scan`);
+  const texts = seededStrings(13, PATTERN_PIECES, 8, 30000, PATTERN_SAMPLES);
+  const next = random(17);
+  // and variations of the samples: a piece inserted, removed or replaced
+  for (const sample of PATTERN_SAMPLES) {
+    for (let k = 0; k < 200; k++) {
+      const at = Math.floor(next() * (sample.length + 1));
+      const piece = PATTERN_PIECES[Math.floor(next() * PATTERN_PIECES.length)]!;
+      const kind = Math.floor(next() * 3);
+      texts.push(kind === 0 ? sample.slice(0, at) + piece + sample.slice(at) : kind === 1 ? sample.slice(0, at) + sample.slice(at + 1) : sample.slice(0, at) + piece + sample.slice(at + 1));
+    }
+  }
+  for (const re of scanned) {
+    const scan = patternScan(re)!;
+    let matches = 0;
+    for (const text of texts) {
+      const expected = re.test(text);
+      if (expected) matches++;
+      if (scan(text) !== expected) assert.unreachable(`${re}: the scan says ${!expected} for ${JSON.stringify(text)}`);
+    }
+    // the texts reach both answers, or the comparison shows little
+    assert.ok(matches > 20 && matches < texts.length - 20, `${re}: ${matches} of ${texts.length} texts match`);
+  }
+});
+
+test("patterns: the runs of classes a scan is derived from, and what is left to the expression", () => {
+  const derived: [RegExp, string[]][] = [
+    [/^[a-z]$/, ["a", "z", "", "ab", "A", "-"]],
+    [/^[a-]+$/, ["a-a", "-", "", "b"]],
+    [/^[-a]*$/, ["", "-a", "a-", "b"]],
+    [/^[\/.+-][0-9A-Fa-f]+$/, ["/0", ".fF", "+", "-g", "x0"]],
+    [/^[A-Za-z_][A-Za-z0-9_'-]*$/, ["a'b", "_", "'a", "a-", "1a"]],
+    [/^[!-~]+$/, ["!~", " ", "\u00e9"]],
+  ];
+  for (const [re, texts] of derived) {
+    const scan = classRun(re);
+    assert.ok(scan, `${re} has a derived scan`);
+    for (const text of texts) assert.is(scan!(text), re.test(text), `${re} on ${JSON.stringify(text)}`);
+  }
+  for (const re of [/^[^a]+$/, /^[\d]+$/, /^[a-z]+$/i, /^a+$/, /^[a-z]+/, /[a-z]+$/, /^[a-z]?$/, /^[a-z]{2}$/, /^[\u00e9]+$/, /^[]$/]) {
+    assert.is(classRun(re), undefined, `${re} is left to the expression`);
+  }
+});
+
+test("project names from directories: the scan keeps what the expressions kept", () => {
+  const samples = ["mealie", "My_App", "_-x", "--", "", "a b", "\u0130stanbul", "Stra\u00dfe", "\u212a", "caf\u00e9", "1-2_3", "-_a-"];
+  for (const name of seededStrings(19, ["a", "Z", "0", "_", "-", " ", ".", "\u0130", "\u00e9", "\u212a", "\u00df", "!", "\u{1F600}"], 8, 20000, samples)) {
+    const expected = name.toLowerCase().replace(/[^a-z0-9_-]/g, "").replace(/^[^a-z0-9]+/, "");
+    assert.is(normalizeProjectName(name), expected, JSON.stringify(name));
   }
 });
 

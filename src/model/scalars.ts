@@ -6,6 +6,7 @@
  * such strings while decoding; these schemas do the same, and reject anything
  * that does not read as the wanted type with a message that says what was expected.
  */
+import { isByteSize, isGoDuration, scanned } from "./patterns.ts";
 import * as z from "./z.ts";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -64,13 +65,13 @@ export const strList = z.array(str);
 // Go's time.ParseDuration, which compose-go uses for every duration field.
 // (built from a string: its source, shown in `khepri schema`, keeps the µ/μ characters, while the
 // bundle stays ASCII, as the loader reads it)
-const DURATION = new RegExp("^[-+]?(0|((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$");
+const DURATION = scanned(new RegExp("^[-+]?(0|((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$"), isGoDuration);
 export const duration = z
   .string({ error: "expected a duration such as 30s or 1m30s" })
   .regex(DURATION, "expected a duration such as 30s or 1m30s");
 
 // docker/go-units RAMInBytes, which compose-go uses for byte sizes.
-const BYTES = /^\s*-?(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?\s*$/;
+const BYTES = scanned(/^\s*-?(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?\s*$/, isByteSize);
 /** A byte size: a number of bytes or a string such as `512m` / `1g`; kept as given. */
 export const byteSize = z.union([
   z.number(),

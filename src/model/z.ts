@@ -20,6 +20,7 @@
  * zod (a schema holding it is then always checked by real zod).
  */
 import type * as Z from "zod";
+import { patternScan, type Scan } from "./patterns.ts";
 import type * as Full from "./zodFull.ts";
 
 export type { core, infer, input, output, ZodType } from "zod";
@@ -401,11 +402,19 @@ const oneOf = (values: unknown[]): Checker => (v) => (values.includes(v) ? v : F
 
 /** z.string().regex(re), the commonest checked schema, in one step. */
 function matching(re: RegExp): Checker {
-  return (value) => {
-    if (typeof value !== "string") return FAIL;
-    re.lastIndex = 0;
-    return re.test(value) ? value : FAIL;
-  };
+  const test = stringTest(re);
+  return (value) => (typeof value === "string" && test(value) ? value : FAIL);
+}
+
+/** `re.test`, as a scan where the model has one (see patterns.ts): no expression to compile. */
+function stringTest(re: RegExp): Scan {
+  return (
+    patternScan(re) ??
+    ((value) => {
+      re.lastIndex = 0;
+      return re.test(value);
+    })
+  );
 }
 
 function withChecks(base: Checker, checks: Check[]): Checker {
@@ -427,13 +436,8 @@ function withChecks(base: Checker, checks: Check[]): Checker {
 
 function predicate(check: Check): (value: any) => boolean {
   switch (check.kind) {
-    case "regex": {
-      const re = check.re;
-      return (value: string) => {
-        re.lastIndex = 0;
-        return re.test(value);
-      };
-    }
+    case "regex":
+      return stringTest(check.re);
     case "int":
       return (value: number) => Number.isSafeInteger(value);
     case "refine": {
