@@ -95,11 +95,17 @@ function checkEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void
  * quote removal, no `${VAR}`, no `export`. Lines compose would read
  * differently are pointed out while the file is at hand.
  */
-const RUNTIME_SYNTAX: [RegExp, string][] = [
-  [/^\s*export\s/, "`export` is not understood by the runtime (docker refuses the file)"],
-  [/^[^#=]*=\s*["']/, "quotes are kept as part of the value by the runtime"],
-  [/^[^#=]*=.*\$\{?[A-Za-z_]/, "`$VAR` is not expanded by the runtime"],
+const RUNTIME_SYNTAX: { pattern: RegExp; message: string }[] = [
+  { pattern: /^\s*export\s/, message: "`export` is not understood by the runtime (docker refuses the file)" },
+  { pattern: /^[^#=]*=\s*["']/, message: "quotes are kept as part of the value by the runtime" },
+  { pattern: /^[^#=]*=.*\$\{?[A-Za-z_]/, message: "`$VAR` is not expanded by the runtime" },
 ];
+
+/**
+ * Whether `line` holds what one of RUNTIME_SYNTAX's patterns looks for. Most lines are plain
+ * KEY=value: this spares them the patterns, which V8 compiles at their first use (~0.1 ms).
+ */
+const mayDifferAtRuntime = (line: string) => line.includes("export") || line.includes('"') || line.includes("'") || line.includes("$");
 
 function checkRuntimeSyntax(file: string, ctx: Ctx): void {
   if (!ctx.files.isFile(file)) return;
@@ -109,8 +115,8 @@ function checkRuntimeSyntax(file: string, ctx: Ctx): void {
   if (!hits) {
     hits = [];
     for (const [i, line] of ctx.files.read(file).split("\n").entries()) {
-      const hit = RUNTIME_SYNTAX.find(([pattern]) => pattern.test(line));
-      if (hit) hits.push({ line: i + 1, message: `${hit[1]}; write plain KEY=value lines` });
+      const hit = mayDifferAtRuntime(line) ? RUNTIME_SYNTAX.find(({ pattern }) => pattern.test(line)) : undefined;
+      if (hit) hits.push({ line: i + 1, message: `${hit.message}; write plain KEY=value lines` });
     }
     cache.set(file, hits);
   }
