@@ -103,7 +103,8 @@ function splitInline(token: string): [string, string | undefined] {
 
 function findOption(flag: string): Spec | undefined {
   if (flag.startsWith("--")) return CONVERT_OPTIONS.find((o) => o.name === flag.slice(2));
-  if (/^-[a-zA-Z]$/.test(flag)) return CONVERT_OPTIONS.find((o) => "short" in o && o.short === flag.slice(1));
+  // (short options are letters)
+  if (flag.length === 2 && flag[0] === "-") return CONVERT_OPTIONS.find((o) => "short" in o && o.short === flag[1]);
   return undefined;
 }
 
