@@ -26,9 +26,16 @@ export function scanned(re: RegExp, scan: Scan): RegExp {
   return re;
 }
 
+/** Scans derived so far: several schemas share an expression (the names of networks, volumes, ...). */
+const derived = new WeakMap<RegExp, Scan | null>();
+
 /** A scan that answers what `re.test` answers, or undefined when there is none. */
 export function patternScan(re: RegExp): Scan | undefined {
-  return written.get(re) ?? classRun(re);
+  const scan = written.get(re);
+  if (scan !== undefined) return scan;
+  let run = derived.get(re);
+  if (run === undefined) derived.set(re, (run = classRun(re) ?? null));
+  return run ?? undefined;
 }
 
 // ---------------------------------------------------------------- derived: runs of classes
