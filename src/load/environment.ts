@@ -12,6 +12,7 @@ export type Variables = Record<string, string>;
 export interface EnvironmentInputs {
   /** `--env-file` values; relative ones resolve against the working directory. */
   envFiles: readonly string[];
+  /** Absolute and normalized, as path.resolve gives it. */
   projectDirectory: string;
   workingDir: string;
   processEnv: Readonly<Record<string, string | undefined>>;
@@ -21,7 +22,8 @@ export function projectVariables(inputs: EnvironmentInputs, files: FileReader): 
   const explicit = inputs.envFiles.length > 0;
   const paths = explicit
     ? inputs.envFiles.map((f) => path.resolve(inputs.workingDir, f))
-    : [path.join(inputs.projectDirectory, ".env")];
+    : // path.join's answer for a normalized directory, without its walk over every segment
+      [inputs.projectDirectory.endsWith("/") ? inputs.projectDirectory + ".env" : inputs.projectDirectory + "/.env"];
   const fromFiles: Variables = {};
   for (const file of paths) {
     if (!files.isFile(file)) {

@@ -36,24 +36,25 @@ export interface ProjectNameSources {
 }
 
 export function projectNameFrom(sources: ProjectNameSources): string {
-  const given: [string | undefined, string, SourcePos | undefined, (string | number)[]?][] = [
-    [sources.composition?.value, "the composition's name", sources.composition?.pos, []],
-    [sources.flag, "-p/--project", undefined],
-    [sources.environment, "COMPOSE_PROJECT_NAME", undefined],
-    [sources.file?.value, "name", sources.file?.pos, ["name"]],
-  ];
-  for (const [value, origin, pos, keyPath] of given) {
-    if (value === undefined || value === "") continue;
-    if (!VALID.test(value)) {
-      throw new KhepriError(
-        `project name "${value}" (from ${origin}) must contain only lowercase letters, digits, dashes and underscores, and start with a letter or digit`,
-        pos,
-        pos ? keyPath : undefined,
-      );
-    }
-    return value;
-  }
+  const { composition, file } = sources;
+  // The first one given (and not empty), by precedence.
+  if (composition?.value) return givenName(composition.value, "the composition's name", composition.pos, []);
+  if (sources.flag) return givenName(sources.flag, "-p/--project");
+  if (sources.environment) return givenName(sources.environment, "COMPOSE_PROJECT_NAME");
+  if (file?.value) return givenName(file.value, "name", file.pos, ["name"]);
   const derived = normalizeProjectName(path.basename(sources.directory));
   if (!derived) throw new KhepriError(`cannot derive a project name from directory ${sources.directory}; set one with -p or name:`);
   return derived;
+}
+
+/** A name the user gave, which must be valid as it is. */
+function givenName(value: string, origin: string, pos?: SourcePos, keyPath?: (string | number)[]): string {
+  if (!VALID.test(value)) {
+    throw new KhepriError(
+      `project name "${value}" (from ${origin}) must contain only lowercase letters, digits, dashes and underscores, and start with a letter or digit`,
+      pos,
+      pos ? keyPath : undefined,
+    );
+  }
+  return value;
 }
