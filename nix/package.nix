@@ -52,7 +52,10 @@ buildNpmPackage {
         *) install -Dm644 "$file" "$out/lib/khepri/$(basename "$file")" ;;
       esac
     done
-    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" --add-flags "$out/lib/khepri/khepri.cjs"
+    # node starts with the V8 flags the loader's `#!` line names (dist/node-flags, see
+    # scripts/build.mjs): the code caches were made under them.
+    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" \
+      --add-flags "$(< dist/node-flags) $out/lib/khepri/khepri.cjs"
     runHook postInstall
   '';
 

@@ -6,6 +6,7 @@
 //                            (anchors, tags, several documents, errors) needs the first, only an
 //                            invalid file (its error message) or `khepri schema` the second
 //   dist/*.js.cache          a V8 code cache per chunk, made here by converting a sample stack
+//   dist/node-flags          NODE_FLAGS (below), for wrappers that start node themselves (nix/package.nix)
 //
 // Why a loader: Node 20 has no module compile cache (Node 22's), only node:vm's cachedData. The
 // loader compiles each chunk with node:vm, handing V8 its cache, so a run starts from compiled
@@ -75,9 +76,25 @@ for (const [name, source] of Object.entries(chunks)) writeFileSync(path.join(dis
 // the source's length.
 const stamp = createHash("sha256").update(Object.values(chunks).join("\0")).digest("hex").slice(0, 32);
 
-const loader = `#!/usr/bin/env node
+/**
+ * The V8 flags khepri runs with: a conversion is one short run, where V8's JIT tiers cost more
+ * than they give. Sparkplug (the baseline compiler) compiles each function that has run a little,
+ * and TurboFan the hot ones, on the way; measured on the mealie example, parse + generate takes
+ * ~20% less without them, and a 50-service stack ~25% less. A large conversion (src/cli/largeInput.ts)
+ * turns Sparkplug back on, where it pays. They are in the loader's `#!` line and in dist/node-flags;
+ * when node was started without them (\`node dist/khepri.cjs\`), the loader sets them before loading
+ * anything: V8 accepts a code cache only under the flags it was made with (so the caches are made
+ * with them below).
+ */
+const NODE_FLAGS = ["--no-sparkplug", "--no-opt"];
+writeFileSync(path.join(dist, "node-flags"), NODE_FLAGS.join(" ") + "\n");
+
+const loader = `#!/usr/bin/env -S node ${NODE_FLAGS.join(" ")}
 // khepri ${version}: the loader of the chunks beside it (see scripts/build.mjs in khepri's source).
 "use strict";
+const FLAGS = ${JSON.stringify(NODE_FLAGS)};
+// (node:v8 costs ~2 ms to load: only when node was started some other way than by the #! line)
+if (!FLAGS.every((flag) => process.execArgv.includes(flag))) require("node:v8").setFlagsFromString(FLAGS.join(" "));
 const { existsSync, readFileSync, writeFileSync } = require("node:fs");
 const { Script } = require("node:vm");
 const STAMP = ${JSON.stringify(stamp)};
@@ -98,6 +115,8 @@ function load(name) {
     } catch {}
   }
   const script = new Script(readFileSync(file, "latin1"), { filename: file, cachedData });
+  // (V8 refuses a cache made by another node or under other flags: the chunk is then compiled from source)
+  if (cachedData && script.cachedDataRejected && process.env.KHEPRI_DEBUG) process.stderr.write(\`khepri: the code cache \${cacheFile} was refused\\n\`);
   // The first run that loads a chunk writes its cache (the build runs the sample stack first).
   // (KHEPRI_WRITE_CODE_CACHE is for this build script only; where dist/ is read-only, as in the Nix
   // store, nothing is written and the run is not disturbed)
@@ -127,7 +146,7 @@ const work = mkdtempSync(path.join(os.tmpdir(), "khepri-build-"));
 try {
   const [compose, override, invalid] = writeSampleStack(work);
   const convert = (args) =>
-    spawnSync(process.execPath, [path.resolve(entry), "convert", ...args, "-o", path.join(work, "out.nix")], {
+    spawnSync(process.execPath, [...NODE_FLAGS, path.resolve(entry), "convert", ...args, "-o", path.join(work, "out.nix")], {
       cwd: work,
       env: { PATH: process.env.PATH ?? "", HOME: work, KHEPRI_WRITE_CODE_CACHE: "1" },
       encoding: "utf8",

@@ -1,6 +1,8 @@
 // The built CLI as it is installed: dist/khepri.cjs loading its chunks (khepri.js, and yaml.js and
 // zod.js only when a file needs them), with its V8 code caches, without them, and with caches that are not
-// this build's. Each run must print exactly what the sources print in-process.
+// this build's; started by its `#!` line (with khepri's V8 flags) and by a plain `node` (the loader then
+// sets them). Each run must print exactly what the sources print in-process. KHEPRI_DEBUG is set, so a
+// code cache V8 refuses (one made under other flags) shows in stderr and fails the comparison.
 import { spawnSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,7 +21,7 @@ interface Case {
   argv: string[];
   cwd: string;
 }
-/** A stack past LARGE_INPUT (src/cli/largeInput.ts): the built CLI converts it without V8's optimising compiler. */
+/** A stack past LARGE_INPUT (src/cli/largeInput.ts): the built CLI turns V8's baseline compiler back on for it. */
 function largeStack(): string {
   const dir = mkdtempSync(path.join(tmpdir(), "khepri-large-"));
   const lines = ["name: large", "services:"];
@@ -41,14 +43,26 @@ const CASES: Case[] = [
   { name: "anchors (yaml chunk)", argv: ["convert", "-o", "-", "--runtime", "docker"], cwd: path.join(fixtures, "anchors") },
   { name: "invalid file (zod chunk, its message)", argv: ["convert", "-o", "-"], cwd: path.join(fixtures, "invalid") },
   { name: "schema (zod chunk, JSON Schema)", argv: ["schema"], cwd: fixtures },
-  { name: "a large stack (optimising compiler off)", argv: ["convert", "-o", "-"], cwd: large },
+  { name: "a large stack (baseline compiler back on)", argv: ["convert", "-o", "-"], cwd: large },
 ];
 
 /** The timing line differs from run to run. */
 const stable = (stderr: string) => stderr.replace(/Generated NixOS config in [\d.]+ms/, "Generated NixOS config in Xms");
 
-function runBuilt(dir: string, c: Case) {
-  const r = spawnSync(process.execPath, [path.join(dir, "khepri.cjs"), ...c.argv], { cwd: c.cwd, env: { PATH: process.env.PATH ?? "" }, encoding: "utf8" });
+/** The environment of a built run: this node first on PATH (for the `#!` line's `env`), and KHEPRI_DEBUG. */
+const builtEnv = { PATH: [path.dirname(process.execPath), process.env.PATH ?? ""].join(path.delimiter), KHEPRI_DEBUG: "1" };
+
+/** How the built CLI is started: executed (its `#!` line), or by node with the given options. */
+type Launch = { label: string; node?: string[] };
+const LAUNCHES: Launch[] = [
+  { label: "executed" },
+  { label: "run by plain node", node: [] },
+];
+
+function runBuilt(dir: string, c: Case, launch: Launch) {
+  const loader = path.join(dir, "khepri.cjs");
+  const [command, args] = launch.node ? [process.execPath, [...launch.node, loader, ...c.argv]] : [loader, c.argv];
+  const r = spawnSync(command, args, { cwd: c.cwd, env: builtEnv, encoding: "utf8" });
   return { code: r.status, stdout: r.stdout, stderr: stable(r.stderr) };
 }
 
@@ -83,16 +97,24 @@ if (missing) {
       try {
         for (const c of CASES) {
           const expected = runCli(c.argv, { cwd: c.cwd });
-          const actual = runBuilt(dir, c);
-          assert.is(actual.code, expected.code, `${c.name}: exit code`);
-          assert.is(actual.stdout, expected.stdout, `${c.name}: stdout`);
-          assert.is(actual.stderr, stable(expected.stderr), `${c.name}: stderr`);
+          for (const launch of LAUNCHES) {
+            const actual = runBuilt(dir, c, launch);
+            const what = `${c.name}, ${launch.label}`;
+            assert.is(actual.code, expected.code, `${what}: exit code`);
+            assert.is(actual.stdout, expected.stdout, `${what}: stdout`);
+            assert.is(actual.stderr, stable(expected.stderr), `${what}: stderr`);
+          }
         }
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
     });
   }
+  test("built CLI under other V8 flags: its caches are refused, and KHEPRI_DEBUG says so (the check above can fail)", () => {
+    const r = runBuilt(dist, CASES[0]!, { label: "other flags", node: ["--max-lazy"] });
+    assert.is(r.code, 0, r.stderr);
+    assert.match(r.stderr, /khepri: the code cache .*khepri\.js\.cache was refused/);
+  });
 }
 
 test.run();

@@ -42,9 +42,9 @@ try {
     cwd: process.cwd(),
     stdout: writer(1, () => process.stdout),
     stderr,
-    // A large conversion runs without V8's optimising compiler (see largeInput.ts). `require`, not
-    // `import`: node:v8 is loaded only then.
-    files: watchingInputSize(diskFiles, () => (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--no-opt")),
+    // A large conversion turns V8's baseline compiler (Sparkplug) back on (see largeInput.ts).
+    // `require`, not `import`: node:v8 is loaded only then.
+    files: watchingInputSize(diskFiles, () => (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--sparkplug")),
   });
 } catch (error) {
   // Bad input is reported by main; anything escaping it is khepri's own fault.

@@ -2,12 +2,14 @@
  * A file reader that calls `onLarge` once, as soon as the files read add up to `threshold`
  * characters: the moment a conversion turns out to be a big one, before the work it brings.
  *
- * What bin.ts does then: switch off V8's optimising compiler (TurboFan). In a one-shot conversion
- * it does not pay for itself: on this project's 2-core VM a 500-service stack converts in ~110 ms
- * without it and ~150 ms with it (its compile jobs compete with the conversion and the garbage
- * collector for the cores; 120 services: 60 against 85 ms; 3000 services: even). Loading node:v8
- * to do so costs ~3 ms, which a small stack would pay for nothing (50 services: even), hence the
- * threshold. See README's "Speed".
+ * What bin.ts does then: turn V8's baseline compiler (Sparkplug) back on. khepri starts with it and
+ * the optimising compiler (TurboFan) off (the loader's V8 flags, see scripts/build.mjs): in a short
+ * conversion compiling costs more than it gives. A big one runs its loops long enough for baseline
+ * code to pay: a 500-service stack takes about a quarter longer interpreted. TurboFan stays off:
+ * on this project's 2-core VM its compile jobs compete with the conversion and the garbage
+ * collector for the cores (500 services: ~150 ms with it, ~115 ms without). Loading node:v8 to
+ * switch costs ~2-3 ms, which a small stack would pay for nothing, hence the threshold.
+ * See README's "Speed".
  */
 import type { FileReader } from "../load/index.ts";
 
