@@ -358,6 +358,10 @@ function isClean(path: string): boolean {
 /** Go's path.Clean for a mount target (no trailing slash, no `.`/`..` segments). */
 function cleanTarget(target: string): string {
   if (target === "" || isClean(target)) return target;
+  // `/app/data/`: only a final `/` to drop, the commonest unclean target (no path.posix.normalize,
+  // whose first call costs a fresh process more than the rest of the mount)
+  const trimmed = target.slice(0, -1);
+  if (target.endsWith("/") && trimmed !== "" && isClean(trimmed)) return trimmed;
   const cleaned = posix.normalize(target);
   return cleaned.length > 1 && cleaned.endsWith("/") ? cleaned.slice(0, -1) : cleaned;
 }

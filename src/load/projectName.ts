@@ -4,7 +4,6 @@
  * directory's base name. Names given by the user must already be valid; one
  * derived from a directory is normalized.
  */
-import path from "node:path";
 import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
 
 const VALID = /^[a-z0-9][a-z0-9_-]*$/;
@@ -32,6 +31,7 @@ export interface ProjectNameSources {
   file?: { value: string; pos: SourcePos | undefined } | undefined;
   /** A JSON spec's composition key, which is the project name. */
   composition?: { value: string; pos: SourcePos | undefined } | undefined;
+  /** Absolute and normalized, as path.resolve gives it. */
   directory: string;
 }
 
@@ -42,7 +42,9 @@ export function projectNameFrom(sources: ProjectNameSources): string {
   if (sources.flag) return givenName(sources.flag, "-p/--project");
   if (sources.environment) return givenName(sources.environment, "COMPOSE_PROJECT_NAME");
   if (file?.value) return givenName(file.value, "name", file.pos, ["name"]);
-  const derived = normalizeProjectName(path.basename(sources.directory));
+  // the directory's base name (it is absolute and normalized, as path.resolve made it)
+  const directory = sources.directory;
+  const derived = normalizeProjectName(directory.slice(directory.lastIndexOf("/") + 1));
   if (!derived) throw new KhepriError(`cannot derive a project name from directory ${sources.directory}; set one with -p or name:`);
   return derived;
 }
