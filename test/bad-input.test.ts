@@ -57,6 +57,10 @@ const CASES: Record<string, Case> = {
     about: "typo deep inside deploy.resources.limits",
     schema: { rejects: true, why: "deploy.resources.limits has additionalProperties: false" },
   },
+  "object-prototype-key": {
+    about: "a key that is also a name every JS object has (hasOwnProperty) inside deploy",
+    schema: { rejects: true, why: "deploy has additionalProperties: false" },
+  },
   "ports-wrong-type": {
     about: "ports: 5 (a number where a list is needed)",
     schema: { rejects: true, why: "ports is type array" },

@@ -79,7 +79,9 @@ type Transform = (value: RawValue, at: At) => RawValue;
 function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap {
   for (const key in map) {
     const rule = rules[key];
-    if (rule) replaceValue(map, key, through(map[key]!, rule, child(at, map, key)));
+    // (own rules only: a key such as `hasOwnProperty` must not find Object.prototype's; the schema
+    // reports it as unknown afterwards)
+    if (rule && Object.hasOwn(rules, key)) replaceValue(map, key, through(map[key]!, rule, child(at, map, key)));
   }
   return map;
 }

@@ -95,11 +95,11 @@ function check(root: JsonSchema, schema: JsonSchema, value: unknown, path: (stri
       ([p, sub]) => [new RegExp(p, "u"), sub] as const,
     );
     for (const key of (s.required ?? []) as string[]) {
-      if (!(key in obj)) errors.push({ path, message: `missing required key ${JSON.stringify(key)}` });
+      if (!Object.hasOwn(obj, key)) errors.push({ path, message: `missing required key ${JSON.stringify(key)}` });
     }
     for (const [key, child] of Object.entries(obj)) {
       let matched = false;
-      if (key in properties) {
+      if (Object.hasOwn(properties, key)) {
         matched = true;
         check(root, properties[key]!, child, [...path, key], errors);
       }
