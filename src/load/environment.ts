@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import { KhepriError } from "../diagnostics/index.ts";
+import { own } from "../model/own.ts";
 import { DotenvError, parseDotenv } from "./dotenv.ts";
 import type { FileReader } from "./files.ts";
 
@@ -30,7 +31,7 @@ export function projectVariables(inputs: EnvironmentInputs, files: FileReader): 
       if (explicit) throw new KhepriError(`env file ${file} not found`);
       continue;
     }
-    const lookup = (name: string) => inputs.processEnv[name] ?? fromFiles[name];
+    const lookup = (name: string) => own(inputs.processEnv, name) ?? own(fromFiles, name);
     Object.assign(fromFiles, readDotenvFile(file, files, lookup));
   }
   const variables: Variables = { ...fromFiles };

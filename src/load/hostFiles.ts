@@ -8,6 +8,7 @@
  * `requireFiles` makes it an error.
  */
 import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
+import { own } from "../model/own.ts";
 import { readDotenvFile, type Variables } from "./environment.ts";
 import type { FileReader } from "./files.ts";
 import { isRawList, isRawMap, positionOf, setChildPosition, type RawMap, type RawValue } from "./raw.ts";
@@ -133,7 +134,7 @@ function inlineEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): voi
       if (entry.required === false) continue;
       throw new KhepriError(`env_file ${file} not found (--inline-env-files reads it now)`, positionOf(entry, "path"), [...at, "env_file"]);
     }
-    Object.assign(fromFiles, readDotenvFile(file, ctx.files, (name) => ctx.variables[name]));
+    Object.assign(fromFiles, readDotenvFile(file, ctx.files, (name) => own(ctx.variables, name)));
     ctx.diagnostics.push({
       level: "warning",
       message: `env_file ${file} is copied into the module (--inline-env-files): its values end up in /nix/store, readable by every local user`,

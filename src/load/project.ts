@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { KhepriError, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
+import { own } from "../model/own.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
@@ -126,7 +127,7 @@ function readComposeDocument(file: string, ctx: FileContext): RawMap {
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
   stripExtensions(parsed);
   // Without a `$` (nor a `\`, which could escape one into a quoted string) nothing is substituted.
-  const interpolated = text.includes("$") || text.includes("\\") ? (interpolateTree(parsed, (name) => ctx.variables[name], ctx.usedVariables) as RawMap) : parsed;
+  const interpolated = text.includes("$") || text.includes("\\") ? (interpolateTree(parsed, (name) => own(ctx.variables, name), ctx.usedVariables) as RawMap) : parsed;
   const canonical = canonicalizeProject(interpolated, file);
   return resolveRelativePaths(canonical, ctx.paths);
 }

@@ -16,6 +16,7 @@ import type * as Full from "./yamlFull.ts";
  * caller can skip looking for them in the many files without).
  */
 export function parseYamlDocuments(text: string, file: string, found?: TagsFound): RawValue[] {
+  refuseProtoName(text, file);
   // (the fast reader reads no tags: it leaves a file with any to the yaml package)
   const fast = parseYamlFast(text, file);
   if (fast !== undefined) return [fast];
@@ -28,4 +29,22 @@ export function parseYaml(text: string, file: string, found?: TagsFound): RawVal
   const docs = parseYamlDocuments(text, file, found);
   if (docs.length > 1) throw new KhepriError("a compose file must hold one YAML document, this one has several", { file, line: 1, col: 1 });
   return docs[0] ?? null;
+}
+
+/**
+ * A file holding `__proto__` is refused, with where it is. As a key or a name, JavaScript objects
+ * give it a meaning of its own (assigning it replaces the object's prototype), so the entry would
+ * vanish on the way without a word; nothing in a real compose file needs the name.
+ */
+function refuseProtoName(text: string, file: string): void {
+  const at = text.indexOf("__proto__");
+  if (at === -1) return;
+  const lineStart = text.lastIndexOf("\n", at) + 1;
+  let line = 1;
+  for (let i = text.indexOf("\n"); i !== -1 && i < at; i = text.indexOf("\n", i + 1)) line++;
+  throw new KhepriError(`khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it`, {
+    file,
+    line,
+    col: at - lineStart + 1,
+  });
 }

@@ -71,7 +71,8 @@ export function renameFields(
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) {
     const target = rename(k, fields) ?? k;
-    out[target] = shape[target] ? renameFields(v, shape[target], rename, onRename) : v;
+    // (an unknown key is kept for the schema to report; `Object.hasOwn`: `constructor` is no field)
+    out[target] = Object.hasOwn(shape, target) ? renameFields(v, shape[target], rename, onRename) : v;
     onRename?.(value, k, out, target);
   }
   return out;
@@ -112,8 +113,9 @@ export function toSpecPath(path: readonly (string | number)[]): (string | number
     if (def?.type === "union") def = (def.options as unknown[]).map(unwrap).find((d) => ["object", "record", "array"].includes(d.type));
     if (def?.type === "object" && typeof segment === "string") {
       const shape = def.shape as Record<string, unknown>;
-      schema = shape[segment];
-      return shape[segment] ? specName(segment) : segment;
+      const field = Object.hasOwn(shape, segment);
+      schema = field ? shape[segment] : undefined;
+      return field ? specName(segment) : segment;
     }
     schema = def?.type === "record" ? def.valueType : def?.type === "array" ? def.element : undefined;
     return segment;

@@ -4,7 +4,7 @@
  * and `volumes_from` create; every reference checked, cycles rejected.
  */
 import type { Diagnostic } from "../diagnostics/index.ts";
-import type { DependsOn, Project, Service } from "../model/index.ts";
+import { own, type DependsOn, type Project, type Service } from "../model/index.ts";
 import type { Locate } from "./located.ts";
 
 interface ImplicitDependency {
@@ -42,7 +42,7 @@ export function resolveDependencies(
     // A service whose depends_on comes out as it is written (no implicit or dropped entries) is kept as it is.
     let changed = false;
     for (const dep of implicitDependencies(name, service)) {
-      if (!project.services[dep.service]) throw missing(name, dep.service, inactive, locate, dep.path);
+      if (!own(project.services, dep.service)) throw missing(name, dep.service, inactive, locate, dep.path);
       dependsOn[dep.service] = { condition: "service_started", required: true };
       changed = true;
     }
@@ -50,7 +50,7 @@ export function resolveDependencies(
     for (const dep in explicit) {
       const spec = explicit[dep]!;
       if (dep === name) throw locate.error(`service "${name}" depends on itself`, ["services", name, "depends_on", dep]);
-      if (!project.services[dep]) {
+      if (!own(project.services, dep)) {
         const path = ["services", name, "depends_on", dep];
         if (spec.required) throw missing(name, dep, inactive, locate, path);
         diagnostics.push({ level: "note", message: `optional dependency "${dep}" is not part of the project; ignored`, pos: locate(path), path });

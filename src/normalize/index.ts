@@ -5,7 +5,7 @@
  */
 import type { Diagnostic, SourcePos } from "../diagnostics/index.ts";
 import type { LoadedProject } from "../load/index.ts";
-import type { Project } from "../model/index.ts";
+import { own, type Project } from "../model/index.ts";
 import { validateProject } from "./validate.ts";
 import { resolveDependencies } from "./dependencies.ts";
 import { locatorFor } from "./located.ts";
@@ -42,7 +42,7 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   const validated = validateProject(loaded.model);
   // A service named with --service starts whatever its profiles: docker compose activates them.
-  const targeted = (options.services ?? []).flatMap((name) => validated.services[name]?.profiles ?? []);
+  const targeted = (options.services ?? []).flatMap((name) => own(validated.services, name)?.profiles ?? []);
   const active = new Set([...options.profiles, ...targeted]);
   const inactive = new Map<string, readonly string[]>();
   for (const name in validated.services) {

@@ -3,7 +3,7 @@
  * with these `--profile`s (and service names) would start.
  */
 import type { Diagnostic } from "../diagnostics/index.ts";
-import type { Project, Service } from "../model/index.ts";
+import { own, type Project, type Service } from "../model/index.ts";
 import type { Locate } from "./located.ts";
 
 export function isActive(service: Service, active: ReadonlySet<string>): boolean {
@@ -37,10 +37,10 @@ export function selectServices(project: Project, selected: readonly string[], lo
   const keep = new Set<string>();
   const visit = (name: string) => {
     if (keep.has(name)) return;
-    const service = project.services[name];
+    const service = own(project.services, name);
     if (!service) throw locate.error(`unknown service "${name}" (given with --service)`, []);
     keep.add(name);
-    for (const [dep, spec] of Object.entries(service.depends_on ?? {})) if (spec.required || project.services[dep]) visit(dep);
+    for (const [dep, spec] of Object.entries(service.depends_on ?? {})) if (spec.required || own(project.services, dep)) visit(dep);
   };
   selected.forEach(visit);
   const services = Object.fromEntries(Object.entries(project.services).filter(([name]) => keep.has(name)));

@@ -3,7 +3,7 @@
  * network, `<project>_<key>` names (or `name:`; external ones keep their own),
  * container names, and a check that everything a service refers to exists.
  */
-import type { Project, Service } from "../model/index.ts";
+import { own, type Project, type Service } from "../model/index.ts";
 import type { Locate } from "./located.ts";
 
 const DEFAULT_NETWORK = "default";
@@ -17,7 +17,7 @@ function checkService(name: string, service: Service, project: Project, locate: 
     throw locate.error("network_mode and networks cannot both be set", ["services", name, "network_mode"]);
   }
   for (const network in service.networks) {
-    if (network !== DEFAULT_NETWORK && !project.networks[network]) {
+    if (network !== DEFAULT_NETWORK && !own(project.networks, network)) {
       throw locate.error(`service "${name}" refers to undefined network "${network}"`, ["services", name, "networks", network]);
     }
   }
@@ -27,7 +27,7 @@ function checkService(name: string, service: Service, project: Project, locate: 
     if ((volume.type === "bind" || volume.type === "image") && !volume.source) {
       throw locate.error(`a ${volume.type} mount needs a source`, ["services", name, "volumes", i]);
     }
-    if (volume.type === "volume" && volume.source && !project.volumes[volume.source]) {
+    if (volume.type === "volume" && volume.source && !own(project.volumes, volume.source)) {
       throw locate.error(`service "${name}" refers to undefined volume "${volume.source}"`, ["services", name, "volumes", i]);
     }
   }
@@ -38,7 +38,7 @@ function checkService(name: string, service: Service, project: Project, locate: 
 function checkFileMounts(name: string, kind: "secrets" | "configs", refs: Service["secrets"], project: Project, locate: Locate): void {
   if (refs === undefined) return;
   for (let i = 0; i < refs.length; i++) {
-    if (!project[kind][refs[i]!.source]) {
+    if (!own(project[kind], refs[i]!.source)) {
       throw locate.error(`service "${name}" refers to undefined ${kind.slice(0, -1)} "${refs[i]!.source}"`, ["services", name, kind, i]);
     }
   }

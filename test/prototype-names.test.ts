@@ -1,0 +1,94 @@
+// Names a user writes that every JavaScript object also has (`constructor`, `toString`,
+// `hasOwnProperty`, `valueOf`): as references they are undeclared like any other name, as
+// declarations they are ordinary names, as variables they are unset. Each case once with each
+// name; before src/model/own.ts several of them crashed (exit 70) or were taken as declared.
+// `__proto__` is refused wherever it is, with its line and column (src/load/yaml.ts): assigned,
+// it replaces an object's prototype, and the entry would vanish.
+import { writeFileSync } from "node:fs";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { makeTempDir, removeDir, runCli, STACK_FRAME } from "./support/convert.ts";
+
+const NAMES = ["constructor", "toString", "hasOwnProperty", "valueOf"];
+
+interface Case {
+  about: string;
+  /** the compose file, `NAME` standing for the name */
+  compose: string;
+  /** a .env beside it, if any */
+  dotenv?: string;
+  /** what stderr's error line says (the conversion fails with exit 1), or undefined: it succeeds */
+  error?: RegExp;
+  /** what the module holds when it succeeds */
+  module?: RegExp;
+}
+
+const service = (lines: string) => `services:\n  web:\n    image: nginx:1.27\n${lines}`;
+
+const CASES: Case[] = [
+  { about: "depends_on an undeclared service", compose: service("    depends_on: [NAME]\n"), error: /depends on "NAME", which is not defined/ },
+  { about: "network_mode service: an undeclared service", compose: service('    network_mode: "service:NAME"\n'), error: /depends on "NAME", which is not defined/ },
+  { about: "volumes_from an undeclared service", compose: service("    volumes_from: [NAME]\n"), error: /depends on "NAME", which is not defined/ },
+  { about: "links to an undeclared service", compose: service("    links: [NAME]\n"), error: /depends on "NAME", which is not defined/ },
+  { about: "an undeclared network", compose: service("    networks: [NAME]\n"), error: /refers to undefined network "NAME"/ },
+  { about: "an undeclared volume", compose: service('    volumes: ["NAME:/data"]\n'), error: /refers to undefined volume "NAME"/ },
+  { about: "an undeclared secret", compose: service("    secrets: [NAME]\n"), error: /refers to undefined secret "NAME"/ },
+  { about: "an undeclared config", compose: service("    configs: [NAME]\n"), error: /refers to undefined config "NAME"/ },
+  { about: "extends an undeclared service", compose: service("    extends: { service: NAME }\n"), error: /service "NAME" not found/ },
+  { about: "an unknown key inside deploy", compose: service("    deploy:\n      NAME: 1\n"), error: /unknown key "NAME"/ },
+  {
+    about: "a service, network and volume declared with the name",
+    compose: "services:\n  NAME:\n    image: nginx:1.27\n    networks: [NAME]\n    volumes: [\"NAME:/data\"]\n  web:\n    image: nginx:1.27\n    depends_on: [NAME]\nnetworks:\n  NAME: {}\nvolumes:\n  NAME: {}\n",
+    module: /"?test-NAME"? = \{/,
+  },
+  { about: "an unset variable with a default", compose: service('    environment:\n      A: "${NAME:-fallback}"\n'), module: /A = "fallback";/ },
+  { about: "an unset variable in .env with a default", compose: service("    environment:\n      A: ${FROM_DOTENV}\n"), dotenv: "FROM_DOTENV=${NAME:-dotenv-fallback}\n", module: /A = "dotenv-fallback";/ },
+];
+
+for (const c of CASES) {
+  test(c.about, () => {
+    for (const name of NAMES) {
+      const dir = makeTempDir();
+      try {
+        writeFileSync(path.join(dir, "compose.yaml"), c.compose.replaceAll("NAME", name));
+        if (c.dotenv) writeFileSync(path.join(dir, ".env"), c.dotenv.replaceAll("NAME", name));
+        const r = runCli(["convert", "-p", "test", "-o", "-"], { cwd: dir });
+        const what = `${c.about} (${name})`;
+        assert.not.ok(r.crashed, `${what}: crashed\n${r.stderr}`);
+        assert.not.match(r.stderr, STACK_FRAME, `${what}: a stack trace`);
+        if (c.error) {
+          assert.is(r.code, 1, `${what}: exit code; stderr:\n${r.stderr}`);
+          assert.match(r.stderr, new RegExp(`^error: compose\\.yaml:\\d+:\\d+: .*${c.error.source.replaceAll("NAME", name)}`, "m"), what);
+        } else {
+          assert.is(r.code, 0, `${what}: exit code; stderr:\n${r.stderr}`);
+          assert.match(r.stdout, new RegExp(c.module!.source.replaceAll("NAME", name)), `${what}: the module`);
+        }
+      } finally {
+        removeDir(dir);
+      }
+    }
+  });
+}
+
+test("__proto__ is refused wherever it is written, at its line and column", () => {
+  for (const c of CASES) {
+    const dir = makeTempDir();
+    try {
+      const text = c.compose.replaceAll("NAME", "__proto__");
+      // (a .env file is read by the dotenv parser, which keeps the name as an own key: not refused)
+      if (!text.includes("__proto__")) continue;
+      writeFileSync(path.join(dir, "compose.yaml"), text);
+      const r = runCli(["convert", "-p", "test", "-o", "-"], { cwd: dir });
+      const at = text.indexOf("__proto__");
+      const line = text.slice(0, at).split("\n").length;
+      const col = at - text.lastIndexOf("\n", at);
+      assert.is(r.code, 1, `${c.about}: exit code; stderr:\n${r.stderr}`);
+      assert.is(r.stderr, `error: compose.yaml:${line}:${col}: khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it\n`, c.about);
+    } finally {
+      removeDir(dir);
+    }
+  }
+});
+
+test.run();
