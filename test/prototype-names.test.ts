@@ -71,6 +71,22 @@ for (const c of CASES) {
   });
 }
 
+test("a JSON spec: an unknown key named like a prototype member is reported, not a crash", () => {
+  for (const name of NAMES) {
+    const dir = makeTempDir();
+    try {
+      const spec = { compositions: { x: { services: { web: { image: "nginx:1.27", deploy: { [name]: 1 } } } } } };
+      writeFileSync(path.join(dir, "spec.json"), JSON.stringify(spec));
+      const r = runCli(["convert", "--spec", "spec.json", "-o", "-"], { cwd: dir });
+      assert.not.ok(r.crashed, `${name}: crashed\n${r.stderr}`);
+      assert.is(r.code, 1, `${name}: exit code; stderr:\n${r.stderr}`);
+      assert.match(r.stderr, new RegExp(`^error: spec\\.json:1:\\d+: compositions\\.x\\.services\\.web\\.deploy\\.${name}: unknown key "${name}"`, "m"), name);
+    } finally {
+      removeDir(dir);
+    }
+  }
+});
+
 test("__proto__ is refused wherever it is written, at its line and column", () => {
   for (const c of CASES) {
     const dir = makeTempDir();
