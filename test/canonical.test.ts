@@ -40,6 +40,8 @@ const cases: [string, string, string, unknown][] = [
   ["volumes", "nocopy", `["vol:/b:nocopy"]`, [{ type: "volume", source: "vol", target: "/b", volume: { nocopy: true } }]],
   ["volumes", "windows path", `["C:\\\\data:/data"]`, [{ type: "bind", source: "C:\\data", target: "/data", bind: { create_host_path: true } }]],
   ["volumes", "target cleaned", `["vol:/data/"]`, [{ type: "volume", source: "vol", target: "/data", volume: {} }]],
+  ["volumes", "target cleaned, dot segments", `["vol:/a/./b/../c/"]`, [{ type: "volume", source: "vol", target: "/a/c", volume: {} }]],
+  ["volumes", "target cleaned, empty segment", `["vol:/a//b/"]`, [{ type: "volume", source: "vol", target: "/a/b", volume: {} }]],
   ["volumes", "long syntax kept", `[{type: tmpfs, target: /t}]`, [{ type: "tmpfs", target: "/t" }]],
   // key/value lists
   ["environment", "list", `["A=1", "B=", "C"]`, { A: "1", B: "", C: null }],

@@ -1,6 +1,7 @@
 // `.env` / env_file parsing with the semantics of compose-go's dotenv package (what
 // `docker compose` uses for both the project .env and services' env_file).
 import { interpolate, InterpolationError, type VariableLookup } from "./interpolate.ts";
+import { lineAndColumn } from "./raw.ts";
 
 /** Thrown for malformed .env content; `line` is 1-based. */
 export class DotenvError extends Error {
@@ -57,11 +58,7 @@ function isRe2Space(c: number): boolean {
 }
 
 /** 1-based line of offset `pos`; only computed when reporting an error. */
-function lineAt(src: string, pos: number): number {
-  let line = 1;
-  for (let i = src.indexOf("\n"); i !== -1 && i < pos; i = src.indexOf("\n", i + 1)) line++;
-  return line;
-}
+const lineAt = (src: string, pos: number): number => lineAndColumn(src, pos).line;
 
 /** Index of the next statement (skipping blank space and `#` comment lines), or -1 at the end. */
 function statementStart(src: string, pos: number): number {

@@ -66,6 +66,17 @@ export class SourceText {
   }
 }
 
+/** The 1-based line and column of `offset` in `text`, found by a scan: for a message, where no line table was made. */
+export function lineAndColumn(text: string, offset: number): { line: number; col: number } {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf("\n"); i !== -1 && i < offset; i = text.indexOf("\n", i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return { line, col: offset - lineStart + 1 };
+}
+
 /** A position: an offset into the container's source text, or one already made (another file's, or the yaml package's). */
 export type Place = number | SourcePos;
 

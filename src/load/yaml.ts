@@ -5,7 +5,7 @@
  * invalid YAML) by the yaml package in yamlFull.ts, which gives the same result
  * for what both read.
  */
-import type { RawValue, TagsFound } from "./raw.ts";
+import { lineAndColumn, type RawValue, type TagsFound } from "./raw.ts";
 import { KhepriError } from "../diagnostics/index.ts";
 import { parseYamlFast } from "./yamlFast.ts";
 import type * as Full from "./yamlFull.ts";
@@ -39,12 +39,8 @@ export function parseYaml(text: string, file: string, found?: TagsFound): RawVal
 function refuseProtoName(text: string, file: string): void {
   const at = text.indexOf("__proto__");
   if (at === -1) return;
-  const lineStart = text.lastIndexOf("\n", at) + 1;
-  let line = 1;
-  for (let i = text.indexOf("\n"); i !== -1 && i < at; i = text.indexOf("\n", i + 1)) line++;
   throw new KhepriError(`khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it`, {
     file,
-    line,
-    col: at - lineStart + 1,
+    ...lineAndColumn(text, at),
   });
 }
