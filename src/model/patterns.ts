@@ -51,7 +51,7 @@ export function classRun(re: RegExp): Scan | undefined {
   const head = readClass(source, 1);
   if (!head) return undefined;
   let at = head.end;
-  let first = head.members;
+  const first = head.members;
   let rest: Uint8Array | undefined;
   let min = 1;
   const quantifier = source[at];
@@ -137,7 +137,9 @@ function isJsSpace(c: number): boolean {
   );
 }
 
-const DURATION_UNITS = ["ns", "us", "\u00b5s", "\u03bcs", "ms", "s", "m", "h"];
+/** Go's duration units and their length in seconds, the two-letter ones first (as a scan must try them). */
+export const DURATION_UNIT_SECONDS: Readonly<Record<string, number>> = { ns: 1e-9, us: 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+const DURATION_UNITS = Object.keys(DURATION_UNIT_SECONDS);
 
 /** `^[-+]?(0|((\d+(\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h))+)$`: Go's time.ParseDuration. */
 export function isGoDuration(text: string): boolean {

@@ -1,5 +1,5 @@
-/** Go-style durations (`1m30s`, `500ms`), as compose writes them, in seconds. */
-const UNIT_SECONDS: Record<string, number> = { ns: 1e-9, us: 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
+// Go-style durations (`1m30s`, `500ms`), as compose writes them, in seconds.
+import { DURATION_UNIT_SECONDS as UNIT_SECONDS } from "../model/index.ts";
 
 const isDigit = (c: number) => c >= 48 && c <= 57;
 
