@@ -8,7 +8,7 @@ import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { makeTempDir, removeDir, runCli, STACK_FRAME } from "./support/convert.ts";
+import { makeTempDir, removeDir, runCli, STACK_FRAME, type CliResult } from "./support/convert.ts";
 
 const NAMES = ["constructor", "toString", "hasOwnProperty", "valueOf"];
 
@@ -18,6 +18,10 @@ interface Case {
   compose: string;
   /** a .env beside it, if any */
   dotenv?: string;
+  /** more arguments to `khepri convert` (`NAME` standing for the name) */
+  args?: string[];
+  /** the error names no place in a file (it is about an argument) */
+  unlocated?: boolean;
   /** what stderr's error line says (the conversion fails with exit 1), or undefined: it succeeds */
   error?: RegExp;
   /** what the module holds when it succeeds */
@@ -37,6 +41,7 @@ const CASES: Case[] = [
   { about: "an undeclared config", compose: service("    configs: [NAME]\n"), error: /refers to undefined config "NAME"/ },
   { about: "extends an undeclared service", compose: service("    extends: { service: NAME }\n"), error: /service "NAME" not found/ },
   { about: "an unknown key inside deploy", compose: service("    deploy:\n      NAME: 1\n"), error: /unknown key "NAME"/ },
+  { about: "--service naming an undeclared service", compose: service(""), args: ["--service", "NAME"], error: /unknown service "NAME" \(given with --service\)/, unlocated: true },
   {
     about: "a service, network and volume declared with the name",
     compose: "services:\n  NAME:\n    image: nginx:1.27\n    networks: [NAME]\n    volumes: [\"NAME:/data\"]\n  web:\n    image: nginx:1.27\n    depends_on: [NAME]\nnetworks:\n  NAME: {}\nvolumes:\n  NAME: {}\n",
@@ -46,26 +51,33 @@ const CASES: Case[] = [
   { about: "an unset variable in .env with a default", compose: service("    environment:\n      A: ${FROM_DOTENV}\n"), dotenv: "FROM_DOTENV=${NAME:-dotenv-fallback}\n", module: /A = "dotenv-fallback";/ },
 ];
 
+/** `khepri convert -o -` and `args` in a fresh directory holding `files`. */
+function convertIn(files: Record<string, string>, args: string[] = []): CliResult {
+  const dir = makeTempDir();
+  try {
+    for (const [name, text] of Object.entries(files)) writeFileSync(path.join(dir, name), text);
+    return runCli(["convert", "-o", "-", ...args], { cwd: dir });
+  } finally {
+    removeDir(dir);
+  }
+}
+
 for (const c of CASES) {
   test(c.about, () => {
     for (const name of NAMES) {
-      const dir = makeTempDir();
-      try {
-        writeFileSync(path.join(dir, "compose.yaml"), c.compose.replaceAll("NAME", name));
-        if (c.dotenv) writeFileSync(path.join(dir, ".env"), c.dotenv.replaceAll("NAME", name));
-        const r = runCli(["convert", "-p", "test", "-o", "-"], { cwd: dir });
-        const what = `${c.about} (${name})`;
-        assert.not.ok(r.crashed, `${what}: crashed\n${r.stderr}`);
-        assert.not.match(r.stderr, STACK_FRAME, `${what}: a stack trace`);
-        if (c.error) {
-          assert.is(r.code, 1, `${what}: exit code; stderr:\n${r.stderr}`);
-          assert.match(r.stderr, new RegExp(`^error: compose\\.yaml:\\d+:\\d+: .*${c.error.source.replaceAll("NAME", name)}`, "m"), what);
-        } else {
-          assert.is(r.code, 0, `${what}: exit code; stderr:\n${r.stderr}`);
-          assert.match(r.stdout, new RegExp(c.module!.source.replaceAll("NAME", name)), `${what}: the module`);
-        }
-      } finally {
-        removeDir(dir);
+      const files: Record<string, string> = { "compose.yaml": c.compose.replaceAll("NAME", name) };
+      if (c.dotenv) files[".env"] = c.dotenv.replaceAll("NAME", name);
+      const r = convertIn(files, ["-p", "test", ...(c.args ?? []).map((a) => a.replaceAll("NAME", name))]);
+      const what = `${c.about} (${name})`;
+      assert.not.ok(r.crashed, `${what}: crashed\n${r.stderr}`);
+      assert.not.match(r.stderr, STACK_FRAME, `${what}: a stack trace`);
+      if (c.error) {
+        assert.is(r.code, 1, `${what}: exit code; stderr:\n${r.stderr}`);
+        const where = c.unlocated ? "" : "compose\\.yaml:\\d+:\\d+: .*";
+        assert.match(r.stderr, new RegExp(`^error: ${where}${c.error.source.replaceAll("NAME", name)}`, "m"), what);
+      } else {
+        assert.is(r.code, 0, `${what}: exit code; stderr:\n${r.stderr}`);
+        assert.match(r.stdout, new RegExp(c.module!.source.replaceAll("NAME", name)), `${what}: the module`);
       }
     }
   });
@@ -73,37 +85,26 @@ for (const c of CASES) {
 
 test("a JSON spec: an unknown key named like a prototype member is reported, not a crash", () => {
   for (const name of NAMES) {
-    const dir = makeTempDir();
-    try {
-      const spec = { compositions: { x: { services: { web: { image: "nginx:1.27", deploy: { [name]: 1 } } } } } };
-      writeFileSync(path.join(dir, "spec.json"), JSON.stringify(spec));
-      const r = runCli(["convert", "--spec", "spec.json", "-o", "-"], { cwd: dir });
-      assert.not.ok(r.crashed, `${name}: crashed\n${r.stderr}`);
-      assert.is(r.code, 1, `${name}: exit code; stderr:\n${r.stderr}`);
-      assert.match(r.stderr, new RegExp(`^error: spec\\.json:1:\\d+: compositions\\.x\\.services\\.web\\.deploy\\.${name}: unknown key "${name}"`, "m"), name);
-    } finally {
-      removeDir(dir);
-    }
+    const spec = { compositions: { x: { services: { web: { image: "nginx:1.27", deploy: { [name]: 1 } } } } } };
+    const r = convertIn({ "spec.json": JSON.stringify(spec) }, ["--spec", "spec.json"]);
+    assert.not.ok(r.crashed, `${name}: crashed\n${r.stderr}`);
+    assert.is(r.code, 1, `${name}: exit code; stderr:\n${r.stderr}`);
+    assert.match(r.stderr, new RegExp(`^error: spec\\.json:1:\\d+: compositions\\.x\\.services\\.web\\.deploy\\.${name}: unknown key "${name}"`, "m"), name);
   }
 });
 
 test("__proto__ is refused wherever it is written, at its line and column", () => {
   for (const c of CASES) {
-    const dir = makeTempDir();
-    try {
-      const text = c.compose.replaceAll("NAME", "__proto__");
-      // (a .env file is read by the dotenv parser, which keeps the name as an own key: not refused)
-      if (!text.includes("__proto__")) continue;
-      writeFileSync(path.join(dir, "compose.yaml"), text);
-      const r = runCli(["convert", "-p", "test", "-o", "-"], { cwd: dir });
-      const at = text.indexOf("__proto__");
-      const line = text.slice(0, at).split("\n").length;
-      const col = at - text.lastIndexOf("\n", at);
-      assert.is(r.code, 1, `${c.about}: exit code; stderr:\n${r.stderr}`);
-      assert.is(r.stderr, `error: compose.yaml:${line}:${col}: khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it\n`, c.about);
-    } finally {
-      removeDir(dir);
-    }
+    const text = c.compose.replaceAll("NAME", "__proto__");
+    // (a .env file is read by the dotenv parser, which keeps the name as an own key: not refused;
+    // an argument is no file)
+    if (!text.includes("__proto__")) continue;
+    const r = convertIn({ "compose.yaml": text }, ["-p", "test"]);
+    const at = text.indexOf("__proto__");
+    const line = text.slice(0, at).split("\n").length;
+    const col = at - text.lastIndexOf("\n", at);
+    assert.is(r.code, 1, `${c.about}: exit code; stderr:\n${r.stderr}`);
+    assert.is(r.stderr, `error: compose.yaml:${line}:${col}: khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it\n`, c.about);
   }
 });
 
