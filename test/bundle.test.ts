@@ -91,6 +91,16 @@ if (missing) {
       assert.not.ok(/[^\x00-\x7f]/.test(readFileSync(path.join(dist, chunk), "latin1")), chunk);
     }
   });
+  test("the V8 flags are the same in the #! line, the loader's own list and dist/node-flags (the Nix wrapper's)", () => {
+    const loader = readFileSync(path.join(dist, "khepri.cjs"), "utf8");
+    const shebang = /^#!\/usr\/bin\/env -S node (.*)\n/.exec(loader);
+    const own = /^const FLAGS = (\[.*\]);$/m.exec(loader);
+    assert.ok(shebang && own, "the loader starts with `#!/usr/bin/env -S node <flags>` and lists FLAGS");
+    const flags = shebang![1]!.split(" ");
+    assert.ok(flags.length > 0 && flags.every((f) => f.startsWith("--")), shebang![1]);
+    assert.equal(JSON.parse(own![1]!), flags);
+    assert.equal(readFileSync(path.join(dist, "node-flags"), "utf8").trim().split(" "), flags);
+  });
   for (const [label, change] of VARIANTS) {
     test(`built CLI ${label}: same output as the sources`, () => {
       const dir = variant(change);
