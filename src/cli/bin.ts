@@ -3,6 +3,7 @@ import { writeSync } from "node:fs";
 import { diskFiles } from "../load/index.ts";
 import { watchingInputSize } from "./largeInput.ts";
 import { main } from "./main.ts";
+import { setV8Flags } from "./v8Flags.ts";
 
 /**
  * Writes to a file descriptor synchronously (as Node's own stdout and stderr do
@@ -43,8 +44,7 @@ try {
     stdout: writer(1, () => process.stdout),
     stderr,
     // A large conversion turns V8's baseline compiler (Sparkplug) back on (see largeInput.ts).
-    // `require`, not `import`: node:v8 is loaded only then.
-    files: watchingInputSize(diskFiles, () => (require("node:v8") as typeof import("node:v8")).setFlagsFromString("--sparkplug")),
+    files: watchingInputSize(diskFiles, () => setV8Flags("--sparkplug")),
   });
 } catch (error) {
   // Bad input is reported by main; anything escaping it is khepri's own fault.

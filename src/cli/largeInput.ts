@@ -7,14 +7,14 @@
  * conversion compiling costs more than it gives. A big one runs its loops long enough for baseline
  * code to pay: a 500-service stack takes about a quarter longer interpreted. TurboFan stays off:
  * on this project's 2-core VM its compile jobs compete with the conversion and the garbage
- * collector for the cores (500 services: ~150 ms with it, ~115 ms without). Loading node:v8 to
- * switch costs ~2-3 ms, which a small stack would pay for nothing, hence the threshold.
+ * collector for the cores (500 services: ~150 ms with it, ~115 ms without). The switch itself is
+ * cheap (v8Flags.ts); the threshold is where baseline code starts to pay for its compiling.
  * See README's "Speed".
  */
 import type { FileReader } from "../load/index.ts";
 
-/** Compose text from which a conversion counts as large: about a hundred services. */
-export const LARGE_INPUT = 64 * 1024;
+/** Compose text from which a conversion counts as large: about fifty services (below ~30, baseline code does not pay). */
+export const LARGE_INPUT = 32 * 1024;
 
 export function watchingInputSize(files: FileReader, onLarge: () => void, threshold = LARGE_INPUT): FileReader {
   let read = 0;
