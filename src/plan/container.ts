@@ -256,7 +256,7 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
   plan.volumes = mounts.volumes;
   for (let i = 0; i < mounts.extraOptions.length; i++) plan.extraOptions.push(mounts.extraOptions[i]!);
   addRequiredUnits(plan, mounts.units);
-  for (const issue of mounts.issues) ctx.report(issue.level, issue.message, issue.path);
+  for (let i = 0; i < mounts.issues.length; i++) ctx.report(mounts.issues[i]!.level, mounts.issues[i]!.message, mounts.issues[i]!.path);
   if (mounts.createHostPaths.length) {
     plan.unit.preStart.push(mounts.createHostPaths.map((p) => `[ -e ${shellQuote(p)} ] || mkdir -p ${shellQuote(p)}`).join("\n"));
   }
@@ -267,7 +267,7 @@ function applyNetworking(plan: ContainerPlan, name: string, service: Service, ct
   const net = serviceNetworking(ctx.runtime, name, service, ctx.project);
   plan.networks = net.networks;
   addRequiredUnits(plan, net.units);
-  for (const issue of net.issues) ctx.report("warning", issue.message, issue.path);
+  for (let i = 0; i < net.issues.length; i++) ctx.report("warning", net.issues[i]!.message, net.issues[i]!.path);
 }
 
 /** The container needs these units (a network's, a volume's) started first. */
