@@ -49,7 +49,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
     unitName: containerUnit(ctx.runtime, container),
     image: service.image ?? `${ctx.project.name}-${name}`,
     environment: environmentOf(name, service, ctx),
-    environmentFiles: (service.env_file ?? []).filter((f) => f.required).map((f) => f.path),
+    environmentFiles: envFilePaths(service, true),
     ports: portsOf(service, ctx, at),
     volumes: [],
     labels: { "com.docker.compose.project": ctx.project.name!, "com.docker.compose.service": name, ...service.labels },
@@ -101,32 +101,39 @@ function portsOf(service: Service, ctx: ContainerContext, at: (string | number)[
   return ports.map(portSpec);
 }
 
+/** `CAP_SYS_ADMIN` and `SYS_ADMIN` name the same capability. */
+const capabilityName = (cap: string) => (cap.startsWith("CAP_") ? cap.slice(4) : cap);
+
 function capabilitiesOf(service: Service): Record<string, boolean> {
   const caps: Record<string, boolean> = {};
-  for (const cap of service.cap_add ?? []) caps[cap.replace(/^CAP_/, "")] = true;
-  for (const cap of service.cap_drop ?? []) caps[cap.replace(/^CAP_/, "")] = false;
+  // (indexed: for…of allocates a result per step in code that is never optimised)
+  const add = service.cap_add;
+  if (add) for (let i = 0; i < add.length; i++) caps[capabilityName(add[i]!)] = true;
+  const drop = service.cap_drop;
+  if (drop) for (let i = 0; i < drop.length; i++) caps[capabilityName(drop[i]!)] = false;
   return caps;
 }
 
 function environmentOf(name: string, service: Service, ctx: ContainerContext): Record<string, string> {
   const env: Record<string, string> = {};
-  // (a key's path only for a message: most keys have none)
-  const path = (key: string) => ["services", name, "environment", key];
   const environment = service.environment;
   for (const key in environment) {
     const value = environment[key];
     // `- KEY` without a value: compose passes the variable through from its own environment.
     const resolved = value ?? ctx.variables[key];
     if (resolved === undefined) {
-      ctx.report("note", `${key} has no value here and is not set in the environment; left out`, path(key));
+      ctx.report("note", `${key} has no value here and is not set in the environment; left out`, environmentPath(name, key));
       continue;
     }
     env[key] = resolved;
     const variable = value === null ? (looksSecret(key) ? key : undefined) : ctx.secretIn(resolved, key);
-    if (variable) storeWarning(ctx, `${key} carries the value of ${variable}`, path(key));
+    if (variable) storeWarning(ctx, `${key} carries the value of ${variable}`, environmentPath(name, key));
   }
   return env;
 }
+
+/** An environment key's path, made only for a message (most keys have none). */
+const environmentPath = (service: string, key: string) => ["services", service, "environment", key];
 
 /** A secret on its way into /nix/store: say so, and where it should live instead. */
 export function storeWarning(ctx: Pick<ContainerContext, "report">, what: string, path: readonly (string | number)[]): void {
@@ -139,14 +146,25 @@ export function storeWarning(ctx: Pick<ContainerContext, "report">, what: string
 
 /** Labels and command words are written into the module too. */
 function checkSecrets(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
-  const at = ["services", name];
-  for (const [key, value] of Object.entries(service.labels ?? {})) {
-    const variable = ctx.secretIn(value, key);
-    if (variable) storeWarning(ctx, `label ${key} carries the value of ${variable}`, [...at, "labels", key]);
+  const labels = service.labels;
+  for (const key in labels) {
+    const variable = ctx.secretIn(labels[key]!, key);
+    if (variable) storeWarning(ctx, `label ${key} carries the value of ${variable}`, ["services", name, "labels", key]);
   }
-  const words = [...plan.cmd, plan.entrypoint ?? ""].join(" ");
+  // the command's words, then the entrypoint (joined without copying the command into a new list)
+  const entrypoint = plan.entrypoint ?? "";
+  const words = plan.cmd.length ? `${plan.cmd.join(" ")} ${entrypoint}` : entrypoint;
   const variable = ctx.secretIn(words);
-  if (variable) storeWarning(ctx, `the command carries the value of ${variable}`, [...at, service.command !== undefined ? "command" : "entrypoint"]);
+  if (variable) storeWarning(ctx, `the command carries the value of ${variable}`, ["services", name, service.command !== undefined ? "command" : "entrypoint"]);
+}
+
+/** The paths of the service's required (or optional) env files. */
+function envFilePaths(service: Service, required: boolean): string[] {
+  const paths: string[] = [];
+  const files = service.env_file;
+  // (indexed, no filter and map: this runs twice for every container)
+  if (files) for (let i = 0; i < files.length; i++) if (!!files[i]!.required === required) paths.push(files[i]!.path);
+  return paths;
 }
 
 /**
@@ -156,7 +174,7 @@ function checkSecrets(plan: ContainerPlan, name: string, service: Service, ctx: 
  * into one file (readable by root only) that is always passed.
  */
 function applyOptionalEnvFiles(plan: ContainerPlan, service: Service): void {
-  const optional = (service.env_file ?? []).filter((f) => !f.required).map((f) => f.path);
+  const optional = envFilePaths(service, false);
   if (!optional.length) return;
   const gathered = `/run/khepri/${plan.name}.optional.env`;
   plan.environmentFiles.push(gathered);
@@ -171,8 +189,11 @@ function applyOptionalEnvFiles(plan: ContainerPlan, service: Service): void {
   );
 }
 
-/** compose splits a string command into words (no shell); docker and podman differ on multi-word entrypoints. */
-function words(command: Command | undefined, ctx: ContainerContext, path: (string | number)[]): string[] | undefined {
+/**
+ * compose splits a string command into words (no shell); docker and podman differ on multi-word entrypoints.
+ * `at` and `key` locate the command (its path is made only for a message: this runs for every container).
+ */
+function words(command: Command | undefined, ctx: ContainerContext, at: readonly (string | number)[], key: string): string[] | undefined {
   // null is "not set" (the image's own), as in compose-go; [] or "" clears it.
   if (command === undefined || command === null) return undefined;
   if (Array.isArray(command)) return command;
@@ -180,18 +201,18 @@ function words(command: Command | undefined, ctx: ContainerContext, path: (strin
   try {
     split = { words: splitShellWords(command), operatorAt: shellOperatorAt(command) };
   } catch (error) {
-    return ctx.fail((error as Error).message, path);
+    return ctx.fail((error as Error).message, [...at, key]);
   }
   if (split.operatorAt >= 0) {
     const rest = command.slice(split.operatorAt);
-    ctx.report("warning", `"${rest}" is dropped: a string command is split into words, not run by a shell (as docker compose does); write ["sh", "-c", "..."] for shell syntax`, path);
+    ctx.report("warning", `"${rest}" is dropped: a string command is split into words, not run by a shell (as docker compose does); write ["sh", "-c", "..."] for shell syntax`, [...at, key]);
   }
   return split.words;
 }
 
 function applyCommand(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
-  const cmd = words(service.command, ctx, [...at, "command"]) ?? [];
-  const entrypoint = words(service.entrypoint, ctx, [...at, "entrypoint"]);
+  const cmd = words(service.command, ctx, at, "command") ?? [];
+  const entrypoint = words(service.entrypoint, ctx, at, "entrypoint");
   plan.cmd = cmd;
   if (entrypoint === undefined) return;
   if (entrypoint.length === 0) {
@@ -235,7 +256,7 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
   plan.volumes = mounts.volumes;
   for (let i = 0; i < mounts.extraOptions.length; i++) plan.extraOptions.push(mounts.extraOptions[i]!);
   addRequiredUnits(plan, mounts.units);
-  for (const issue of mounts.issues) ctx.report(issue.level, issue.message, issue.path);
+  for (let i = 0; i < mounts.issues.length; i++) ctx.report(mounts.issues[i]!.level, mounts.issues[i]!.message, mounts.issues[i]!.path);
   if (mounts.createHostPaths.length) {
     plan.unit.preStart.push(mounts.createHostPaths.map((p) => `[ -e ${shellQuote(p)} ] || mkdir -p ${shellQuote(p)}`).join("\n"));
   }
@@ -246,7 +267,7 @@ function applyNetworking(plan: ContainerPlan, name: string, service: Service, ct
   const net = serviceNetworking(ctx.runtime, name, service, ctx.project);
   plan.networks = net.networks;
   addRequiredUnits(plan, net.units);
-  for (const issue of net.issues) ctx.report("warning", issue.message, issue.path);
+  for (let i = 0; i < net.issues.length; i++) ctx.report("warning", net.issues[i]!.message, net.issues[i]!.path);
 }
 
 /** The container needs these units (a network's, a volume's) started first. */
@@ -293,7 +314,9 @@ function keysOf(service: Service): (keyof Service)[] {
 
 function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)[], ctx: ContainerContext, at: (string | number)[]): void {
   const flags = plan.extraOptions;
-  for (const key of keys) {
+  // (indexed loops: for…of allocates a result per step in code that is never optimised)
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
     const flagsOf = SERVICE_KEYS[key].flags;
     if (!flagsOf) continue;
     const value = service[key];
@@ -303,23 +326,30 @@ function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)
   }
   if (service.ipc) flags.push(`--ipc=${namespaceMode(service.ipc, ctx.project)}`);
   if (service.pid) flags.push(`--pid=${namespaceMode(service.pid, ctx.project)}`);
-  for (const from of service.volumes_from ?? []) {
+  const volumesFrom = service.volumes_from;
+  if (volumesFrom) for (let i = 0; i < volumesFrom.length; i++) {
+    const from = volumesFrom[i]!;
     const [source, mode] = from.startsWith("container:") ? [from.slice(10).split(":")[0]!, from.slice(10).split(":")[1]] : [ctx.project.services[from.split(":")[0]!]!.container_name!, from.split(":")[1]];
     flags.push(`--volumes-from=${source}${mode ? `:${mode}` : ""}`);
   }
   const unsupported = addHealthcheckFlags(flags, service.healthcheck, ctx.runtime);
-  if (unsupported) for (const key of unsupported) ctx.report("warning", `healthcheck.${key} is not supported by ${ctx.runtime}; ignored`, [...at, "healthcheck", key]);
+  if (unsupported) for (let i = 0; i < unsupported.length; i++) ctx.report("warning", `healthcheck.${unsupported[i]} is not supported by ${ctx.runtime}; ignored`, [...at, "healthcheck", unsupported[i]!]);
   const logOptions = service.logging?.options;
   for (const k in logOptions) if (logOptions[k] !== null) flags.push(`--log-opt=${k}=${logOptions[k]}`);
   applyDeploy(flags, service, ctx, at);
-  applyGpus(flags, service.gpus ?? [], ctx.runtime);
+  if (service.gpus) applyGpus(flags, service.gpus, ctx.runtime);
   if (service.stop_grace_period) flags.push(`--stop-timeout=${Math.ceil(durationSeconds(service.stop_grace_period))}`);
 }
+
+/** deploy keys only swarm reads. */
+const SWARM_DEPLOY_KEYS = ["mode", "endpoint_mode", "placement", "update_config", "rollback_config", "labels"] as const;
+
+/** A deploy setting's path, made only for a message (most deploy sections have none). */
+const deployPath = (at: readonly (string | number)[], ...setting: string[]) => [...at, "deploy", ...setting];
 
 function applyDeploy(flags: string[], service: Service, ctx: ContainerContext, at: (string | number)[]): void {
   const deploy = service.deploy;
   if (!deploy) return;
-  const where = [...at, "deploy"];
   const limits = deploy.resources?.limits;
   const reservations = deploy.resources?.reservations;
   if (limits?.cpus !== undefined && service.cpus === undefined) flags.push(`--cpus=${limits.cpus}`);
@@ -327,11 +357,12 @@ function applyDeploy(flags: string[], service: Service, ctx: ContainerContext, a
   if (limits?.pids !== undefined && service.pids_limit === undefined) flags.push(`--pids-limit=${limits.pids}`);
   if (reservations?.memory !== undefined && service.mem_reservation === undefined) flags.push(`--memory-reservation=${reservations.memory}`);
   if (reservations?.devices) applyGpus(flags, reservations.devices, ctx.runtime);
-  if (reservations?.cpus !== undefined) ctx.report("warning", "deploy.resources.reservations.cpus has no run flag; ignored", [...where, "resources", "reservations", "cpus"]);
-  if (reservations?.generic_resources) ctx.report("warning", "generic_resources are swarm-only; ignored", [...where, "resources", "reservations", "generic_resources"]);
-  if (deploy.replicas !== undefined && deploy.replicas !== 1) ctx.report("warning", `replicas: ${deploy.replicas} — one container per service is run`, [...where, "replicas"]);
-  for (const key of ["mode", "endpoint_mode", "placement", "update_config", "rollback_config", "labels"] as const) {
-    if (deploy[key] !== undefined) ctx.report("warning", `deploy.${key} is swarm-only; ignored`, [...where, key]);
+  if (reservations?.cpus !== undefined) ctx.report("warning", "deploy.resources.reservations.cpus has no run flag; ignored", deployPath(at, "resources", "reservations", "cpus"));
+  if (reservations?.generic_resources) ctx.report("warning", "generic_resources are swarm-only; ignored", deployPath(at, "resources", "reservations", "generic_resources"));
+  if (deploy.replicas !== undefined && deploy.replicas !== 1) ctx.report("warning", `replicas: ${deploy.replicas} — one container per service is run`, deployPath(at, "replicas"));
+  for (let i = 0; i < SWARM_DEPLOY_KEYS.length; i++) {
+    const key = SWARM_DEPLOY_KEYS[i]!;
+    if (deploy[key] !== undefined) ctx.report("warning", `deploy.${key} is swarm-only; ignored`, deployPath(at, key));
   }
 }
 
@@ -407,7 +438,7 @@ function applyUnit(plan: ContainerPlan, service: Service, ctx: ContainerContext,
 function hooks(plan: ContainerPlan, list: NonNullable<Service["post_start"]>, into: "postStart" | "preStop", ctx: ContainerContext, at: (string | number)[]): void {
   if (list.length && into === "postStart" && ctx.runtime === "docker") plan.unit.postStart.push(waitForContainer("docker", plan.name));
   list.forEach((hook, i) => {
-    const cmd = words(hook.command, ctx, [...at, i, "command"]) ?? [];
+    const cmd = words(hook.command, ctx, [...at, i], "command") ?? [];
     const args = [ctx.runtime, "exec"];
     if (hook.user) args.push(`--user=${hook.user}`);
     if (hook.privileged) args.push("--privileged");
@@ -419,14 +450,16 @@ function hooks(plan: ContainerPlan, list: NonNullable<Service["post_start"]>, in
 
 /** Keys that cannot be honoured get a warning, keys without effect a note: nothing is dropped silently. */
 function reportKeys(service: Service, keys: (keyof Service)[], ctx: ContainerContext, at: (string | number)[]): void {
-  for (const key of keys) {
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k]!;
     const rule = SERVICE_KEYS[key];
     const value = service[key];
     if (key === "scale" && value === 1) continue;
     if (rule.handling === "unsupported") ctx.report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [...at, key]);
     else if (rule.handling === "no-effect") ctx.report("note", `${key} has no effect here: ${rule.becomes}`, [...at, key]);
   }
-  (service.links ?? []).forEach((link, i) => {
+  const links = service.links;
+  if (links) links.forEach((link, i) => {
     const [target, alias] = link.split(":");
     if (alias && alias !== target) ctx.report("warning", `link alias "${alias}" is not created; reach the service as "${target}"`, [...at, "links", i]);
   });

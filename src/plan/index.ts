@@ -92,17 +92,17 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
   return plan;
 }
 
-/** RESOURCE_KEYS as entries, once (not once per resource). */
-const RESOURCE_RULES = Object.entries(RESOURCE_KEYS).map(
-  ([kind, rules]) => [kind as keyof typeof RESOURCE_KEYS, Object.entries(rules) as [string, { handling: string; becomes: string }][]] as const,
-);
-
 /** Top-level resource keys that cannot be honoured, or do nothing here, are named. */
 function reportResourceKeys(project: NormalizedProject["project"], report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void): void {
-  for (const [kind, rules] of RESOURCE_RULES) {
-    for (const [name, resource] of Object.entries(project[kind])) {
-      for (const [key, rule] of rules) {
-        if ((resource as Record<string, unknown>)[key] === undefined) continue;
+  // (for…in, not entries and for…of: those allocate pairs and a result per step in code that is never optimised)
+  for (const kind in RESOURCE_KEYS) {
+    const rules: Record<string, { handling: string; becomes: string }> = RESOURCE_KEYS[kind as keyof typeof RESOURCE_KEYS];
+    const resources: Record<string, object> = project[kind as keyof typeof RESOURCE_KEYS];
+    for (const name in resources) {
+      const resource = resources[name] as Record<string, unknown>;
+      for (const key in rules) {
+        const rule = rules[key]!;
+        if (resource[key] === undefined) continue;
         if (rule.handling === "unsupported") report("warning", `${key} is not supported: ${rule.becomes}; ignored`, [kind, name, key]);
         else if (rule.handling === "no-effect") report("note", `${key} has no effect here: ${rule.becomes}`, [kind, name, key]);
       }
@@ -117,13 +117,17 @@ function reportStoredSecrets(
   report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void,
 ): void {
   const warn = (what: string, path: (string | number)[]) => storeWarning({ report }, what, path);
-  for (const [name, service] of Object.entries(project.services)) {
-    for (const [key, value] of Object.entries(service.build?.args ?? {})) {
-      const variable = value === null ? undefined : secretIn(value, key);
+  // (for…in: entries and for…of allocate pairs and a result per step in code that is never optimised)
+  for (const name in project.services) {
+    const args = project.services[name]!.build?.args;
+    for (const key in args) {
+      const value = args[key];
+      const variable = value === null || value === undefined ? undefined : secretIn(value, key);
       if (variable) warn(`build argument ${key} carries the value of ${variable}`, ["services", name, "build", "args", key]);
     }
   }
-  for (const [name, config] of Object.entries(project.configs)) {
+  for (const name in project.configs) {
+    const config = project.configs[name]!;
     const variable = config.content === undefined ? undefined : secretIn(config.content);
     if (variable) warn(`config ${name} carries the value of ${variable}`, ["configs", name, "content"]);
   }

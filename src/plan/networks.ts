@@ -13,18 +13,36 @@ export interface NetworkIssue {
   message: string;
 }
 
-/** Order compose connects networks in: higher priority first, then by name. */
+/** Whether compose connects network `a` before `b`: higher priority first, then by name. */
+function connectsBefore(networks: Record<string, ServiceNetwork | null>, a: string, b: string): boolean {
+  const pa = networks[a]?.priority ?? 0;
+  const pb = networks[b]?.priority ?? 0;
+  return pa !== pb ? pa > pb : a < b;
+}
+
+/**
+ * The service's networks in the order compose connects them. An insertion sort: a service joins
+ * a few networks, and Array.prototype.sort allocates work arrays however short the list.
+ */
 function orderedNetworks(networks: Record<string, ServiceNetwork | null>): string[] {
   const keys = Object.keys(networks);
-  // (most services join one network: nothing to order)
-  if (keys.length > 1) keys.sort((a, b) => (networks[b]?.priority ?? 0) - (networks[a]?.priority ?? 0) || (a < b ? -1 : a > b ? 1 : 0));
+  for (let i = 1; i < keys.length; i++) {
+    const key = keys[i]!;
+    let j = i;
+    while (j > 0 && connectsBefore(networks, key, keys[j - 1]!)) {
+      keys[j] = keys[j - 1]!;
+      j--;
+    }
+    keys[j] = key;
+  }
   return keys;
 }
 
+/** The path of a network setting, made only for a message (most networks have none). */
+const settingPath = (serviceName: string, key: string, setting: string): (string | number)[] => ["services", serviceName, "networks", key, setting];
+
 /** The value of one `--network=` flag: the network, the service's DNS aliases, its fixed addresses. */
 function networkSpec(runtime: Runtime, name: string, serviceName: string, key: string, config: ServiceNetwork | null, issues: NetworkIssue[]): string {
-  // (the path of a setting, only for a message: most networks have none)
-  const at = (setting: string): (string | number)[] => ["services", serviceName, "networks", key, setting];
   // the service's name, then its own aliases, each once
   const opts: string[] = [`alias=${serviceName}`];
   const aliases = config?.aliases;
@@ -39,23 +57,24 @@ function networkSpec(runtime: Runtime, name: string, serviceName: string, key: s
   if (config?.mac_address) opts.push(runtime === "docker" ? `mac-address=${config.mac_address}` : `mac=${config.mac_address}`);
   if (config?.interface_name) {
     if (runtime === "podman") opts.push(`interface_name=${config.interface_name}`);
-    else issues.push({ path: at("interface_name"), message: "interface_name is not supported by docker run; ignored" });
+    else issues.push({ path: settingPath(serviceName, key, "interface_name"), message: "interface_name is not supported by docker run; ignored" });
   }
-  for (const ip of config?.link_local_ips ?? []) {
-    if (runtime === "docker") opts.push(`link-local-ip=${ip}`);
-    else issues.push({ path: at("link_local_ips"), message: "link_local_ips is not supported by podman run; ignored" });
+  const linkLocalIps = config?.link_local_ips;
+  if (linkLocalIps) for (let i = 0; i < linkLocalIps.length; i++) {
+    if (runtime === "docker") opts.push(`link-local-ip=${linkLocalIps[i]}`);
+    else issues.push({ path: settingPath(serviceName, key, "link_local_ips"), message: "link_local_ips is not supported by podman run; ignored" });
   }
   const driverOpts = config?.driver_opts;
   for (const k in driverOpts) {
     if (runtime === "docker") opts.push(`driver-opt=${k}=${driverOpts[k]}`);
-    else issues.push({ path: at("driver_opts"), message: "per-network driver_opts are not supported by podman run; ignored" });
+    else issues.push({ path: settingPath(serviceName, key, "driver_opts"), message: "per-network driver_opts are not supported by podman run; ignored" });
   }
   if (config?.gw_priority !== undefined) {
     if (runtime === "docker") opts.push(`gw-priority=${config.gw_priority}`);
-    else issues.push({ path: at("gw_priority"), message: "gw_priority is not supported by podman run; ignored" });
+    else issues.push({ path: settingPath(serviceName, key, "gw_priority"), message: "gw_priority is not supported by podman run; ignored" });
   }
   // podman: `net:opt,opt`; docker (25+): `name=net,opt,opt`.
-  return runtime === "podman" ? `${name}:${opts.join(",")}` : [`name=${name}`, ...opts].join(",");
+  return runtime === "podman" ? `${name}:${opts.join(",")}` : `name=${name},${opts.join(",")}`;
 }
 
 export interface ServiceNetworking {
@@ -79,7 +98,10 @@ export function serviceNetworking(runtime: Runtime, serviceName: string, service
   const networks: string[] = [];
   const units: string[] = [];
   const joined = service.networks ?? {};
-  for (const key of orderedNetworks(joined)) {
+  const keys = orderedNetworks(joined);
+  // (indexed: for…of allocates a result per step in code that is never optimised)
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
     const network = project.networks[key]!;
     networks.push(networkSpec(runtime, network.name!, serviceName, key, joined[key]!, issues));
     if (!network.external) units.push(networkUnit(runtime, network.name!));

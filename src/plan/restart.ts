@@ -20,7 +20,10 @@ export function applyRestartPolicy(unit: Pick<UnitPlan, "serviceConfig" | "unitC
     maxAttempts = policy.max_attempts;
     if (maxAttempts !== undefined && policy.window) unitConfig.StartLimitIntervalSec = systemdTimespan(policy.window);
   } else {
-    const [mode, count] = (service.restart ?? "no").split(":");
+    // (no destructuring: it goes through the iterator protocol, in code that is never optimised)
+    const parts = (service.restart ?? "no").split(":");
+    const mode = parts[0];
+    const count = parts[1];
     serviceConfig.Restart = mode === "always" || mode === "unless-stopped" ? "always" : mode === "on-failure" ? "on-failure" : "no";
     if (count !== undefined) maxAttempts = Number(count);
   }
