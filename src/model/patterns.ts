@@ -153,11 +153,17 @@ export function isGoDuration(text: string): boolean {
     // an amount is digits, with a fraction or not, or a fraction alone (not a lone ".")
     if (i === start || (i === start + 1 && text[start] === ".")) return false;
     // (a unit is never followed by a digit-less amount, so the first unit that fits is the one)
-    const unit = DURATION_UNITS.find((u) => text.startsWith(u, i));
+    const unit = durationUnitAt(text, i);
     if (unit === undefined) return false;
     i += unit.length;
   }
   return true;
+}
+
+/** The duration unit `text` has at `i`, if any. (A loop: `find` would make a callback per amount.) */
+function durationUnitAt(text: string, i: number): string | undefined {
+  for (let u = 0; u < DURATION_UNITS.length; u++) if (text.startsWith(DURATION_UNITS[u]!, i)) return DURATION_UNITS[u];
+  return undefined;
 }
 
 /** `^\s*-?(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?\s*$`: docker/go-units RAMInBytes. */

@@ -15,8 +15,11 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 /** `x-…`: two character codes compared, no call (this runs on every key of most objects). */
 const isExtension = (key: string) => key.charCodeAt(0) === 120 /* x */ && key.charCodeAt(1) === 45; /* - */
 
-/** Drops `x-*` extension keys so strict objects only complain about real unknown keys. */
-export function stripExtensions(value: unknown): unknown {
+/**
+ * Drops `x-*` extension keys so strict objects only complain about real unknown keys. (Registered
+ * with the checkers, which drop them while checking the object: see z.dropsKeys.)
+ */
+export const stripExtensions = z.dropsKeys(function stripExtensions(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
   // (without extensions the value goes on as it is: the object checker hands unchanged input back)
   let extensions = false;
@@ -30,7 +33,7 @@ export function stripExtensions(value: unknown): unknown {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (!isExtension(k)) out[k] = v;
   return out;
-}
+}, isExtension);
 
 /** A strict object (unknown keys are errors) that accepts and drops `x-*` extensions. */
 export const ext = <S extends z.core.$ZodLooseShape>(shape: S) => z.preprocess(stripExtensions, z.strictObject(shape));

@@ -289,6 +289,22 @@ export { _null as null, _enum as enum, _array as array, _union as union, _object
 
 // ---------------------------------------------------------------- for tests
 
+// ---------------------------------------------------------------- key droppers
+
+/** Preprocess functions registered with `dropsKeys`, with the test naming the keys each drops. */
+const keyDroppers = new WeakMap<Function, (key: string) => boolean>();
+
+/**
+ * `fn`, registered as a preprocess step that drops a plain object's keys `dropped` names (and hands
+ * anything else on, as it is): `z.preprocess(fn, z.strictObject(shape))` is then checked in one step,
+ * the object's checker leaving those keys out as it meets them (see `piped`), with no pass of its own
+ * over the keys nor a copy of the object before the check.
+ */
+export function dropsKeys<F extends (value: unknown) => unknown>(fn: F, dropped: (key: string) => boolean): F {
+  keyDroppers.set(fn, dropped);
+  return fn;
+}
+
 /** The checkers' own answer, without asking real zod (test/fast-paths.test.ts). */
 export function liteParse(schema: unknown, value: unknown): { ok: true; data: unknown } | { ok: false } {
   const data = (schema as Lite).run(value);
@@ -544,7 +560,8 @@ const enum Unknown {
   Keep,
 }
 
-function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined): Checker {
+/** An object's checker; keys `dropped` names are left out, as if gone before the check (see `dropsKeys`). */
+function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined, dropped?: (key: string) => boolean): Checker {
   const keys = Object.keys(shape);
   const fields: Lite[] = [];
   // What checks a present, defined value: an optional field's inner schema, one call fewer per key.
@@ -569,7 +586,7 @@ function objectOf(shape: Record<string, Lite>, catchall: Lite | undefined): Chec
   for (let i = 0; i < inherited.length; i++) if (index.has(inherited[i]!)) return refuse;
   const catchallType = catchall?.def.type;
   const unknown = catchall === undefined ? Unknown.Strip : catchallType === "any" || catchallType === "unknown" ? Unknown.Keep : Unknown.Refuse;
-  const plan: ObjectPlan = { keys, fields, definedFields, index, whenAbsent, unknown };
+  const plan: ObjectPlan = { keys, fields, definedFields, index, whenAbsent, unknown, dropped };
 
   // The present keys' places and values go into two lists kept for the next object rather than
   // made for each. A checker is not re-entered while it runs, unless its schema contains itself:
@@ -599,10 +616,12 @@ interface ObjectPlan {
   index: Map<string, number>;
   whenAbsent: number[];
   unknown: Unknown;
+  /** Keys left out as if absent, whatever `unknown` says (see `dropsKeys`). */
+  dropped: ((key: string) => boolean) | undefined;
 }
 
 function checkObject(plan: ObjectPlan, value: Record<string, unknown>, proto: object | null, present: number[], given: unknown[]): unknown {
-  const { keys, fields, definedFields, index, whenAbsent, unknown } = plan;
+  const { keys, fields, definedFields, index, whenAbsent, unknown, dropped } = plan;
   // The input's keys (a few) by their place in the shape, rather than testing each of the
   // shape's keys (a service has ~95) against the input; their values read here, where the
   // key loop makes that cheap. (A count beside the lists: emptying a list frees its storage.)
@@ -615,7 +634,7 @@ function checkObject(plan: ObjectPlan, value: Record<string, unknown>, proto: ob
       if (ordered && count > 0 && i < present[count - 1]!) ordered = false;
       present[count] = i;
       given[count++] = value[key];
-    } else if (unknown === Unknown.Strip) ordered = false;
+    } else if (unknown === Unknown.Strip || (dropped !== undefined && dropped(key))) ordered = false;
     else {
       if (unknown === Unknown.Refuse || key === "__proto__") return FAIL;
       (extra ??= []).push(key);
@@ -725,6 +744,13 @@ function defaulted(inner: Lite, def: Def): Checker {
 
 function piped(first: Lite, then: Lite): Checker {
   const firstDef = first.def;
+  const thenDef = then.def;
+  const dropped = firstDef.type === "transform" ? keyDroppers.get(firstDef.transform) : undefined;
+  // z.preprocess(dropping keys, object): one checker, dropping the keys as it meets them (a shape
+  // naming such a key would see it absent: left to the two steps)
+  if (dropped !== undefined && firstDef.checks === undefined && thenDef.type === "object" && thenDef.checks === undefined && !Object.keys(thenDef.shape).some(dropped)) {
+    return objectOf(thenDef.shape, thenDef.catchall, dropped);
+  }
   // z.preprocess(fn, schema): the function called here, without a checker of its own between
   if (firstDef.type === "transform" && firstDef.checks === undefined && firstDef.transform.length < 2) {
     const fn = firstDef.transform as (v: unknown) => unknown;

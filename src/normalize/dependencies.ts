@@ -14,18 +14,26 @@ interface ImplicitDependency {
 
 const SERVICE_MODES = ["network_mode", "ipc", "pid"] as const;
 const NONE: Readonly<Record<string, DependsOn>> = {};
+const NO_LIST: readonly string[] = [];
+
+// (indexed loops: for…of allocates a result per step, and forEach a callback per service, in code
+// that is never optimised)
 
 /** `service:X` in network_mode/ipc/pid, `links: [X[:alias]]`, `volumes_from: [X[:ro]]`. */
 export function implicitDependencies(name: string, service: Service): ImplicitDependency[] {
   const found: ImplicitDependency[] = [];
-  for (const key of SERVICE_MODES) {
+  for (let i = 0; i < SERVICE_MODES.length; i++) {
+    const key = SERVICE_MODES[i]!;
     const value = service[key];
     if (typeof value === "string" && value.startsWith("service:")) found.push({ service: value.slice(8), path: ["services", name, key] });
   }
-  (service.links ?? []).forEach((link, i) => found.push({ service: link.split(":")[0]!, path: ["services", name, "links", i] }));
-  (service.volumes_from ?? []).forEach((from, i) => {
+  const links = service.links ?? NO_LIST;
+  for (let i = 0; i < links.length; i++) found.push({ service: links[i]!.split(":")[0]!, path: ["services", name, "links", i] });
+  const volumesFrom = service.volumes_from ?? NO_LIST;
+  for (let i = 0; i < volumesFrom.length; i++) {
+    const from = volumesFrom[i]!;
     if (!from.startsWith("container:")) found.push({ service: from.split(":")[0]!, path: ["services", name, "volumes_from", i] });
-  });
+  }
   return found;
 }
 
@@ -38,14 +46,13 @@ export function resolveDependencies(
   const services: Project["services"] = {};
   for (const name in project.services) {
     const service = project.services[name]!;
-    const dependsOn: Record<string, DependsOn> = {};
-    // A service whose depends_on comes out as it is written (no implicit or dropped entries) is kept as it is.
-    let changed = false;
-    for (const dep of implicitDependencies(name, service)) {
+    const implicit = implicitDependencies(name, service);
+    for (let i = 0; i < implicit.length; i++) {
+      const dep = implicit[i]!;
       if (!own(project.services, dep.service)) throw missing(name, dep.service, inactive, locate, dep.path);
-      dependsOn[dep.service] = { condition: "service_started", required: true };
-      changed = true;
     }
+    // A service whose depends_on comes out as it is written (no implicit or dropped entries) is kept as it is.
+    let changed = implicit.length > 0;
     const explicit = service.depends_on ?? NONE;
     for (const dep in explicit) {
       const spec = explicit[dep]!;
@@ -55,14 +62,20 @@ export function resolveDependencies(
         if (spec.required) throw missing(name, dep, inactive, locate, path);
         diagnostics.push({ level: "note", message: `optional dependency "${dep}" is not part of the project; ignored`, pos: locate(path), path });
         changed = true;
-        continue;
       }
-      dependsOn[dep] = spec;
     }
-    services[name] = changed ? withDependsOn(service, dependsOn) : service;
+    services[name] = changed ? withDependsOn(service, dependsOnOf(implicit, explicit, project.services)) : service;
   }
   rejectCycles(services, locate);
   return { ...project, services };
+}
+
+/** The implicit dependencies, then the explicit ones on services of the project (an explicit entry overriding an implicit one). */
+function dependsOnOf(implicit: ImplicitDependency[], explicit: Readonly<Record<string, DependsOn>>, services: Project["services"]): Record<string, DependsOn> {
+  const dependsOn: Record<string, DependsOn> = {};
+  for (let i = 0; i < implicit.length; i++) dependsOn[implicit[i]!.service] = { condition: "service_started", required: true };
+  for (const dep in explicit) if (own(services, dep)) dependsOn[dep] = explicit[dep]!;
+  return dependsOn;
 }
 
 /** The service with these dependencies; without a depends_on key when none is left (all were optional and absent). */
@@ -80,19 +93,24 @@ function missing(name: string, dep: string, inactive: ReadonlyMap<string, readon
 
 function rejectCycles(services: Project["services"], locate: Locate): void {
   const state = new Map<string, "visiting" | "done">();
-  // The services being visited, outermost first: one list, grown and shrunk on the way (not copied for every edge).
+  // The services being visited, outermost first: the first `depth` of one list, not copied for
+  // every edge (nor shrunk: V8 gives a list's storage back as `pop` empties it, to grow it again).
   const chain: string[] = [];
+  let depth = 0;
   const visit = (name: string) => {
-    if (state.get(name) === "done") return;
-    if (state.get(name) === "visiting") {
-      const cycle = [...chain.slice(chain.indexOf(name)), name];
+    const seen = state.get(name);
+    if (seen === "done") return;
+    if (seen === "visiting") {
+      const cycle = [...chain.slice(chain.indexOf(name), depth), name];
       throw locate.error(`dependency cycle: ${cycle.join(" -> ")}`, ["services", name, "depends_on"]);
     }
     state.set(name, "visiting");
-    chain.push(name);
-    for (const dep of Object.keys(services[name]?.depends_on ?? {})) visit(dep);
-    chain.pop();
+    chain[depth++] = name;
+    // (for…in: Object.keys would make a list per service)
+    const dependsOn = services[name]?.depends_on;
+    for (const dep in dependsOn) visit(dep);
+    depth--;
     state.set(name, "done");
   };
-  for (const name of Object.keys(services)) visit(name);
+  for (const name in services) visit(name);
 }

@@ -47,6 +47,7 @@ function checkFileMounts(name: string, kind: "secrets" | "configs", refs: Servic
 export function resolveResources(project: Project, directory: string, locate: Locate): Project {
   const services: Project["services"] = {};
   const containers = new Map<string, string>();
+  let usesDefault = false;
   for (const name in project.services) {
     const service = project.services[name]!;
     // (the default network, added below in the one copy made of each service, needs no check)
@@ -63,21 +64,28 @@ export function resolveResources(project: Project, directory: string, locate: Lo
       : { ...service, container_name: container };
     // compose builds in the project directory when `build:` names no context.
     if (resolved.build && resolved.build.context === undefined) resolved.build = { ...resolved.build, context: directory };
+    if (resolved.networks && DEFAULT_NETWORK in resolved.networks) usesDefault = true;
     services[name] = resolved;
   }
   const networks = { ...project.networks };
-  const usesDefault = Object.values(services).some((s) => s.networks && DEFAULT_NETWORK in s.networks);
   if (usesDefault && !networks[DEFAULT_NETWORK]) networks[DEFAULT_NETWORK] = {};
-  const named = <T extends { name?: string | undefined; external?: boolean | undefined }>(entries: Record<string, T>) =>
-    Object.fromEntries(
-      Object.entries(entries).map(([key, value]) => [key, { ...value, name: value.name ?? (value.external ? key : `${project.name}_${key}`) }]),
-    );
   return {
     ...project,
     services,
-    networks: named(networks),
-    volumes: named(project.volumes),
-    secrets: named(project.secrets),
-    configs: named(project.configs),
+    networks: named(networks, project.name),
+    volumes: named(project.volumes, project.name),
+    secrets: named(project.secrets, project.name),
+    configs: named(project.configs, project.name),
   };
+}
+
+/** Top-level resources with their names: `name:`, else an external one's key, else `<project>_<key>`. */
+function named<T extends { name?: string | undefined; external?: boolean | undefined }>(entries: Record<string, T>, project: Project["name"]): Record<string, T & { name: string }> {
+  // (for…in: Object.entries and fromEntries would make a pair per resource)
+  const out: Record<string, T & { name: string }> = {};
+  for (const key in entries) {
+    const value = entries[key]!;
+    out[key] = { ...value, name: value.name ?? (value.external ? key : `${project}_${key}`) };
+  }
+  return out;
 }
