@@ -788,6 +788,10 @@ function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
     case "path":
       out.write(" = ");
       return render(out, v, indent, same, 1);
+    // (a list tries its one-line form itself, at the same column: asking here would build it twice)
+    case "list":
+      out.write(" = ");
+      return renderList(out, v, indent, same, 1);
   }
   const text = flat(v, limitAt(same, 1));
   if (fits(text, same, 1)) {
@@ -795,9 +799,6 @@ function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
     return;
   }
   switch (v.kind) {
-    case "list":
-      out.write(" = ");
-      return renderList(out, v, indent, same, 1);
     case "apply": {
       const head = absorbingHead(v, same);
       if (head === undefined) return renderBelow(out, v, indent);
