@@ -96,8 +96,21 @@ function renderToString(e: Expr, indent: number, col: number, tail: number): str
 // ---------------------------------------------------------------------------------
 // Names
 
+/**
+ * Attribute names as written, by name: the same names (image, environment, Restart, a project's
+ * labels and variables) come back in every container, and a lookup costs less than testing and
+ * quoting again. (Cleared when large: the names of one module are a few thousand at most.)
+ */
+const ATTR_NAMES = new Map<string, string>();
+
 export function formatAttrName(name: string): string {
-  return isIdentifier(name) ? name : quoteString(name);
+  let text = ATTR_NAMES.get(name);
+  if (text === undefined) {
+    if (ATTR_NAMES.size >= 10_000) ATTR_NAMES.clear();
+    text = isIdentifier(name) ? name : quoteString(name);
+    ATTR_NAMES.set(name, text);
+  }
+  return text;
 }
 
 export function formatAttrPath(key: string | readonly string[]): string {
