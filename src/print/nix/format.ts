@@ -96,8 +96,21 @@ function renderToString(e: Expr, indent: number, col: number, tail: number): str
 // ---------------------------------------------------------------------------------
 // Names
 
+/**
+ * Attribute names as written, by name: the same names (image, environment, Restart, a project's
+ * labels and variables) come back in every container, and a lookup costs less than testing and
+ * quoting again. (Cleared when large: the names of one module are a few thousand at most.)
+ */
+const ATTR_NAMES = new Map<string, string>();
+
 export function formatAttrName(name: string): string {
-  return isIdentifier(name) ? name : quoteString(name);
+  let text = ATTR_NAMES.get(name);
+  if (text === undefined) {
+    if (ATTR_NAMES.size >= 10_000) ATTR_NAMES.clear();
+    text = isIdentifier(name) ? name : quoteString(name);
+    ATTR_NAMES.set(name, text);
+  }
+  return text;
 }
 
 export function formatAttrPath(key: string | readonly string[]): string {
@@ -265,12 +278,17 @@ function quoteTokenAt(text: string, i: number, after: After): boolean {
   return c === CR || (c === DOLLAR && startsInterp(text, i, after));
 }
 
+/** What the `''` form may have to escape: `'`, `$` and CR. */
+const INDENTED_SPECIAL = /['$\r]/;
+
 /**
  * A text run in the `''` form: `''` as `'''`, `$` starting an interpolation as `''$`, CR as
  * `''\r`. A single `'` directly before another `''`-token (or the closing `''`) would lex as
  * `'''`: it is written `''\'`.
  */
 function indentedText(text: string, after: After): string {
+  // (most text has none of these: a regular expression finds that out for far less than the loop)
+  if (!INDENTED_SPECIAL.test(text)) return text;
   let out = "";
   let from = 0;
   for (let i = 0; i < text.length; i++) {
@@ -788,6 +806,10 @@ function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
     case "path":
       out.write(" = ");
       return render(out, v, indent, same, 1);
+    // (a list tries its one-line form itself, at the same column: asking here would build it twice)
+    case "list":
+      out.write(" = ");
+      return renderList(out, v, indent, same, 1);
   }
   const text = flat(v, limitAt(same, 1));
   if (fits(text, same, 1)) {
@@ -795,9 +817,6 @@ function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
     return;
   }
   switch (v.kind) {
-    case "list":
-      out.write(" = ");
-      return renderList(out, v, indent, same, 1);
     case "apply": {
       const head = absorbingHead(v, same);
       if (head === undefined) return renderBelow(out, v, indent);
