@@ -10,6 +10,7 @@
  * inside `!override` is canonicalized too).
  */
 import { isIP } from "./ip.ts";
+import { isClean } from "./paths.ts";
 import { posix } from "node:path";
 import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
 import {
@@ -239,25 +240,32 @@ const extraHosts: Transform = (value, at) => {
 
 /** Whether `text` is one or more decimal digits (a loop: a fresh process would compile `/^\d+$/` first). */
 function isPortNumber(text: string): boolean {
-  if (text === "") return false;
-  for (let i = 0; i < text.length; i++) {
+  return portNumber(text, 0, text.length) !== -1;
+}
+
+/** The number written with decimal digits only from `start` to `end` of `text` (not empty), or -1. */
+function portNumber(text: string, start: number, end: number): number {
+  if (start === end) return -1;
+  let value = 0;
+  for (let i = start; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
+    if (c < 48 || c > 57) return -1;
+    value = value * 10 + (c - 48);
   }
-  return true;
+  return value;
 }
 
 // (The port and volume parsers below run for every port and mount of every service: they
-// index rather than destructure, which runs the iterator protocol until the JIT steps in.)
+// index rather than destructure, which runs the iterator protocol until the JIT steps in, and
+// find separators with indexOf rather than `split`, a call into the runtime.)
 
+/** `port` or `start-end`: [start, end] when both are ports, in order. */
 function portRange(text: string): [number, number] | undefined {
   const dash = text.indexOf("-");
-  const first = dash === -1 ? text : text.slice(0, dash);
-  const second = dash === -1 ? undefined : text.slice(dash + 1);
-  if ((second !== undefined && second.includes("-")) || !isPortNumber(first)) return undefined;
-  const start = Number(first);
-  const end = second === undefined ? start : isPortNumber(second) ? Number(second) : NaN;
-  if (!(start <= 65535 && end <= 65535 && end >= start)) return undefined;
+  const start = portNumber(text, 0, dash === -1 ? text.length : dash);
+  // (a second dash makes the end no number)
+  const end = dash === -1 ? start : portNumber(text, dash + 1, text.length);
+  if (start === -1 || end === -1 || !(start <= 65535 && end <= 65535 && end >= start)) return undefined;
   return [start, end];
 }
 
@@ -266,17 +274,21 @@ function portRange(text: string): [number, number] | undefined {
  * as docker's nat.ParsePortSpec reads it. Returns the reason on error.
  */
 export function parsePortSpec(spec: string): RawMap[] | { error: string } {
-  const parts = spec.split(":");
-  const n = parts.length;
-  let raw = parts[n - 1] ?? "";
-  let ip = n >= 3 ? parts.slice(0, n - 2).join(":") : "";
-  const hostPort = n >= 2 ? (parts[n - 2] ?? "") : "";
+  // the container port after the last colon, the host port before it, the IP before that
+  const last = spec.lastIndexOf(":");
+  const before = last <= 0 ? -1 : spec.lastIndexOf(":", last - 1);
+  let raw = spec.slice(last + 1);
+  let ip = before === -1 ? "" : spec.slice(0, before);
+  const hostPort = last === -1 ? "" : spec.slice(before + 1, last);
   let protocol = "tcp";
-  const slash = raw.split("/");
-  if (raw === "" || slash[0] === "") raw = "";
-  else if (slash.length > 1) {
-    raw = slash[0]!;
-    if (slash[1]) protocol = slash[1];
+  // `port/proto`: the protocol is what is between the first slash and the next
+  const slash = raw.indexOf("/");
+  if (slash === 0) raw = "";
+  else if (slash !== -1) {
+    const next = raw.indexOf("/", slash + 1);
+    const given = raw.slice(slash + 1, next === -1 ? raw.length : next);
+    raw = raw.slice(0, slash);
+    if (given) protocol = given;
   }
   if (ip.startsWith("[")) {
     if (!ip.endsWith("]")) return { error: `invalid IP address ${JSON.stringify(ip)}` };
@@ -319,7 +331,8 @@ const shortPort = (item: RawValue, at: At): RawValue[] => {
     const spec = String(item);
     const parsed = parsePortSpec(spec);
     if ("error" in parsed) fail(at, `${JSON.stringify(spec)} is not a port${parsed.error ? `: ${parsed.error}` : ""}`);
-    return parsed.map((p) => fresh(p, at));
+    for (let i = 0; i < parsed.length; i++) fresh(parsed[i]!, at);
+    return parsed;
   }
   if (isRawMap(item)) {
     // long syntax: the published side is text (it may be a range), the target a number
@@ -343,18 +356,6 @@ export function isHostPath(source: string): boolean {
   if (".~/".includes(source[0]!) || source.startsWith("\\\\")) return true;
   // (a surrogate pair is never a drive letter: source[1] is then not ":")
   return source.length > 1 && isWindowsDrive(source[0]!, source[1]!);
-}
-
-/** Whether path.Clean leaves `path` as it is: no empty, `.` or `..` segment, no trailing `/` (most targets). */
-function isClean(path: string): boolean {
-  if (path === "/") return true;
-  if (path.endsWith("/")) return false;
-  const segments = path.split("/");
-  for (let i = 0; i < segments.length; i++) {
-    const segment = segments[i]!;
-    if (segment === "" ? i > 0 : segment === "." || segment === "..") return false;
-  }
-  return true;
 }
 
 /** Go's path.Clean for a mount target (no trailing slash, no `.`/`..` segments). */
@@ -391,10 +392,21 @@ function splitVolumeSpec(spec: string, fields: string[]): boolean {
   return true;
 }
 
-/** Whether a field before the last is one character long (a drive letter, perhaps: `C:\data:/data`). */
-function hasDriveLetter(parts: string[]): boolean {
-  for (let i = 0; i < parts.length - 1; i++) if (parts[i]!.length === 1) return true;
-  return false;
+/**
+ * The fields between a spec's colons, or undefined when one before the last is one character
+ * long (a drive letter, perhaps: `C:\data:/data`), for splitVolumeSpec to decide. (Found with
+ * indexOf: `split` is a call into the runtime, and this runs for every mount.)
+ */
+function colonFields(spec: string): string[] | undefined {
+  const fields: string[] = [];
+  let from = 0;
+  for (let colon = spec.indexOf(":"); colon !== -1; colon = spec.indexOf(":", from)) {
+    if (colon - from === 1) return undefined;
+    fields.push(spec.slice(from, colon));
+    from = colon + 1;
+  }
+  fields.push(spec.slice(from));
+  return fields;
 }
 
 /** `[source:]target[:mode,...]` -> a long-form volume, as compose-go's ParseVolume reads it. */
@@ -406,21 +418,24 @@ export function parseVolumeSpec(spec: string): RawMap | { error: string } {
   let nocopy = false;
   const bind: RawMap = {};
   if (spec.length <= 2 || (spec.length <= 4 && [...spec].length <= 2)) return { type: "volume", target: spec, volume: {} };
-  let fields: string[] = [];
   // Most specs: no `${...}` and no one-letter field a drive letter could be; then the fields are
   // what is between the colons (splitVolumeSpec gives the same, slower).
-  const parts = spec.includes("$") ? undefined : spec.split(":");
-  if (parts && !hasDriveLetter(parts)) {
-    if (parts.includes("")) return { error: "empty section between colons" };
-    fields = parts;
-  } else if (!splitVolumeSpec(spec, fields)) return { error: "empty section between colons" };
+  let fields = spec.includes("$") ? undefined : colonFields(spec);
+  if (fields) {
+    if (fields.includes("")) return { error: "empty section between colons" };
+  } else {
+    fields = [];
+    if (!splitVolumeSpec(spec, fields)) return { error: "empty section between colons" };
+  }
   if (fields.length > 3) return { error: "too many colons" };
   if (fields.length === 1) target = fields[0]!;
   else {
     source = fields[0]!;
     target = fields[1]!;
   }
-  for (const option of (fields[2] ?? "").split(",")) {
+  const options = fields.length === 3 ? fields[2]!.split(",") : [];
+  for (let i = 0; i < options.length; i++) {
+    const option = options[i]!;
     if (option === "ro") readOnly = true;
     else if (option === "rw") readOnly = false;
     else if (option === "nocopy") nocopy = true;

@@ -53,16 +53,23 @@ function isWindowsAbsolute(value: string): boolean {
 
 /** An absolute path without `.`, `..` or empty segments nor a final `/`: one path.resolve leaves as it is. */
 function isCleanAbsolute(p: string): boolean {
+  return p.startsWith("/") && isClean(p);
+}
+
+/** Whether Go's path.Clean leaves `p` as it is: no empty (but a leading `/`), `.` or `..` segment, no final `/`. */
+export function isClean(p: string): boolean {
   if (p === "/") return true;
-  if (!p.startsWith("/")) return false;
-  for (let slash = 0; slash !== -1; slash = p.indexOf("/", slash + 1)) {
-    // the segment after this `/`: empty, `.` or `..` when up to two dots bring the end or another `/`
-    let end = slash + 1;
-    if (p[end] === ".") end++;
-    if (p[end] === ".") end++;
-    if (end === p.length || p[end] === "/") return false;
+  if (p.endsWith("/")) return false;
+  // (segment by segment with indexOf: `split` makes an array through a call into the runtime)
+  for (let start = 0; ; ) {
+    let end = p.indexOf("/", start);
+    if (end === -1) end = p.length;
+    const length = end - start;
+    // (empty after the first; `.` or `..`: up to two characters, a dot first and last)
+    if (length === 0 ? start > 0 : length <= 2 && p.charCodeAt(start) === 46 && p.charCodeAt(end - 1) === 46) return false;
+    if (end === p.length) return true;
+    start = end + 1;
   }
-  return true;
 }
 
 /** Resolves, in place, every relative host path of one canonical file tree. */

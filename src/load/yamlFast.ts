@@ -221,10 +221,11 @@ class Reader {
       return value;
     }
     if (!startsPlainAt(text, p, end)) throw BAIL;
-    // (none, or a comment before it: the line is a scalar, not a key)
     const colon = indicatorColon(text, p, end);
-    if (colon === -1) throw BAIL;
-    const source = text.slice(p, colon).trimEnd();
+    const written = colon === -1 ? "" : text.slice(p, colon);
+    // (none, or a comment before it: the line is a scalar, not a key)
+    if (colon === -1 || written.includes(" #")) throw BAIL;
+    const source = written.trimEnd();
     if (source.length > 1024) throw BAIL;
     const value = plainValue(source);
     if (value === null) throw BAIL;
@@ -299,15 +300,15 @@ class Reader {
       return value;
     } else {
       if (!startsPlainAt(text, q, end)) throw BAIL;
-      const stop = plainStop(text, q, end);
-      if (stop === -1) {
+      const scalar = plainScalar(text.slice(q, end));
+      if (scalar === undefined) {
         // `- key: value`: a mapping in a sequence entry (`a: b: c` is an error)
         if (!entry) throw BAIL;
         value = this.mapping(line, q);
         this.at = q;
         return value;
       }
-      value = plainValue(text.slice(q, stop).trimEnd());
+      value = plainValue(scalar);
     }
     this.count();
     // a more indented line after a scalar continues it (a multi-line scalar) or is an error
@@ -327,7 +328,7 @@ class Reader {
       this.quoted(p, end);
       return text.charCodeAt(skipSpaces(text, this.close, end)) === COLON;
     }
-    return indicatorColon(text, p, end) !== -1;
+    return plainScalar(text.slice(p, end)) === undefined;
   }
 
   // ---------------------------------------------------------------- scalars
@@ -348,6 +349,17 @@ class Reader {
         }
         this.close = k + 1;
         return out + text.slice(from, k);
+      }
+    }
+    // Most double-quoted scalars have no escape: their text is what is between the quotes (native
+    // searches; the loop below makes a call per character, in code that is never optimised). The
+    // search runs past the line only for a scalar that does not close on it, which the reader leaves.
+    const quote = text.indexOf('"', p + 1);
+    if (quote !== -1 && quote < end) {
+      const between = text.slice(p + 1, quote);
+      if (!between.includes("\\")) {
+        this.close = quote + 1;
+        return between;
       }
     }
     let out = "";
@@ -572,37 +584,32 @@ function startsPlainAt(text: string, p: number, end: number): boolean {
   return startsPlain(c);
 }
 
-// The two scans below read the text in place, between offsets on one line, once: no copy of
-// the rest of each line, and no search running past the line's end (`indexOf` would, and on
-// a long run of lines without the character that is quadratic).
-
 /**
  * Where the first `:` from `from` on a line ending at `end` that is a mapping indicator
- * (followed by a space or the line's end) is; -1 if there is none before a comment (` #`).
+ * (followed by a space or the line's end) is; -1 if the line has none. For keys only: the native
+ * search (a loop would make a call per character) runs past the line's end only on a line that
+ * is not a key after all, and the reader then gives up (scalars are looked at in a slice of
+ * their line, by plainScalar: a long run of lines without a `:` would make this quadratic).
  */
 function indicatorColon(text: string, from: number, end: number): number {
-  for (let c = from; c < end; c++) {
-    const ch = text.charCodeAt(c);
-    if (ch === COLON) {
-      if (c + 1 === end || text.charCodeAt(c + 1) === SPACE) return c;
-    } else if (ch === SPACE && c + 1 < end && text.charCodeAt(c + 1) === HASH) return -1;
+  for (let c = text.indexOf(":", from); c !== -1 && c < end; c = text.indexOf(":", c + 1)) {
+    if (c + 1 === end || text.charCodeAt(c + 1) === SPACE) return c;
   }
   return -1;
 }
 
 /**
- * Where a plain scalar from `from` on a line ending at `end` stops: the line's end, or just
- * after the space before a comment (` #`); -1 when a mapping indicator `:` comes first (the
- * text is a `key: value`, not a scalar).
+ * The plain scalar that `rest`, the rest of a line, starts with: up to a comment (` #`), its
+ * trailing spaces trimmed; undefined when a mapping indicator `:` (followed by a space or the
+ * line's end) comes first: the text is a `key: value`, not a scalar. (Native searches in the
+ * line's own text: a loop would make a call per character, in code that is never optimised.)
  */
-function plainStop(text: string, from: number, end: number): number {
-  for (let c = from; c < end; c++) {
-    const ch = text.charCodeAt(c);
-    if (ch === COLON) {
-      if (c + 1 === end || text.charCodeAt(c + 1) === SPACE) return -1;
-    } else if (ch === SPACE && c + 1 < end && text.charCodeAt(c + 1) === HASH) return c + 1;
-  }
-  return end;
+function plainScalar(rest: string): string | undefined {
+  const comment = rest.indexOf(" #");
+  const scalar = comment === -1 ? rest : rest.slice(0, comment);
+  // (a `:` that ends `scalar` is followed by the comment's space or ends the line)
+  if (scalar.includes(":") && (scalar.includes(": ") || scalar.endsWith(":"))) return undefined;
+  return scalar.trimEnd();
 }
 
 // ---------------------------------------------------------------- YAML 1.2 core schema
