@@ -287,8 +287,6 @@ export const lazy = api.lazy as unknown as typeof Z.lazy;
 export const toJSONSchema = api.toJSONSchema as unknown as typeof Z.toJSONSchema;
 export { _null as null, _enum as enum, _array as array, _union as union, _object as object, _transform as transform };
 
-// ---------------------------------------------------------------- for tests
-
 // ---------------------------------------------------------------- key droppers
 
 /** Preprocess functions registered with `dropsKeys`, with the test naming the keys each drops. */
@@ -304,6 +302,8 @@ export function dropsKeys<F extends (value: unknown) => unknown>(fn: F, dropped:
   keyDroppers.set(fn, dropped);
   return fn;
 }
+
+// ---------------------------------------------------------------- for tests
 
 /** The checkers' own answer, without asking real zod (test/fast-paths.test.ts). */
 export function liteParse(schema: unknown, value: unknown): { ok: true; data: unknown } | { ok: false } {
