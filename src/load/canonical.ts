@@ -76,13 +76,20 @@ type Transform = (value: RawValue, at: At) => RawValue;
 // fresh containers at each use, see yamlFull.ts; test/canonical.test.ts checks), and copying
 // every container of every service cost more than the rewriting itself.
 
+/**
+ * The rules for a map's keys, in an object without a prototype: a key such as `hasOwnProperty`
+ * finds no rule (the schema reports it as unknown afterwards), and a key without a rule is a
+ * plain miss, where on an ordinary object it searches Object.prototype too, a slow look-up for
+ * most keys of every service. (Made once, at module level: such an object is costly to make.)
+ */
+type Rules = Record<string, Transform | undefined>;
+const rules = (byKey: Record<string, Transform>): Rules => Object.assign(Object.create(null) as Rules, byKey);
+
 /** `map` with `rules[key]` applied to the matching entries. */
-function mapWith(map: RawMap, at: At, rules: Record<string, Transform>): RawMap {
+function mapWith(map: RawMap, at: At, rules: Rules): RawMap {
   for (const key in map) {
     const rule = rules[key];
-    // (own rules only: a key such as `hasOwnProperty` must not find Object.prototype's; the schema
-    // reports it as unknown afterwards)
-    if (rule && Object.hasOwn(rules, key)) replaceValue(map, key, through(map[key]!, rule, child(at, map, key)));
+    if (rule) replaceValue(map, key, through(map[key]!, rule, child(at, map, key)));
   }
   return map;
 }
@@ -177,6 +184,7 @@ function keyValueMap(bare: null | ""): Transform {
 }
 const environmentMap = keyValueMap(null);
 const labelMap = keyValueMap("");
+const LABELS_RULES = rules({ labels: labelMap });
 
 /** `additional_contexts` / `ssh`: a list needs `name=value` (ssh also allows a bare `default`). */
 function strictKeyValueMap(allowBare: (key: string) => boolean, what: string): Transform {
@@ -457,13 +465,15 @@ export function parseVolumeSpec(spec: string): RawMap | { error: string } {
   return volume;
 }
 
+const VOLUME_RULES = rules({ volume: (v, a) => (isRawMap(v) ? mapWith(v, a, LABELS_RULES) : v) });
+
 const serviceVolume: Transform = (item, at) => {
   if (typeof item === "string") {
     const parsed = parseVolumeSpec(item);
     if ("error" in parsed) fail(at, `${JSON.stringify(item)} is not a volume: ${parsed.error}`);
     return fresh(parsed, at);
   }
-  if (isRawMap(item)) return mapWith(item, at, { volume: (v, a) => (isRawMap(v) ? mapWith(v, a, { labels: labelMap }) : v) });
+  if (isRawMap(item)) return mapWith(item, at, VOLUME_RULES);
   return item;
 };
 
@@ -493,12 +503,11 @@ const dependsOn: Transform = (value, at) => {
     });
     return out;
   }
-  return eachValue((entry, a) => {
+  return eachValue((entry) => {
     if (!isRawMap(entry)) return entry;
-    const out = mapWith(entry, a, {});
-    if (!("condition" in out)) out.condition = "service_started";
-    if (!("required" in out)) out.required = true;
-    return out;
+    if (!("condition" in entry)) entry.condition = "service_started";
+    if (!("required" in entry)) entry.required = true;
+    return entry;
   })(value, at);
 };
 
@@ -507,10 +516,9 @@ const envFile: Transform = (value, at) => {
   const entry: Transform = (item, a) => {
     if (typeof item === "string") return fresh({ path: item, required: true }, a);
     if (isRawMap(item) && !("required" in item)) {
-      const out = mapWith(item, a, {});
-      out.required = true;
-      setChildPosition(out, "required", positionOf(item));
-      return out;
+      item.required = true;
+      setChildPosition(item, "required", positionOf(item));
+      return item;
     }
     return item;
   };
@@ -540,53 +548,51 @@ const ulimits = eachValue((value, at) => {
 });
 
 /** A string healthcheck test runs in a shell. */
-const healthcheck: Transform = (value, at) =>
-  isRawMap(value) ? mapWith(value, at, { test: (t, a) => (typeof t === "string" ? fresh(["CMD-SHELL", t], a) : t) }) : value;
+const HEALTHCHECK_RULES = rules({ test: (t, a) => (typeof t === "string" ? fresh(["CMD-SHELL", t], a) : t) });
+const healthcheck: Transform = (value, at) => (isRawMap(value) ? mapWith(value, at, HEALTHCHECK_RULES) : value);
 
 const textItems = eachItem((item) => scalarText(item));
 
+const OPTIONS_RULES = rules({ options: labelMap });
+const deviceRequests = eachItem((item, a) => (isRawMap(item) ? mapWith(item, a, OPTIONS_RULES) : item));
+
 /** `gpus: all` -> `[{count: all}]`. */
-const gpus: Transform = (value, at) => {
-  if (typeof value === "string") return fresh([{ count: "all" }], at);
-  return eachItem((item, a) => (isRawMap(item) ? mapWith(item, a, { options: labelMap }) : item))(value, at);
-};
+const gpus: Transform = (value, at) => (typeof value === "string" ? fresh([{ count: "all" }], at) : deviceRequests(value, at));
 
 const toStringIfScalar: Transform = (value) => scalarText(value);
+
+const BUILD_RULES = rules({
+  args: environmentMap,
+  labels: labelMap,
+  additional_contexts: strictKeyValueMap(() => false, "build context"),
+  ssh: strictKeyValueMap((k) => k === "default", "ssh key"),
+  extra_hosts: extraHosts,
+  secrets: eachItem(fileMount),
+  ulimits,
+  provenance: toStringIfScalar,
+  sbom: toStringIfScalar,
+});
 
 const build: Transform = (value, at) => {
   if (typeof value === "string") return fresh({ context: value }, at);
   if (!isRawMap(value)) return value;
-  return mapWith(value, at, {
-    args: environmentMap,
-    labels: labelMap,
-    additional_contexts: strictKeyValueMap(() => false, "build context"),
-    ssh: strictKeyValueMap((k) => k === "default", "ssh key"),
-    extra_hosts: extraHosts,
-    secrets: eachItem(fileMount),
-    ulimits,
-    provenance: toStringIfScalar,
-    sbom: toStringIfScalar,
-  });
+  return mapWith(value, at, BUILD_RULES);
 };
 
-const hook: Transform = (item, at) => (isRawMap(item) ? mapWith(item, at, { environment: environmentMap }) : item);
+const HOOK_RULES = rules({ environment: environmentMap });
+const hook: Transform = (item, at) => (isRawMap(item) ? mapWith(item, at, HOOK_RULES) : item);
 
-const develop: Transform = (value, at) =>
-  isRawMap(value)
-    ? mapWith(value, at, {
-        watch: eachItem((w, a) => (isRawMap(w) ? mapWith(w, a, { ignore: stringToList, include: stringToList, exec: hook }) : w)),
-      })
-    : value;
+const WATCH_RULES = rules({ ignore: stringToList, include: stringToList, exec: hook });
+const DEVELOP_RULES = rules({ watch: eachItem((w, a) => (isRawMap(w) ? mapWith(w, a, WATCH_RULES) : w)) });
+const develop: Transform = (value, at) => (isRawMap(value) ? mapWith(value, at, DEVELOP_RULES) : value);
 
-const deploy: Transform = (value, at) => {
-  if (!isRawMap(value)) return value;
-  const reservations: Transform = (r, a) =>
-    isRawMap(r) ? mapWith(r, a, { devices: eachItem((d, da) => (isRawMap(d) ? mapWith(d, da, { options: labelMap }) : d)) }) : r;
-  return mapWith(value, at, {
-    labels: labelMap,
-    resources: (r, a) => (isRawMap(r) ? mapWith(r, a, { reservations }) : r),
-  });
-};
+const RESERVATIONS_RULES = rules({ devices: deviceRequests });
+const RESOURCES_RULES = rules({ reservations: (r, a) => (isRawMap(r) ? mapWith(r, a, RESERVATIONS_RULES) : r) });
+const DEPLOY_RULES = rules({
+  labels: labelMap,
+  resources: (r, a) => (isRawMap(r) ? mapWith(r, a, RESOURCES_RULES) : r),
+});
+const deploy: Transform = (value, at) => (isRawMap(value) ? mapWith(value, at, DEPLOY_RULES) : value);
 
 /** `dns: ""` entries are dropped, as compose-go's OmitEmpty does. */
 const dns: Transform = (value, at) => {
@@ -602,7 +608,7 @@ const dns: Transform = (value, at) => {
   return out;
 };
 
-const SERVICE_RULES: Record<string, Transform> = {
+const SERVICE_RULES = rules({
   annotations: labelMap,
   build,
   configs: eachItem(fileMount),
@@ -632,7 +638,7 @@ const SERVICE_RULES: Record<string, Transform> = {
   tmpfs: stringToList,
   ulimits,
   volumes: eachItem(serviceVolume),
-};
+});
 
 const service: Transform = (value, at) => (isRawMap(value) ? mapWith(value, at, SERVICE_RULES) : value);
 
@@ -641,7 +647,7 @@ const service: Transform = (value, at) => (isRawMap(value) ? mapWith(value, at, 
 /** Legacy `external: {name: x}` -> `external: true, name: x`. */
 const resource: Transform = (value, at) => {
   if (!isRawMap(value)) return value;
-  const out = mapWith(value, at, { labels: labelMap });
+  const out = mapWith(value, at, LABELS_RULES);
   const external = out.external;
   if (isRawMap(external)) {
     out.external = true;
@@ -657,14 +663,14 @@ const resource: Transform = (value, at) => {
   return out;
 };
 
-const PROJECT_RULES: Record<string, Transform> = {
+const PROJECT_RULES = rules({
   services: eachValue(service),
   networks: eachValue(resource),
   volumes: eachValue(resource),
   secrets: eachValue(resource),
   configs: eachValue(resource),
   include: eachItem((item, at) => (typeof item === "string" ? fresh({ path: item }, at) : item)),
-};
+});
 
 /**
  * One parsed, interpolated compose file with its short syntax rewritten to the long syntax.

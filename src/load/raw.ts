@@ -132,6 +132,7 @@ class Positions {
 
   /** The place of a child (by index for a list, by key for a mapping), if recorded. */
   child(list: boolean, key: string | number): Place | undefined {
+    if (this.children === AT_SELF) return this.self;
     if (list) return typeof key === "number" ? (this.children[key] as Place | undefined) : undefined;
     if (typeof key !== "string") return undefined;
     const slot = this.slotOf(key);
@@ -153,6 +154,13 @@ class Positions {
     return typeof place === "number" ? this.source!.pos(place) : place;
   }
 }
+
+/**
+ * The `children` of a value built from short syntax (stampPositions): every child is where the
+ * value is, so no table is made. Such positions are always `shared`, and a change copies them
+ * into a table first (entryFor).
+ */
+const AT_SELF = Object.freeze([]) as unknown as (string | Place | undefined)[];
 
 /** From this many entries (a mapping of 16 keys: `services`, a long `environment`), a key look-up goes through an index. */
 const BIG_MAPPING = 48;
@@ -204,9 +212,27 @@ const attach = Positioned.attach;
 function entryFor(container: object, source: SourceText | undefined): Positions {
   const entry = positionsOf(container);
   if (entry && !entry.shared) return entry;
-  const own = entry ? new Positions(entry.source, entry.self, entry.children.slice(), false) : new Positions(source, undefined, [], false);
+  const own = entry ? new Positions(entry.source, entry.self, childrenCopy(container, entry), false) : new Positions(source, undefined, [], false);
   attach(container, own);
   return own;
+}
+
+/** A table of `entry`'s children to change, laid out as `Positions.children` says. */
+function childrenCopy(container: object, entry: Positions): (string | Place | undefined)[] {
+  if (entry.children !== AT_SELF) return entry.children.slice();
+  const place = entry.self;
+  // (arrays of exactly their size: a growing one starts with room for 17)
+  if (Array.isArray(container)) return new Array<Place | undefined>(container.length).fill(place);
+  let keys = 0;
+  for (const _ in container) keys++;
+  const children = new Array<string | Place | undefined>(keys * 3);
+  let j = 0;
+  for (const key in container) {
+    children[j++] = key;
+    children[j++] = undefined; // (where the key is written: unknown, as for any rewritten map)
+    children[j++] = place;
+  }
+  return children;
 }
 
 function setChild(container: object, entry: Positions, key: string | number, place: Place): void {
@@ -316,32 +342,26 @@ export function stampPositions(value: RawValue, from: object, fromKey: string | 
   const entry = positionsOf(from);
   if (!entry) return;
   const place = entry.child(Array.isArray(from), fromKey) ?? entry.self;
-  if (place !== undefined) stamp(value, entry.source, place);
+  // one entry for all of them, with no table of children: a short volume or port becomes two or
+  // three containers, thousands in a big file, and most of their positions are never read
+  if (place !== undefined) stamp(value, new Positions(entry.source, place, AT_SELF, true));
 }
 
-function stamp(value: RawValue, source: SourceText | undefined, place: Place): void {
+function stamp(value: RawValue, positions: Positions): void {
   if (typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return;
-  // (arrays of exactly their size: a growing one starts with room for 17)
-  let children: (string | Place | undefined)[];
+  // (containers inside are looked for here: no call for each scalar)
   if (Array.isArray(value)) {
-    children = new Array(value.length);
     for (let i = 0; i < value.length; i++) {
-      children[i] = place;
-      stamp(value[i]!, source, place);
+      const item = value[i];
+      if (typeof item === "object" && item !== null) stamp(item, positions);
     }
   } else {
-    let keys = 0;
-    for (const _ in value) keys++;
-    children = new Array(keys * 3);
-    let j = 0;
     for (const key in value) {
-      children[j++] = key;
-      children[j++] = undefined; // (where the key is written: unknown, as for any rewritten map)
-      children[j++] = place;
-      stamp(value[key]!, source, place);
+      const item = value[key];
+      if (typeof item === "object" && item !== null) stamp(item, positions);
     }
   }
-  attach(value, new Positions(source, place, children, false));
+  attach(value, positions);
 }
 
 /** A shallow copy of a map that keeps its recorded positions. */
