@@ -557,15 +557,25 @@ function flatOperand(e: Expr, parens: boolean, limit: number): string | undefine
 }
 
 function flatArg(a: Expr, isLast: boolean, limit: number): string | undefined {
+  // (most arguments are strings, which never take parentheses: no need to ask)
+  if (a.kind === "string") return flat(a);
   return !isLast && a.kind === "list" ? flatList(a, true, limit) : flatOperand(a, needsParens(a), limit);
 }
 
 function flatApply(e: Apply, limit: number): string | undefined {
   if (limit <= 0) return undefined;
-  const fn = applyHead(e);
-  const args = applyArgs(e);
+  const fn = e.fn;
+  // (most calls: a function by name on its own arguments, as `lib.mkOverride 90 "no"`)
+  if (fn.kind === "ref") return flatArgs(fn.bare ? fn.name : formatRef(fn.name), e.args, limit);
+  const head = applyHead(e);
+  const text = flatOperand(head, needsParens(head), limit);
+  return text === undefined ? undefined : flatArgs(text, applyArgs(e), limit);
+}
+
+/** `head` followed by the arguments' one-line forms. */
+function flatArgs(head: string, args: readonly Expr[], limit: number): string | undefined {
   const compactLast = endsWithTwoLists(args);
-  let text = flatOperand(fn, needsParens(fn), limit);
+  let text: string | undefined = head;
   for (let i = 0; i < args.length && text !== undefined; i++) {
     const arg = flatArg(args[i]!, i === args.length - 1 && !compactLast, limit - text.length - 1);
     text = arg === undefined ? undefined : text + " " + arg;
@@ -811,7 +821,8 @@ function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
       out.write(" = ");
       return renderList(out, v, indent, same, 1);
   }
-  const text = flat(v, limitAt(same, 1));
+  // (calls, most values here, straight to their one-line form: flat's kind tests cost each time)
+  const text = v.kind === "apply" ? flatApply(v, limitAt(same, 1)) : flat(v, limitAt(same, 1));
   if (fits(text, same, 1)) {
     out.write(" = ", text);
     return;
