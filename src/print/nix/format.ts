@@ -19,7 +19,7 @@
 // from its children's would make a string of every size on the way.
 
 import { isBinding, isIdentifier, str } from "./ast.ts";
-import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
+import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, ListItem, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
 
 export const LINE_WIDTH = 100;
 
@@ -38,20 +38,21 @@ class Out {
   private count = 0;
   private readonly chunks: string[] = [];
 
-  /** Appends up to four pieces (most writes are a few in a row: no array is made for them). */
-  write(a: string, b?: string, c?: string, d?: string): void {
+  /** Appends up to five pieces (most writes are a few in a row, e.g. a binding's line: no array is made for them). */
+  write(a: string, b?: string, c?: string, d?: string, e?: string): void {
     const pieces = this.pieces;
     let n = this.count;
     pieces[n++] = a;
     if (b !== undefined) pieces[n++] = b;
     if (c !== undefined) pieces[n++] = c;
     if (d !== undefined) pieces[n++] = d;
+    if (e !== undefined) pieces[n++] = e;
     this.count = n;
     if (n >= CHUNK) this.flush();
   }
 
   private flush(): void {
-    // (a chunk may end up to three pieces past CHUNK: the array is cut to this one's pieces)
+    // (a chunk may end up to four pieces past CHUNK: the array is cut to this one's pieces)
     this.pieces.length = this.count;
     this.chunks.push(this.pieces.join(""));
     this.count = 0;
@@ -707,10 +708,15 @@ function renderList(out: Out, l: List, indent: number, col: number, tail: number
     out.write(text ?? "[ ]");
     return;
   }
-  const inner = indent + 2;
   out.write("[");
-  for (let i = 0; i < l.items.length; i++) {
-    const item = l.items[i]!;
+  renderItems(out, l.items, indent + 2);
+  out.write(newLine(indent), "]");
+}
+
+/** A list's items one per line, each starting with its line break. */
+function renderItems(out: Out, items: readonly ListItem[], inner: number): void {
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     if (typeof item === "string") {
       // (most items: a string on its own line; a multi-line one, rare, as a string node)
       if (item.includes("\n")) {
@@ -732,7 +738,6 @@ function renderList(out: Out, l: List, indent: number, col: number, tail: number
     out.write(newLine(inner));
     renderOperand(out, item, inner, inner, 0, needsParens(item));
   }
-  out.write(newLine(indent), "]");
 }
 
 /** `wide`: the set is a binding's value, where nixfmt always expands it. */
@@ -787,26 +792,68 @@ function renderInherit(out: Out, i: Inherit, indent: number): void {
   out.write(newLine(indent + 2), ";");
 }
 
+// A binding's line start, its ` = ` and what follows on that line go out in one write, as do a
+// closing bracket and the `;`: bindings are most lines of a module, and a write costs far more
+// than its pieces.
+
 function renderBinding(out: Out, b: Binding, indent: number): void {
   const key = formatAttrPath(b.key);
   const v = b.value;
   const text = typeof v === "string" ? (v.includes("\n") ? undefined : v) : quotedLineText(v);
   if (text !== undefined) {
     // (most values: a string on the `=` line, whatever its width)
-    out.write(newLine(indent), key, ' = "', escapeQuoted(text, false));
-    out.write('";');
+    out.write(newLine(indent), key, ' = "', escapeQuoted(text, false), '";');
+    return;
+  }
+  // (a multi-line plain string, rare, as a string node)
+  const value = typeof v === "string" ? str(v) : v;
+  if (value.kind === "attrs" && isWideValue(value)) {
+    // (where it starts does not matter: a set bound with `=` always expands)
+    out.write(newLine(indent), key, value.rec ? " = rec {" : " = {");
+    renderEntries(out, value.entries, indent + 2);
+    out.write(newLine(indent), "};");
+    return;
+  }
+  // on the same line: after ` = `, followed by `;`
+  const same = indent + width(key) + 3;
+  if (value.kind === "list") return renderListBinding(out, key, value, indent, same);
+  const line = sameLineText(value, same);
+  if (line !== undefined) {
+    out.write(newLine(indent), key, " = ", line, ";");
     return;
   }
   out.write(newLine(indent), key);
-  // (a multi-line plain string, rare, as a string node)
-  renderRhs(out, typeof v === "string" ? str(v) : v, indent, indent + width(key));
+  renderRhs(out, value, indent, same);
   out.write(";");
 }
 
-/** What follows a binding's key: ` = ` and the value on the same line, or ` =` and the value on the lines below. */
-function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
-  // on the same line: after ` = `, followed by `;`
-  const same = keyEnd + 3;
+/** `key = [ ... ];`: on one line when it fits there, else an item per line. */
+function renderListBinding(out: Out, key: string, l: List, indent: number, same: number): void {
+  const text = flatList(l, false, limitAt(same, 1));
+  if (l.items.length === 0 || fits(text, same, 1)) {
+    out.write(newLine(indent), key, " = ", text ?? "[ ]", ";");
+    return;
+  }
+  out.write(newLine(indent), key, " = [");
+  renderItems(out, l.items, indent + 2);
+  out.write(newLine(indent), "];");
+}
+
+/**
+ * A binding's value as one line at `same`, when it has that form and fits; undefined for sets,
+ * strings and paths, which `renderRhs` places whatever their width.
+ */
+function sameLineText(v: Expr, same: number): string | undefined {
+  let text: string | undefined;
+  // (calls, most values here, straight to their one-line form: flat's kind tests cost each time)
+  if (v.kind === "apply") text = flatApply(v, limitAt(same, 1));
+  else if (v.kind === "attrs" || v.kind === "string" || v.kind === "path") return undefined;
+  else text = flat(v, limitAt(same, 1));
+  return fits(text, same, 1) ? text : undefined;
+}
+
+/** What follows a binding's key when `sameLineText` has no line for it: ` = ` and the value starting on the same line, or ` =` and the value on the lines below. */
+function renderRhs(out: Out, v: Expr, indent: number, same: number): void {
   switch (v.kind) {
     case "attrs":
       out.write(" = ");
@@ -816,18 +863,6 @@ function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
     case "path":
       out.write(" = ");
       return render(out, v, indent, same, 1);
-    // (a list tries its one-line form itself, at the same column: asking here would build it twice)
-    case "list":
-      out.write(" = ");
-      return renderList(out, v, indent, same, 1);
-  }
-  // (calls, most values here, straight to their one-line form: flat's kind tests cost each time)
-  const text = v.kind === "apply" ? flatApply(v, limitAt(same, 1)) : flat(v, limitAt(same, 1));
-  if (fits(text, same, 1)) {
-    out.write(" = ", text);
-    return;
-  }
-  switch (v.kind) {
     case "apply": {
       const head = absorbingHead(v, same);
       if (head === undefined) return renderBelow(out, v, indent);
