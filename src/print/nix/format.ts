@@ -389,6 +389,9 @@ const pad = (n: number): string => (PADS[n] ??= " ".repeat(n));
 const NEW_LINES: string[] = [];
 /** A line break and the next line's indentation, as one piece: how every line of a layout starts. */
 const newLine = (indent: number): string => (NEW_LINES[indent] ??= "\n" + pad(indent));
+const STRING_ITEM_STARTS: string[] = [];
+/** A line break, the indentation and `"`, as one piece: how a list's string item starts (most items). */
+const stringItemStart = (indent: number): string => (STRING_ITEM_STARTS[indent] ??= newLine(indent) + '"');
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -715,14 +718,16 @@ function renderList(out: Out, l: List, indent: number, col: number, tail: number
 
 /** A list's items one per line, each starting with its line break. */
 function renderItems(out: Out, items: readonly ListItem[], inner: number): void {
+  const lineStart = newLine(inner);
+  const stringStart = stringItemStart(inner);
   for (let i = 0; i < items.length; i++) {
     const item = items[i]!;
     if (typeof item === "string") {
       // (most items: a string on its own line; a multi-line one, rare, as a string node)
       if (item.includes("\n")) {
-        out.write(newLine(inner));
+        out.write(lineStart);
         renderIndented(out, str(item), inner);
-      } else out.write(newLine(inner), '"', escapeQuoted(item, false), '"');
+      } else out.write(stringStart, escapeQuoted(item, false), '"');
       continue;
     }
     if (isComment(item)) {
@@ -732,10 +737,10 @@ function renderItems(out: Out, items: readonly ListItem[], inner: number): void 
     const text = quotedLineText(item);
     if (text !== undefined) {
       // (most items: a string on its own line)
-      out.write(newLine(inner), '"', escapeQuoted(text, false), '"');
+      out.write(stringStart, escapeQuoted(text, false), '"');
       continue;
     }
-    out.write(newLine(inner));
+    out.write(lineStart);
     renderOperand(out, item, inner, inner, 0, needsParens(item));
   }
 }
@@ -763,8 +768,10 @@ function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: numb
 function renderEntries(out: Out, entries: readonly Entry[], indent: number): void {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (isBinding(entry)) renderBinding(out, entry, indent);
-    else if (entry.kind === "comment") renderComment(out, entry, indent, i === 0);
+    // (the kind read once, not through isBinding: that is a call per entry of every set)
+    const kind = entry.kind;
+    if (kind === undefined) renderBinding(out, entry, indent);
+    else if (kind === "comment") renderComment(out, entry, indent, i === 0);
     else renderInherit(out, entry, indent);
   }
 }
