@@ -19,7 +19,7 @@
 // from its children's would make a string of every size on the way.
 
 import { isBinding, isIdentifier, str } from "./ast.ts";
-import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
+import type { Apply, Attrs, Binding, Comment, Entry, Expr, Inherit, Lambda, Let, List, ListItem, NixString, Param, SetParam, StringPart, With } from "./ast.ts";
 
 export const LINE_WIDTH = 100;
 
@@ -38,20 +38,21 @@ class Out {
   private count = 0;
   private readonly chunks: string[] = [];
 
-  /** Appends up to four pieces (most writes are a few in a row: no array is made for them). */
-  write(a: string, b?: string, c?: string, d?: string): void {
+  /** Appends up to five pieces (most writes are a few in a row, e.g. a binding's line: no array is made for them). */
+  write(a: string, b?: string, c?: string, d?: string, e?: string): void {
     const pieces = this.pieces;
     let n = this.count;
     pieces[n++] = a;
     if (b !== undefined) pieces[n++] = b;
     if (c !== undefined) pieces[n++] = c;
     if (d !== undefined) pieces[n++] = d;
+    if (e !== undefined) pieces[n++] = e;
     this.count = n;
     if (n >= CHUNK) this.flush();
   }
 
   private flush(): void {
-    // (a chunk may end up to three pieces past CHUNK: the array is cut to this one's pieces)
+    // (a chunk may end up to four pieces past CHUNK: the array is cut to this one's pieces)
     this.pieces.length = this.count;
     this.chunks.push(this.pieces.join(""));
     this.count = 0;
@@ -388,6 +389,9 @@ const pad = (n: number): string => (PADS[n] ??= " ".repeat(n));
 const NEW_LINES: string[] = [];
 /** A line break and the next line's indentation, as one piece: how every line of a layout starts. */
 const newLine = (indent: number): string => (NEW_LINES[indent] ??= "\n" + pad(indent));
+const STRING_ITEM_STARTS: string[] = [];
+/** A line break, the indentation and `"`, as one piece: how a list's string item starts (most items). */
+const stringItemStart = (indent: number): string => (STRING_ITEM_STARTS[indent] ??= newLine(indent) + '"');
 
 const SURROGATE = /[\uD800-\uDFFF]/;
 
@@ -557,15 +561,25 @@ function flatOperand(e: Expr, parens: boolean, limit: number): string | undefine
 }
 
 function flatArg(a: Expr, isLast: boolean, limit: number): string | undefined {
+  // (most arguments are strings, which never take parentheses: no need to ask)
+  if (a.kind === "string") return flat(a);
   return !isLast && a.kind === "list" ? flatList(a, true, limit) : flatOperand(a, needsParens(a), limit);
 }
 
 function flatApply(e: Apply, limit: number): string | undefined {
   if (limit <= 0) return undefined;
-  const fn = applyHead(e);
-  const args = applyArgs(e);
+  const fn = e.fn;
+  // (most calls: a function by name on its own arguments, as `lib.mkOverride 90 "no"`)
+  if (fn.kind === "ref") return flatArgs(fn.bare ? fn.name : formatRef(fn.name), e.args, limit);
+  const head = applyHead(e);
+  const text = flatOperand(head, needsParens(head), limit);
+  return text === undefined ? undefined : flatArgs(text, applyArgs(e), limit);
+}
+
+/** `head` followed by the arguments' one-line forms. */
+function flatArgs(head: string, args: readonly Expr[], limit: number): string | undefined {
   const compactLast = endsWithTwoLists(args);
-  let text = flatOperand(fn, needsParens(fn), limit);
+  let text: string | undefined = head;
   for (let i = 0; i < args.length && text !== undefined; i++) {
     const arg = flatArg(args[i]!, i === args.length - 1 && !compactLast, limit - text.length - 1);
     text = arg === undefined ? undefined : text + " " + arg;
@@ -697,16 +711,23 @@ function renderList(out: Out, l: List, indent: number, col: number, tail: number
     out.write(text ?? "[ ]");
     return;
   }
-  const inner = indent + 2;
   out.write("[");
-  for (let i = 0; i < l.items.length; i++) {
-    const item = l.items[i]!;
+  renderItems(out, l.items, indent + 2);
+  out.write(newLine(indent), "]");
+}
+
+/** A list's items one per line, each starting with its line break. */
+function renderItems(out: Out, items: readonly ListItem[], inner: number): void {
+  const lineStart = newLine(inner);
+  const stringStart = stringItemStart(inner);
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i]!;
     if (typeof item === "string") {
       // (most items: a string on its own line; a multi-line one, rare, as a string node)
       if (item.includes("\n")) {
-        out.write(newLine(inner));
+        out.write(lineStart);
         renderIndented(out, str(item), inner);
-      } else out.write(newLine(inner), '"', escapeQuoted(item, false), '"');
+      } else out.write(stringStart, escapeQuoted(item, false), '"');
       continue;
     }
     if (isComment(item)) {
@@ -716,13 +737,12 @@ function renderList(out: Out, l: List, indent: number, col: number, tail: number
     const text = quotedLineText(item);
     if (text !== undefined) {
       // (most items: a string on its own line)
-      out.write(newLine(inner), '"', escapeQuoted(text, false), '"');
+      out.write(stringStart, escapeQuoted(text, false), '"');
       continue;
     }
-    out.write(newLine(inner));
+    out.write(lineStart);
     renderOperand(out, item, inner, inner, 0, needsParens(item));
   }
-  out.write(newLine(indent), "]");
 }
 
 /** `wide`: the set is a binding's value, where nixfmt always expands it. */
@@ -748,8 +768,10 @@ function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: numb
 function renderEntries(out: Out, entries: readonly Entry[], indent: number): void {
   for (let i = 0; i < entries.length; i++) {
     const entry = entries[i]!;
-    if (isBinding(entry)) renderBinding(out, entry, indent);
-    else if (entry.kind === "comment") renderComment(out, entry, indent, i === 0);
+    // (the kind read once, not through isBinding: that is a call per entry of every set)
+    const kind = entry.kind;
+    if (kind === undefined) renderBinding(out, entry, indent);
+    else if (kind === "comment") renderComment(out, entry, indent, i === 0);
     else renderInherit(out, entry, indent);
   }
 }
@@ -777,26 +799,68 @@ function renderInherit(out: Out, i: Inherit, indent: number): void {
   out.write(newLine(indent + 2), ";");
 }
 
+// A binding's line start, its ` = ` and what follows on that line go out in one write, as do a
+// closing bracket and the `;`: bindings are most lines of a module, and a write costs far more
+// than its pieces.
+
 function renderBinding(out: Out, b: Binding, indent: number): void {
   const key = formatAttrPath(b.key);
   const v = b.value;
   const text = typeof v === "string" ? (v.includes("\n") ? undefined : v) : quotedLineText(v);
   if (text !== undefined) {
     // (most values: a string on the `=` line, whatever its width)
-    out.write(newLine(indent), key, ' = "', escapeQuoted(text, false));
-    out.write('";');
+    out.write(newLine(indent), key, ' = "', escapeQuoted(text, false), '";');
+    return;
+  }
+  // (a multi-line plain string, rare, as a string node)
+  const value = typeof v === "string" ? str(v) : v;
+  if (value.kind === "attrs" && isWideValue(value)) {
+    // (where it starts does not matter: a set bound with `=` always expands)
+    out.write(newLine(indent), key, value.rec ? " = rec {" : " = {");
+    renderEntries(out, value.entries, indent + 2);
+    out.write(newLine(indent), "};");
+    return;
+  }
+  // on the same line: after ` = `, followed by `;`
+  const same = indent + width(key) + 3;
+  if (value.kind === "list") return renderListBinding(out, key, value, indent, same);
+  const line = sameLineText(value, same);
+  if (line !== undefined) {
+    out.write(newLine(indent), key, " = ", line, ";");
     return;
   }
   out.write(newLine(indent), key);
-  // (a multi-line plain string, rare, as a string node)
-  renderRhs(out, typeof v === "string" ? str(v) : v, indent, indent + width(key));
+  renderRhs(out, value, indent, same);
   out.write(";");
 }
 
-/** What follows a binding's key: ` = ` and the value on the same line, or ` =` and the value on the lines below. */
-function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
-  // on the same line: after ` = `, followed by `;`
-  const same = keyEnd + 3;
+/** `key = [ ... ];`: on one line when it fits there, else an item per line. */
+function renderListBinding(out: Out, key: string, l: List, indent: number, same: number): void {
+  const text = flatList(l, false, limitAt(same, 1));
+  if (l.items.length === 0 || fits(text, same, 1)) {
+    out.write(newLine(indent), key, " = ", text ?? "[ ]", ";");
+    return;
+  }
+  out.write(newLine(indent), key, " = [");
+  renderItems(out, l.items, indent + 2);
+  out.write(newLine(indent), "];");
+}
+
+/**
+ * A binding's value as one line at `same`, when it has that form and fits; undefined for sets,
+ * strings and paths, which `renderRhs` places whatever their width.
+ */
+function sameLineText(v: Expr, same: number): string | undefined {
+  let text: string | undefined;
+  // (calls, most values here, straight to their one-line form: flat's kind tests cost each time)
+  if (v.kind === "apply") text = flatApply(v, limitAt(same, 1));
+  else if (v.kind === "attrs" || v.kind === "string" || v.kind === "path") return undefined;
+  else text = flat(v, limitAt(same, 1));
+  return fits(text, same, 1) ? text : undefined;
+}
+
+/** What follows a binding's key when `sameLineText` has no line for it: ` = ` and the value starting on the same line, or ` =` and the value on the lines below. */
+function renderRhs(out: Out, v: Expr, indent: number, same: number): void {
   switch (v.kind) {
     case "attrs":
       out.write(" = ");
@@ -806,17 +870,6 @@ function renderRhs(out: Out, v: Expr, indent: number, keyEnd: number): void {
     case "path":
       out.write(" = ");
       return render(out, v, indent, same, 1);
-    // (a list tries its one-line form itself, at the same column: asking here would build it twice)
-    case "list":
-      out.write(" = ");
-      return renderList(out, v, indent, same, 1);
-  }
-  const text = flat(v, limitAt(same, 1));
-  if (fits(text, same, 1)) {
-    out.write(" = ", text);
-    return;
-  }
-  switch (v.kind) {
     case "apply": {
       const head = absorbingHead(v, same);
       if (head === undefined) return renderBelow(out, v, indent);
