@@ -2,8 +2,9 @@
 // `hasOwnProperty`, `valueOf`): as references they are undeclared like any other name, as
 // declarations they are ordinary names, as variables they are unset. Each case once with each
 // name; before src/model/own.ts several of them crashed (exit 70) or were taken as declared.
-// `__proto__` is refused wherever it is, with its line and column (src/load/yaml.ts): assigned,
-// it replaces an object's prototype, and the entry would vanish.
+// `__proto__` is refused wherever it is, with its line and column (src/load/raw.ts's
+// refuseProtoName): assigned, it replaces an object's prototype, and the entry would vanish. So it
+// is in an env file whose variables khepri reads (before, `Object.assign` dropped the variable).
 import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
@@ -96,8 +97,7 @@ test("a JSON spec: an unknown key named like a prototype member is reported, not
 test("__proto__ is refused wherever it is written, at its line and column", () => {
   for (const c of CASES) {
     const text = c.compose.replaceAll("NAME", "__proto__");
-    // (a .env file is read by the dotenv parser, which keeps the name as an own key: not refused;
-    // an argument is no file)
+    // (env files: the cases below; an argument is no file)
     if (!text.includes("__proto__")) continue;
     const r = convertIn({ "compose.yaml": text }, ["-p", "test"]);
     const at = text.indexOf("__proto__");
@@ -107,5 +107,29 @@ test("__proto__ is refused wherever it is written, at its line and column", () =
     assert.is(r.stderr, `error: compose.yaml:${line}:${col}: khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it\n`, c.about);
   }
 });
+
+// [case, files, arguments, the file whose line 2 names __proto__, or undefined: it converts]
+const ENV_FILES: [string, Record<string, string>, string[], string | undefined][] = [
+  ["the project's .env", { ".env": "A=1\n__proto__=x\n" }, [], ".env"],
+  ["an env_file copied into the module (--inline-env-files)", { "web.env": "A=1\n__proto__=x\n" }, ["--inline-env-files"], "web.env"],
+  ["a label_file", { "web.labels": "a=1\n__proto__=x\n" }, [], "web.labels"],
+  // (passed to the runtime by path: khepri holds none of its variables)
+  ["an env_file left to the runtime", { "web.env": "A=1\n__proto__=x\n" }, [], undefined],
+];
+
+for (const [about, files, args, refused] of ENV_FILES) {
+  test(`__proto__ in ${about}: ${refused ? "refused at its line and column" : "converts"}`, () => {
+    const compose = service("    env_file: [web.env]\n    label_file: web.labels\n");
+    const all = { "web.env": "A=1\n", "web.labels": "a=1\n", ...files, "compose.yaml": compose };
+    const r = convertIn(all, ["-p", "test", ...args]);
+    if (refused === undefined) {
+      assert.is(r.code, 0, r.stderr);
+      assert.match(r.stdout, /environmentFiles = \[ ".*\/web\.env" \];/);
+      return;
+    }
+    assert.is(r.code, 1, `exit code; stderr:\n${r.stderr}`);
+    assert.is(r.stderr, `error: ${refused}:2:1: khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it\n`);
+  });
+}
 
 test.run();

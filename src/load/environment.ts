@@ -7,6 +7,7 @@ import { KhepriError } from "../diagnostics/index.ts";
 import { own } from "../model/own.ts";
 import { DotenvError, parseDotenv } from "./dotenv.ts";
 import type { FileReader } from "./files.ts";
+import { refuseProtoName } from "./raw.ts";
 
 export type Variables = Record<string, string>;
 
@@ -48,7 +49,9 @@ export function readDotenvFile(
   lookup: (name: string) => string | undefined,
 ): Variables {
   try {
-    return parseDotenv(files.read(file), lookup);
+    const text = files.read(file);
+    refuseProtoName(text, file);
+    return parseDotenv(text, lookup);
   } catch (error) {
     // DotenvError's message leads with "line N: "; the position says that already.
     if (error instanceof DotenvError) throw new KhepriError(error.message.replace(/^line \d+: /, ""), { file, line: error.line, col: 1 });

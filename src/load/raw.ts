@@ -7,7 +7,7 @@
  * each container (a private field holding offsets into the file's text, below), so
  * a later stage can say `compose.yaml:12:9: services.web.ports[1]: ...` about any value.
  */
-import type { SourcePos } from "../diagnostics/index.ts";
+import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
 
 /** `!reset` on a value: the key is removed (or emptied) when this file is merged over another. */
 export class ResetTag {
@@ -75,6 +75,21 @@ export function lineAndColumn(text: string, offset: number): { line: number; col
     lineStart = i + 1;
   }
   return { line, col: offset - lineStart + 1 };
+}
+
+/**
+ * A file holding `__proto__` is refused, with where it is: a compose file, a spec, or an env file
+ * whose variables khepri reads (`.env`, an env_file or label_file copied into the module). As a key
+ * or a name, JavaScript objects give it a meaning of its own (assigning it replaces the object's
+ * prototype), so the entry would vanish on the way without a word; nothing real needs the name.
+ */
+export function refuseProtoName(text: string, file: string): void {
+  const at = text.indexOf("__proto__");
+  if (at === -1) return;
+  throw new KhepriError(`khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it`, {
+    file,
+    ...lineAndColumn(text, at),
+  });
 }
 
 /** A position: an offset into the container's source text, or one already made (another file's, or the yaml package's). */

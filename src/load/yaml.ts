@@ -5,7 +5,7 @@
  * invalid YAML) by the yaml package in yamlFull.ts, which gives the same result
  * for what both read.
  */
-import { lineAndColumn, type RawValue, type TagsFound } from "./raw.ts";
+import { refuseProtoName, type RawValue, type TagsFound } from "./raw.ts";
 import { KhepriError } from "../diagnostics/index.ts";
 import { parseYamlFast } from "./yamlFast.ts";
 import type * as Full from "./yamlFull.ts";
@@ -29,18 +29,4 @@ export function parseYaml(text: string, file: string, found?: TagsFound): RawVal
   const docs = parseYamlDocuments(text, file, found);
   if (docs.length > 1) throw new KhepriError("a compose file must hold one YAML document, this one has several", { file, line: 1, col: 1 });
   return docs[0] ?? null;
-}
-
-/**
- * A file holding `__proto__` is refused, with where it is. As a key or a name, JavaScript objects
- * give it a meaning of its own (assigning it replaces the object's prototype), so the entry would
- * vanish on the way without a word; nothing in a real compose file needs the name.
- */
-function refuseProtoName(text: string, file: string): void {
-  const at = text.indexOf("__proto__");
-  if (at === -1) return;
-  throw new KhepriError(`khepri cannot read "__proto__" (JavaScript gives the name a meaning of its own: the entry would be lost); rename it`, {
-    file,
-    ...lineAndColumn(text, at),
-  });
 }
