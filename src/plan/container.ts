@@ -256,7 +256,10 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
   plan.volumes = mounts.volumes;
   for (let i = 0; i < mounts.extraOptions.length; i++) plan.extraOptions.push(mounts.extraOptions[i]!);
   addRequiredUnits(plan, mounts.units);
-  for (let i = 0; i < mounts.issues.length; i++) ctx.report(mounts.issues[i]!.level, mounts.issues[i]!.message, mounts.issues[i]!.path);
+  for (let i = 0; i < mounts.issues.length; i++) {
+    const issue = mounts.issues[i]!;
+    ctx.report(issue.level, issue.message, issue.path);
+  }
   if (mounts.createHostPaths.length) {
     plan.unit.preStart.push(mounts.createHostPaths.map((p) => `[ -e ${shellQuote(p)} ] || mkdir -p ${shellQuote(p)}`).join("\n"));
   }
@@ -267,7 +270,10 @@ function applyNetworking(plan: ContainerPlan, name: string, service: Service, ct
   const net = serviceNetworking(ctx.runtime, name, service, ctx.project);
   plan.networks = net.networks;
   addRequiredUnits(plan, net.units);
-  for (let i = 0; i < net.issues.length; i++) ctx.report("warning", net.issues[i]!.message, net.issues[i]!.path);
+  for (let i = 0; i < net.issues.length; i++) {
+    const issue = net.issues[i]!;
+    ctx.report("warning", issue.message, issue.path);
+  }
 }
 
 /** The container needs these units (a network's, a volume's) started first. */
