@@ -705,15 +705,19 @@ function renderOperand(out: Out, e: Expr, indent: number, col: number, tail: num
   out.write(")");
 }
 
-function renderList(out: Out, l: List, indent: number, col: number, tail: number): void {
+/**
+ * `lead` and `end`: what comes before the list on its first line and after it on its last (a
+ * binding's `key = ` and `;`), written with it: a write costs far more than its pieces.
+ */
+function renderList(out: Out, l: List, indent: number, col: number, tail: number, lead = "", end = ""): void {
   const text = flatList(l, false, limitAt(col, tail));
   if (l.items.length === 0 || fits(text, col, tail)) {
-    out.write(text ?? "[ ]");
+    out.write(lead, text ?? "[ ]", end);
     return;
   }
-  out.write("[");
+  out.write(lead, "[");
   renderItems(out, l.items, indent + 2);
-  out.write(newLine(indent), "]");
+  out.write(newLine(indent), "]", end);
 }
 
 /** A list's items one per line, each starting with its line break. */
@@ -745,23 +749,23 @@ function renderItems(out: Out, items: readonly ListItem[], inner: number): void 
   }
 }
 
-/** `wide`: the set is a binding's value, where nixfmt always expands it. */
-function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: number, wide: boolean): void {
+/** `wide`: the set is a binding's value, where nixfmt always expands it. `lead` and `end` as for renderList. */
+function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: number, wide: boolean, lead = "", end = ""): void {
   const prefix = a.rec ? "rec " : "";
   if (a.entries.length === 0) {
-    out.write(prefix + "{ }");
+    out.write(lead, prefix + "{ }", end);
     return;
   }
   if (!wide || isSingleInherit(a)) {
     const text = flatAttrs(a, limitAt(col, tail));
     if (fits(text, col, tail)) {
-      out.write(text);
+      out.write(lead, text, end);
       return;
     }
   }
-  out.write(a.rec ? "rec {" : "{");
+  out.write(lead, a.rec ? "rec {" : "{");
   renderEntries(out, a.entries, indent + 2);
-  out.write(newLine(indent), "}");
+  out.write(newLine(indent), "}", end);
 }
 
 /** Entries one per line, each starting with its line break (no line break after the last). */
@@ -814,16 +818,10 @@ function renderBinding(out: Out, b: Binding, indent: number): void {
   }
   // (a multi-line plain string, rare, as a string node)
   const value = typeof v === "string" ? str(v) : v;
-  if (value.kind === "attrs" && isWideValue(value)) {
-    // (where it starts does not matter: a set bound with `=` always expands)
-    out.write(newLine(indent), key, value.rec ? " = rec {" : " = {");
-    renderEntries(out, value.entries, indent + 2);
-    out.write(newLine(indent), "};");
-    return;
-  }
   // on the same line: after ` = `, followed by `;`
   const same = indent + width(key) + 3;
-  if (value.kind === "list") return renderListBinding(out, key, value, indent, same);
+  if (value.kind === "attrs") return renderAttrs(out, value, indent, same, 1, true, newLine(indent) + key + " = ", ";");
+  if (value.kind === "list") return renderList(out, value, indent, same, 1, newLine(indent) + key + " = ", ";");
   const line = sameLineText(value, same);
   if (line !== undefined) {
     out.write(newLine(indent), key, " = ", line, ";");
@@ -834,27 +832,16 @@ function renderBinding(out: Out, b: Binding, indent: number): void {
   out.write(";");
 }
 
-/** `key = [ ... ];`: on one line when it fits there, else an item per line. */
-function renderListBinding(out: Out, key: string, l: List, indent: number, same: number): void {
-  const text = flatList(l, false, limitAt(same, 1));
-  if (l.items.length === 0 || fits(text, same, 1)) {
-    out.write(newLine(indent), key, " = ", text ?? "[ ]", ";");
-    return;
-  }
-  out.write(newLine(indent), key, " = [");
-  renderItems(out, l.items, indent + 2);
-  out.write(newLine(indent), "];");
-}
-
 /**
- * A binding's value as one line at `same`, when it has that form and fits; undefined for sets,
- * strings and paths, which `renderRhs` places whatever their width.
+ * A binding's value (not a set or list: renderBinding writes those) as one line at `same`, when
+ * it has that form and fits; undefined for strings and paths, which `renderRhs` places whatever
+ * their width.
  */
 function sameLineText(v: Expr, same: number): string | undefined {
   let text: string | undefined;
   // (calls, most values here, straight to their one-line form: flat's kind tests cost each time)
   if (v.kind === "apply") text = flatApply(v, limitAt(same, 1));
-  else if (v.kind === "attrs" || v.kind === "string" || v.kind === "path") return undefined;
+  else if (v.kind === "string" || v.kind === "path") return undefined;
   else text = flat(v, limitAt(same, 1));
   return fits(text, same, 1) ? text : undefined;
 }
@@ -862,9 +849,6 @@ function sameLineText(v: Expr, same: number): string | undefined {
 /** What follows a binding's key when `sameLineText` has no line for it: ` = ` and the value starting on the same line, or ` =` and the value on the lines below. */
 function renderRhs(out: Out, v: Expr, indent: number, same: number): void {
   switch (v.kind) {
-    case "attrs":
-      out.write(" = ");
-      return renderAttrs(out, v, indent, same, 1, true);
     // Nothing is gained by moving these below the `=` (and strings are written whatever their width).
     case "string":
     case "path":
