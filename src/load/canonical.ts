@@ -264,7 +264,7 @@ function portNumber(text: string, start: number, end: number): number {
 }
 
 // (The port and volume parsers below run for every port and mount of every service: they
-// index rather than destructure, which runs the iterator protocol until the JIT steps in, and
+// index rather than destructure, which runs the iterator protocol in code that is never optimised, and
 // find separators with indexOf rather than `split`, a call into the runtime.)
 
 /** `port` or `start-end`: [start, end] when both are ports, in order. */

@@ -637,7 +637,7 @@ const ESCAPES: Record<string, string> = {
 /**
  * Characters that cannot begin a plain scalar (indicators), and `-`, `?`, `:` which this
  * reader leaves alone there: a table, one look-up per scalar (a `switch` over them is a
- * comparison per case until the JIT has compiled it, and a fresh process reads a file before).
+ * comparison per case, in code that is never optimised).
  */
 const NOT_PLAIN_START = new Uint8Array(128);
 for (const c of "-?:,[]{}#&*!|>'\"%@`") NOT_PLAIN_START[c.charCodeAt(0)] = 1;

@@ -49,7 +49,6 @@ function buildFlags(build: Build, variables: Readonly<Record<string, string>>, r
 
 export function buildUnits(runtime: Runtime, project: Project, variables: Readonly<Record<string, string>>, issues: BuildIssue[]): OneshotPlan[] {
   const units: OneshotPlan[] = [];
-  // (for…in: entries and for…of allocate pairs and a result per step in code that is never optimised)
   for (const name in project.services) {
     const service = project.services[name]!;
     const build = service.build;

@@ -106,7 +106,6 @@ const capabilityName = (cap: string) => (cap.startsWith("CAP_") ? cap.slice(4) :
 
 function capabilitiesOf(service: Service): Record<string, boolean> {
   const caps: Record<string, boolean> = {};
-  // (indexed: for…of allocates a result per step in code that is never optimised)
   const add = service.cap_add;
   if (add) for (let i = 0; i < add.length; i++) caps[capabilityName(add[i]!)] = true;
   const drop = service.cap_drop;
@@ -320,7 +319,6 @@ function keysOf(service: Service): (keyof Service)[] {
 
 function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)[], ctx: ContainerContext, at: (string | number)[]): void {
   const flags = plan.extraOptions;
-  // (indexed loops: for…of allocates a result per step in code that is never optimised)
   for (let k = 0; k < keys.length; k++) {
     const key = keys[k]!;
     const flagsOf = SERVICE_KEYS[key].flags;

@@ -11,7 +11,6 @@ import type { Runtime } from "./types.ts";
 export const healthcheckDisabled = (h: Healthcheck | undefined) => !!h && (h.disable === true || h.test?.[0] === "NONE");
 
 function healthCommand(test: readonly string[], runtime: Runtime): string | undefined {
-  // (no destructuring: it goes through the iterator protocol, in code that is never optimised)
   const kind = test[0];
   const rest = test.slice(1);
   if (kind === "CMD-SHELL") return rest.join(" ");

@@ -1,6 +1,10 @@
 /**
  * The plan stage: a normalized project -> the containers and units the NixOS
  * module will declare. Nothing here knows Nix syntax; `print` lays it out.
+ *
+ * Code run for every service, container or resource loops by index or `for…in`, not `for…of`,
+ * `Object.entries` or destructuring: khepri's code is never optimised (README, "Speed"), and those
+ * make an iterator result or a pair on every step.
  */
 import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
 import type { NormalizedProject } from "../normalize/index.ts";
@@ -94,7 +98,6 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
 
 /** Top-level resource keys that cannot be honoured, or do nothing here, are named. */
 function reportResourceKeys(project: NormalizedProject["project"], report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void): void {
-  // (for…in, not entries and for…of: those allocate pairs and a result per step in code that is never optimised)
   for (const kind in RESOURCE_KEYS) {
     const rules: Record<string, { handling: string; becomes: string }> = RESOURCE_KEYS[kind as keyof typeof RESOURCE_KEYS];
     const resources: Record<string, object> = project[kind as keyof typeof RESOURCE_KEYS];
@@ -117,7 +120,6 @@ function reportStoredSecrets(
   report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void,
 ): void {
   const warn = (what: string, path: (string | number)[]) => storeWarning({ report }, what, path);
-  // (for…in: entries and for…of allocate pairs and a result per step in code that is never optimised)
   for (const name in project.services) {
     const args = project.services[name]!.build?.args;
     for (const key in args) {

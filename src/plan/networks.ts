@@ -99,7 +99,6 @@ export function serviceNetworking(runtime: Runtime, serviceName: string, service
   const units: string[] = [];
   const joined = service.networks ?? {};
   const keys = orderedNetworks(joined);
-  // (indexed: for…of allocates a result per step in code that is never optimised)
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const network = project.networks[key]!;

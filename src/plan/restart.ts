@@ -20,7 +20,6 @@ export function applyRestartPolicy(unit: Pick<UnitPlan, "serviceConfig" | "unitC
     maxAttempts = policy.max_attempts;
     if (maxAttempts !== undefined && policy.window) unitConfig.StartLimitIntervalSec = systemdTimespan(policy.window);
   } else {
-    // (no destructuring: it goes through the iterator protocol, in code that is never optimised)
     const parts = (service.restart ?? "no").split(":");
     const mode = parts[0];
     const count = parts[1];

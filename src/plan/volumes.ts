@@ -6,7 +6,6 @@ import { emptyUnit, type OneshotPlan, type Runtime } from "./types.ts";
 
 export function volumeUnits(runtime: Runtime, project: Project, used: ReadonlySet<string>, removeOnStop: boolean): OneshotPlan[] {
   const units: OneshotPlan[] = [];
-  // (for…in: entries and for…of allocate pairs and a result per step in code that is never optimised)
   for (const key in project.volumes) {
     const volume = project.volumes[key]!;
     if (volume.external || !used.has(key)) continue;

@@ -109,7 +109,7 @@ function setupEntries(runtime: Runtime): Entry[] {
 function planEntries(plan: Plan): Entry[] {
   const entries: Entry[] = [comment(`Containers of the ${plan.project} project`)];
   const containers = [...plan.containers].sort(byName((c) => c.name));
-  // (indexed loops here and per unit: for…of makes an iterator result per step until the code is optimised)
+  // (indexed loops here and per unit: for…of makes an iterator result per step, and khepri's code is never optimised)
   for (let i = 0; i < containers.length; i++) {
     const c = containers[i]!;
     entries.push(binding(["virtualisation", "oci-containers", "containers", c.name], containerAttrs(c)));

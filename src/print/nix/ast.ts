@@ -202,7 +202,7 @@ export function list(items: readonly ListItem[]): List {
 }
 
 export function attrs(entries: readonly Entry[], opts?: { rec?: boolean }): Attrs {
-  // (indexed: for…of makes an iterator result per entry until the loop is optimised, and every set of a module passes here)
+  // (indexed: for…of makes an iterator result per entry in code that is never optimised, and every set of a module passes here)
   for (let i = 0; i < entries.length; i++) {
     const e = entries[i]!;
     if (isBinding(e) && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
