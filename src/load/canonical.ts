@@ -82,8 +82,10 @@ type Transform = (value: RawValue, at: At) => RawValue;
  * plain miss, where on an ordinary object it searches Object.prototype too, a slow look-up for
  * most keys of every service. (Made once, at module level: such an object is costly to make.)
  */
-type Rules = Record<string, Transform | undefined>;
-const rules = (byKey: Record<string, Transform>): Rules => Object.assign(Object.create(null) as Rules, byKey);
+type Rules = Readonly<Record<string, Transform | undefined>> & { readonly [MADE_BY_RULES]: true };
+/** Only `rules` makes a `Rules` (the type checker refuses a plain object literal in its place). */
+declare const MADE_BY_RULES: unique symbol;
+const rules = (byKey: Record<string, Transform>): Rules => Object.assign(Object.create(null), byKey) as Rules;
 
 /** `map` with `rules[key]` applied to the matching entries. */
 function mapWith(map: RawMap, at: At, rules: Rules): RawMap {
