@@ -14,7 +14,23 @@ import { type Backend, type NixosEvalEnv, type NixosFacts, NixosEvalError, nixSt
 import { repoRoot } from "./shared.ts";
 
 /** Flags of every evaluation here: like nixos-eval.ts, but against the real store, so IFD can build. */
-export const ifdEvalFlags: readonly string[] = ["--eval", "--strict", "--json", "--read-write-mode", "--option", "substituters", ""];
+// build-users-group and sandbox: Debian's nix-bin makes no nixbld group (as root Nix would ask for
+// one), and the stand-in's builder is this machine's node, outside the store.
+export const ifdEvalFlags: readonly string[] = [
+  "--eval",
+  "--strict",
+  "--json",
+  "--read-write-mode",
+  "--option",
+  "substituters",
+  "",
+  "--option",
+  "build-users-group",
+  "",
+  "--option",
+  "sandbox",
+  "false",
+];
 
 export const distDir = path.join(repoRoot, "dist");
 export const bundlePath = path.join(distDir, "khepri.cjs");
