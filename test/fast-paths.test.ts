@@ -1,7 +1,4 @@
 // The fast paths against what they stand in for (see `npm run bench`):
-// - the fast YAML reader (src/load/yamlFast.ts) against the yaml package path (yamlFull.ts): on every
-//   ../shared corpus and conformance file, tricky snippets and seeded variations of them, whatever
-//   the fast reader accepts must come out the same (values, key order, every source position);
 // - the zod stand-ins' compiled checkers (src/model/z.ts) against real zod on the corpus and on seeded
 //   mutations of it: what the checkers accept, zod accepts, with the same output (prototypes
 //   included: the checkers hand back unchanged input containers rather than copies);
@@ -11,7 +8,7 @@
 // - durationSeconds (src/plan/durations.ts), a scan, against the regular expression it stands in for;
 // - the scans the checkers test strings with (src/model/patterns.ts), against the model's expressions;
 // - normalizeProjectName (src/load/projectName.ts), a scan, against the expressions it stands in for.
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
 import { isIP as netIsIP } from "node:net";
 import path from "node:path";
 import { test } from "uvu";
@@ -20,9 +17,6 @@ import { loadComposeProject } from "../src/load/index.ts";
 import { isIP } from "../src/load/ip.ts";
 import { resolveHostPath } from "../src/load/paths.ts";
 import { normalizeProjectName } from "../src/load/projectName.ts";
-import { positionOf, type RawValue } from "../src/load/raw.ts";
-import { parseYamlFast } from "../src/load/yamlFast.ts";
-import { parseYamlDocuments } from "../src/load/yamlFull.ts";
 import { Project } from "../src/model/index.ts";
 import { classRun, patternScan } from "../src/model/patterns.ts";
 import { liteParse, realSchema } from "../src/model/z.ts";
@@ -44,145 +38,7 @@ function yamlFiles(dir: string): string[] {
   });
 }
 
-/** Same values, same key order, same positions of every container and child; undefined if so. */
-function difference(a: unknown, b: unknown, at: string): string | undefined {
-  if (typeof a !== typeof b) return `${at}: ${typeof a} vs ${typeof b}`;
-  if (typeof a !== "object" || a === null || b === null) return Object.is(a, b) ? undefined : `${at}: ${JSON.stringify(a)} vs ${JSON.stringify(b)}`;
-  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return `${at}: different kinds`;
-  const keys = Object.keys(a);
-  if (keys.join("\0") !== Object.keys(b as object).join("\0")) return `${at}: keys ${keys} vs ${Object.keys(b as object)}`;
-  const pos = (o: object, k?: string | number) => JSON.stringify(positionOf(o, k));
-  if (pos(a) !== pos(b as object)) return `${at}: at ${pos(a)} vs ${pos(b as object)}`;
-  for (const k of keys) {
-    const key = Array.isArray(a) ? Number(k) : k;
-    if (pos(a, key) !== pos(b as object, key)) return `${at}.${k}: at ${pos(a, key)} vs ${pos(b as object, key)}`;
-    const inner = difference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], `${at}.${k}`);
-    if (inner) return inner;
-  }
-  return undefined;
-}
-
-/** undefined when the fast reader leaves `text` alone or agrees with the yaml package. */
-function yamlMismatch(text: string): string | undefined {
-  const fast = parseYamlFast(text, "compose.yaml");
-  if (fast === undefined) return undefined;
-  let full: RawValue[];
-  try {
-    full = parseYamlDocuments(text, "compose.yaml");
-  } catch (error) {
-    return `the fast reader accepts what the yaml package refuses: ${(error as Error).message}`;
-  }
-  if (full.length !== 1) return `the yaml package reads ${full.length} documents`;
-  return difference(fast, full[0], "$");
-}
-
-const SNIPPETS = [
-  'a: 1\nb: -1\nc: +1\nd: 0o17\ne: 0x1F\nf: 1.5\ng: 1.50\nh: .5\ni: 1e3\nj: 1.e3\nk: .inf\nl: -.Inf\nm: .nan\nn: ~\no: null\np: Null\nq: true\nr: False\ns: TRUE\nt: yes\nu: 012\nv: 1_000\nw: 0b11\nx: -.5\ny: 1.\nz: 8080:80\n',
-  'aa: "a\\tb\\n\\"q\\" \\\\ \\u00e9 \\x41 \\U0001F600"\nab: \'it\'\'s\'\nac: \'\'\nad: ""\nae: a # comment\naf: a#b\nag: http://x:y/z\n',
-  'ah: [a, b, "c", \'d\', 1, true, null, ~, [e, f], {g: h}]\nai: {a: 1, "b": 2, \'c\': 3, d: [1, 2], e: {f: g}}\naj: []\nak: {}\nal: [ ]\nam: { }\n',
-  "1: a\n2.0: b\ntrue: c\n0x10: d\n\"5\": e\n'x y': f\na b: g\n.inf: h\n",
-  "a:\n  - 1\n  -\n  - # c\n  -   x  \n  - - a\n    - b\n  - a: 1\n    b: 2\n  - \"q\": 1\n  - [1, 2]\nb:\n- x\n- y\nc: z\n",
-  "a: |\n  line1\n   line2\n\n  line3\nb: |-\n  x\nc: |+\n  x\n\nd: >\n  folded\n  text\n\n  para\ne: >-\n  a\n  b\nf: >+\n  a\n\ng: end\n",
-  "- a\n- b:\n    c: d\n- - x\n  - y\n-\n  k: v\n",
-  "# only comments\n# here\n",
-  "a:\n  \"q\": 1\nb:\n  [1, 2]\nc:\n  plain\nd:\n  \"quoted\"\ne:\n  {x: y}\n",
-  "key: value\nkey: other\n",
-  "a: b: c\n",
-  "a: 'unterminated\n",
-  'a: "multi\n  line"\n',
-  "a: plain\n  continued\n",
-  "- a\n - b\n",
-  "a:\n    b: 1\n  c: 2\n",
-  "x: [a, b,]\ny: [a: b]\n",
-  "x: {a}\n",
-  "x: -\n",
-  "x: - a\n",
-  "x: ? a\n",
-  "x: :a\ny: -a\nz: [-1, -a, ?b, :c]\n",
-  "x: !tag a\n",
-  "x: &a 1\ny: *a\n",
-  "---\na: 1\n",
-  "a: 1\n...\n",
-  "%YAML 1.2\n---\na: 1\n",
-  "a: |2\n   x\n",
-  "a: >\n  x\n    more\n  y\n",
-  "a: |\n\n  x\n",
-  "a: |\n  x\n \n",
-  "\"a\\\"b\": 1\n'c''d': 2\n",
-  "a: \"x\" # c\nb: 'y' # c\nc: [1] # c\nd: {a: 1} # c\ne: \"x\"#c\n",
-  "a:   \nb:  # c\nc:\n",
-  "a: 1\r\nb: 2\r\n",
-  "a:\tb\n",
-];
-
-const CHARS = [":", "-", "#", "'", '"', "[", "]", "{", "}", "|", ">", " ", "\n", ",", "?", "&", "*", "!", "0", "1", ".", "e", "~", "\\", "  ", "\n  ", "\n- ", ": ", "- ", " #", "x"];
-
-function mutateText(text: string, next: () => number): string {
-  const pick = <T>(list: readonly T[]) => list[Math.floor(next() * list.length)]!;
-  const lines = text.split("\n");
-  switch (Math.floor(next() * 10)) {
-    case 0:
-      return text.replace(/\n$/, "");
-    case 1:
-      return lines.map((l) => (next() < 0.3 ? l + " ".repeat(1 + Math.floor(next() * 3)) : l)).join("\n");
-    case 2:
-      return lines.map((l) => (l.trim() && next() < 0.3 ? l + pick([" # c", "  #c", " #", "#x"]) : l)).join("\n");
-    case 3: {
-      lines.splice(Math.floor(next() * (lines.length + 1)), 0, " ".repeat(Math.floor(next() * 8)) + pick(["# c", "", "#"]));
-      return lines.join("\n");
-    }
-    case 4:
-      return lines.map((l) => l.replace(/^( *)/, (m) => m + m)).join("\n");
-    case 5: {
-      const i = Math.floor(next() * lines.length);
-      lines[i] = lines[i]!.slice(0, Math.floor(next() * (lines[i]!.length + 1)));
-      return lines.join("\n");
-    }
-    default: {
-      let s = text;
-      for (let k = 1 + Math.floor(next() * 3); k > 0; k--) {
-        const p = Math.floor(next() * (s.length + 1));
-        s = next() < 0.7 ? s.slice(0, p) + pick(CHARS) + s.slice(p) : s.slice(0, p) + s.slice(p + 1 + Math.floor(next() * 3));
-      }
-      return s;
-    }
-  }
-}
-
 const corpus = hasShared ? yamlFiles(sharedPath("corpus")) : [];
-
-test("fast YAML reader: the same trees and positions as the yaml package, on the corpus", () => {
-  if (skipUnless(hasShared, "fast YAML reader on the corpus", "../shared is not there")) return;
-  let fast = 0;
-  for (const file of corpus) {
-    const text = readFileSync(file, "utf8");
-    const problem = yamlMismatch(text);
-    assert.not.ok(problem, `${file}: ${problem}`);
-    if (parseYamlFast(text, file) !== undefined) fast++;
-  }
-  // most real files take the fast path (a reader that bails on everything would pass the rest)
-  assert.ok(fast >= corpus.length * 0.9, `only ${fast} of ${corpus.length} corpus files read by the fast reader`);
-});
-
-test("fast YAML reader: snippets and seeded variations of the corpus, the merge cases and the snippets", () => {
-  const texts = [...SNIPPETS];
-  if (hasShared) {
-    texts.push(...corpus.map((f) => readFileSync(f, "utf8")));
-    const cases = JSON.parse(readFileSync(sharedPath("conformance", "merge-cases.json"), "utf8")) as Record<string, unknown>[];
-    for (const c of cases) for (const k of ["base", "override", "expected"]) if (typeof c[k] === "string") texts.push(c[k] as string);
-  }
-  const next = random(20261123);
-  let variants = 0;
-  for (const text of texts) {
-    for (let k = 0; k <= 6; k++) {
-      const variant = k === 0 ? text : mutateText(next() < 0.3 ? mutateText(text, next) : text, next);
-      const problem = yamlMismatch(variant);
-      if (problem) assert.unreachable(`${problem}\n--- in:\n${variant}`);
-      variants++;
-    }
-  }
-  assert.ok(variants > SNIPPETS.length);
-});
 
 // ---------------------------------------------------------------- the zod stand-ins
 
