@@ -9,8 +9,7 @@
  * from, and `!reset` / `!override` markers stay where they were (the value
  * inside `!override` is canonicalized too).
  */
-import { isIP } from "./ip.ts";
-import { isClean } from "./paths.ts";
+import { isIP } from "node:net";
 import { posix } from "node:path";
 import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
 import {
@@ -248,10 +247,8 @@ const extraHosts: Transform = (value, at) => {
 
 // ------------------------------------------------------------------ ports
 
-/** Whether `text` is one or more decimal digits (a loop: a fresh process would compile `/^\d+$/` first). */
-function isPortNumber(text: string): boolean {
-  return portNumber(text, 0, text.length) !== -1;
-}
+/** Whether `text` is one or more decimal digits. */
+const isPortNumber = (text: string): boolean => /^\d+$/.test(text);
 
 /** The number written with decimal digits only from `start` to `end` of `text` (not empty), or -1. */
 function portNumber(text: string, start: number, end: number): number {
@@ -264,10 +261,6 @@ function portNumber(text: string, start: number, end: number): number {
   }
   return value;
 }
-
-// (The port and volume parsers below run for every port and mount of every service: they
-// index rather than destructure, which runs the iterator protocol in code that is never optimised, and
-// find separators with indexOf rather than `split`, a call into the runtime.)
 
 /** `port` or `start-end`: [start, end] when both are ports, in order. */
 function portRange(text: string): [number, number] | undefined {
@@ -370,11 +363,7 @@ export function isHostPath(source: string): boolean {
 
 /** Go's path.Clean for a mount target (no trailing slash, no `.`/`..` segments). */
 function cleanTarget(target: string): string {
-  if (target === "" || isClean(target)) return target;
-  // `/app/data/`: only a final `/` to drop, the commonest unclean target (no path.posix.normalize,
-  // whose first call costs a fresh process more than the rest of the mount)
-  const trimmed = target.slice(0, -1);
-  if (target.endsWith("/") && trimmed !== "" && isClean(trimmed)) return trimmed;
+  if (target === "") return target;
   const cleaned = posix.normalize(target);
   return cleaned.length > 1 && cleaned.endsWith("/") ? cleaned.slice(0, -1) : cleaned;
 }

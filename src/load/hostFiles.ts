@@ -102,12 +102,6 @@ const RUNTIME_SYNTAX: { pattern: RegExp; message: string }[] = [
   { pattern: /^[^#=]*=.*\$\{?[A-Za-z_]/, message: "`$VAR` is not expanded by the runtime" },
 ];
 
-/**
- * Whether `line` holds what one of RUNTIME_SYNTAX's patterns looks for. Most lines are plain
- * KEY=value: this spares them the patterns, which V8 compiles at their first use (~0.1 ms).
- */
-const mayDifferAtRuntime = (line: string) => line.includes("export") || line.includes('"') || line.includes("'") || line.includes("$");
-
 function checkRuntimeSyntax(file: string, ctx: Ctx): void {
   if (!ctx.files.isFile(file)) return;
   let cache = syntaxHits.get(ctx.files);
@@ -116,7 +110,7 @@ function checkRuntimeSyntax(file: string, ctx: Ctx): void {
   if (!hits) {
     hits = [];
     for (const [i, line] of ctx.files.read(file).split("\n").entries()) {
-      const hit = mayDifferAtRuntime(line) ? RUNTIME_SYNTAX.find(({ pattern }) => pattern.test(line)) : undefined;
+      const hit = RUNTIME_SYNTAX.find(({ pattern }) => pattern.test(line));
       if (hit) hits.push({ line: i + 1, message: `${hit.message}; write plain KEY=value lines` });
     }
     cache.set(file, hits);

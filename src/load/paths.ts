@@ -26,50 +26,8 @@ export function resolveHostPath(value: string, ctx: PathContext, at: () => [obje
     return path.join(ctx.home, value.slice(1));
   }
   // compose-go keeps a Windows absolute path as written.
-  if (isWindowsAbsolute(value)) return value;
-  if (path.sep === "/") {
-    // an absolute path path.resolve would leave as it is
-    if (value.startsWith("/")) {
-      if (isCleanAbsolute(value)) return value;
-    } else {
-      // `./config` or `config` under a clean base directory: path.resolve would only join them
-      // (most relative paths; path.resolve walks every segment of both)
-      const tail = value.startsWith("./") ? value.slice(1) : "/" + value;
-      if (tail !== "/" && isCleanAbsolute(tail) && isCleanAbsolute(ctx.baseDir)) return ctx.baseDir === "/" ? tail : ctx.baseDir + tail;
-    }
-  }
+  if (/^[A-Za-z]:[\\/]/.test(value)) return value;
   return path.resolve(ctx.baseDir, value);
-}
-
-// (The two checks below are loops rather than regular expressions: they run for every path, and
-// a fresh process would compile each expression first.)
-
-/** `C:\` or `C:/` and what follows. */
-function isWindowsAbsolute(value: string): boolean {
-  const drive = value.charCodeAt(0);
-  const separator = value[2];
-  return ((drive >= 65 && drive <= 90) || (drive >= 97 && drive <= 122)) && value[1] === ":" && (separator === "\\" || separator === "/");
-}
-
-/** An absolute path without `.`, `..` or empty segments nor a final `/`: one path.resolve leaves as it is. */
-function isCleanAbsolute(p: string): boolean {
-  return p.startsWith("/") && isClean(p);
-}
-
-/** Whether Go's path.Clean leaves `p` as it is: no empty (but a leading `/`), `.` or `..` segment, no final `/`. */
-export function isClean(p: string): boolean {
-  if (p === "/") return true;
-  if (p.endsWith("/")) return false;
-  // (segment by segment with indexOf: `split` makes an array through a call into the runtime)
-  for (let start = 0; ; ) {
-    let end = p.indexOf("/", start);
-    if (end === -1) end = p.length;
-    const length = end - start;
-    // (empty after the first; `.` or `..`: up to two characters, a dot first and last)
-    if (length === 0 ? start > 0 : length <= 2 && p.charCodeAt(start) === 46 && p.charCodeAt(end - 1) === 46) return false;
-    if (end === p.length) return true;
-    start = end + 1;
-  }
 }
 
 /** Resolves, in place, every relative host path of one canonical file tree. */

@@ -10,19 +10,10 @@ const VALID = /^[a-z0-9][a-z0-9_-]*$/;
 
 /**
  * What compose keeps of a directory's name: lower-cased (which may turn a letter into ASCII ones),
- * the characters `[a-z0-9_-]`, from the first letter or digit on. (A scan, not the two expressions
- * `.replace(/[^a-z0-9_-]/g, "").replace(/^[^a-z0-9]+/, "")`: V8 would compile each for this one use.)
+ * the characters `[a-z0-9_-]`, from the first letter or digit on.
  */
 export function normalizeProjectName(raw: string): string {
-  const lower = raw.toLowerCase();
-  let name = "";
-  for (let i = 0; i < lower.length; i++) {
-    const c = lower.charCodeAt(i);
-    const letterOrDigit = (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39);
-    // `_` and `-` once a letter or digit came first
-    if (letterOrDigit || ((c === 0x5f || c === 0x2d) && name !== "")) name += lower[i];
-  }
-  return name;
+  return raw.toLowerCase().replace(/[^a-z0-9_-]/g, "").replace(/^[^a-z0-9]+/, "");
 }
 
 export interface ProjectNameSources {

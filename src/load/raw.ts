@@ -39,33 +39,6 @@ export const isRawList = (v: unknown): v is RawList => Array.isArray(v);
 
 // ------------------------------------------------------------------ places
 
-/**
- * One file's text as a reader saw it. Positions are kept as offsets into it
- * and become a line and column only when a message needs one: most positions
- * of a file are never shown, and a number costs nothing to keep.
- */
-export class SourceText {
-  constructor(
-    readonly file: string,
-    /** Where each line starts, in order (line 1 at offset 0). */
-    private readonly lineStarts: readonly number[],
-  ) {}
-
-  /** The line and column of `offset`. */
-  pos(offset: number): SourcePos {
-    const starts = this.lineStarts;
-    let low = 0;
-    let high = starts.length;
-    // the last line starting at or before `offset`
-    while (high - low > 1) {
-      const mid = (low + high) >> 1;
-      if (starts[mid]! <= offset) low = mid;
-      else high = mid;
-    }
-    return { file: this.file, line: low + 1, col: offset - (starts[low] ?? 0) + 1 };
-  }
-}
-
 /** The 1-based line and column of `offset` in `text`, found by a scan: for a message, where no line table was made. */
 export function lineAndColumn(text: string, offset: number): { line: number; col: number } {
   let line = 1;
@@ -92,9 +65,6 @@ export function refuseProtoName(text: string, file: string): void {
   });
 }
 
-/** A position: an offset into the container's source text, or one already made (another file's, or the yaml package's). */
-export type Place = number | SourcePos;
-
 /**
  * Where a container itself starts, and where each of its children starts. For a
  * list, `children[i]` is the place of item i. For a mapping, `children` holds three
@@ -102,18 +72,14 @@ export type Place = number | SourcePos;
  * key is looked up by a scan: only messages, merges and canonical rewrites ask).
  */
 class Positions {
-  // (fields assigned in the constructor only, no field initializers: one of these is made for
-  // every container, and initializers are a second function run for each)
-  declare readonly source: SourceText | undefined;
-  declare self: Place | undefined;
-  declare children: (string | Place | undefined)[];
+  declare self: SourcePos | undefined;
+  declare children: (string | SourcePos | undefined)[];
   /** Also the positions of another container (a copy with the same keys): copied before a change. */
   declare shared: boolean;
   /** For a big mapping, where each key's entries start in `children` (made by the first look-up). */
   declare index: Map<string, number> | undefined;
 
-  constructor(source: SourceText | undefined, self: Place | undefined, children: (string | Place | undefined)[], shared: boolean) {
-    this.source = source;
+  constructor(self: SourcePos | undefined, children: (string | SourcePos | undefined)[], shared: boolean) {
     this.self = self;
     this.children = children;
     this.shared = shared;
@@ -146,27 +112,18 @@ class Positions {
   }
 
   /** The place of a child (by index for a list, by key for a mapping), if recorded. */
-  child(list: boolean, key: string | number): Place | undefined {
+  child(list: boolean, key: string | number): SourcePos | undefined {
     if (this.children === AT_SELF) return this.self;
-    if (list) return typeof key === "number" ? (this.children[key] as Place | undefined) : undefined;
+    if (list) return typeof key === "number" ? (this.children[key] as SourcePos | undefined) : undefined;
     if (typeof key !== "string") return undefined;
     const slot = this.slotOf(key);
-    return slot === -1 ? undefined : (this.children[slot + 2] as Place | undefined);
+    return slot === -1 ? undefined : (this.children[slot + 2] as SourcePos | undefined);
   }
 
   /** Where a mapping's key is written, if recorded. */
-  key(key: string): Place | undefined {
+  key(key: string): SourcePos | undefined {
     const slot = this.slotOf(key);
-    return slot === -1 ? undefined : (this.children[slot + 1] as Place | undefined);
-  }
-
-  /** A place of this container as a place of a container reading `to` (the same number, or a made position). */
-  placeFor(place: Place | undefined, to: SourceText | undefined): Place | undefined {
-    return typeof place === "number" && to !== this.source ? this.source!.pos(place) : place;
-  }
-
-  resolve(place: Place | undefined): SourcePos | undefined {
-    return typeof place === "number" ? this.source!.pos(place) : place;
+    return slot === -1 ? undefined : (this.children[slot + 1] as SourcePos | undefined);
   }
 }
 
@@ -175,7 +132,7 @@ class Positions {
  * value is, so no table is made. Such positions are always `shared`, and a change copies them
  * into a table first (entryFor).
  */
-const AT_SELF = Object.freeze([]) as unknown as (string | Place | undefined)[];
+const AT_SELF = Object.freeze([]) as unknown as (string | SourcePos | undefined)[];
 
 /** From this many entries (a mapping of 16 keys: `services`, a long `environment`), a key look-up goes through an index. */
 const BIG_MAPPING = 48;
@@ -220,37 +177,25 @@ class Positioned extends AdoptObject {
 const positionsOf = Positioned.of;
 const attach = Positioned.attach;
 
-/**
- * The container's own positions, to change. `source` is the text the places to
- * be stored are offsets into: a container without positions yet takes it as its own.
- */
-function entryFor(container: object, source: SourceText | undefined): Positions {
+/** The container's own positions, to change. */
+function entryFor(container: object): Positions {
   const entry = positionsOf(container);
   if (entry && !entry.shared) return entry;
-  const own = entry ? new Positions(entry.source, entry.self, childrenCopy(container, entry), false) : new Positions(source, undefined, [], false);
+  const own = entry ? new Positions(entry.self, childrenCopy(container, entry), false) : new Positions(undefined, [], false);
   attach(container, own);
   return own;
 }
 
 /** A table of `entry`'s children to change, laid out as `Positions.children` says. */
-function childrenCopy(container: object, entry: Positions): (string | Place | undefined)[] {
+function childrenCopy(container: object, entry: Positions): (string | SourcePos | undefined)[] {
   if (entry.children !== AT_SELF) return entry.children.slice();
   const place = entry.self;
-  // (arrays of exactly their size: a growing one starts with room for 17)
-  if (Array.isArray(container)) return new Array<Place | undefined>(container.length).fill(place);
-  let keys = 0;
-  for (const _ in container) keys++;
-  const children = new Array<string | Place | undefined>(keys * 3);
-  let j = 0;
-  for (const key in container) {
-    children[j++] = key;
-    children[j++] = undefined; // (where the key is written: unknown, as for any rewritten map)
-    children[j++] = place;
-  }
-  return children;
+  if (Array.isArray(container)) return container.map(() => place);
+  // (where each key is written: unknown, as for any rewritten map)
+  return Object.keys(container).flatMap((key) => [key, undefined, place]);
 }
 
-function setChild(container: object, entry: Positions, key: string | number, place: Place): void {
+function setChild(container: object, entry: Positions, key: string | number, place: SourcePos): void {
   if (Array.isArray(container)) {
     if (typeof key === "number") entry.children[key] = place;
   } else if (typeof key === "string") entry.children[entry.slotFor(key) + 2] = place;
@@ -262,14 +207,14 @@ function setChild(container: object, entry: Positions, key: string | number, pla
 export function positionOf(container: object, key?: string | number): SourcePos | undefined {
   const entry = positionsOf(container);
   if (!entry) return undefined;
-  if (key === undefined) return entry.resolve(entry.self);
-  return entry.resolve(entry.child(Array.isArray(container), key) ?? entry.self);
+  if (key === undefined) return entry.self;
+  return entry.child(Array.isArray(container), key) ?? entry.self;
 }
 
 /** Where `key` itself is written in `map` (not its value); undefined when unknown. */
 export function keyPositionOf(map: object, key: string | number): SourcePos | undefined {
   const entry = positionsOf(map);
-  return entry && typeof key === "string" && !Array.isArray(map) ? entry.resolve(entry.key(key)) : undefined;
+  return entry && typeof key === "string" && !Array.isArray(map) ? entry.key(key) : undefined;
 }
 
 /**
@@ -290,27 +235,18 @@ export function positionAtPath(root: RawValue, path: readonly (string | number)[
 
 // ------------------------------------------------------------------ recording positions
 
-/**
- * Positions for a container just read (the fast YAML reader): offsets into
- * `source`, its own and its children's, laid out as `Positions.children` says.
- */
-export function setReadPositions(container: object, source: SourceText, self: number, children: (string | number)[]): void {
-  // (every entry has the same fields, in the same order: one shape, and no field added later)
-  attach(container, new Positions(source, self, children, false));
-}
-
 export function setSelfPosition(container: object, pos: SourcePos | undefined): void {
-  if (pos) entryFor(container, undefined).self = pos;
+  if (pos) entryFor(container).self = pos;
 }
 
 export function setChildPosition(container: object, key: string | number, pos: SourcePos | undefined): void {
-  if (pos) setChild(container, entryFor(container, undefined), key, pos);
+  if (pos) setChild(container, entryFor(container), key, pos);
 }
 
 /** Where `key` itself is written in `map`. */
 export function setKeyPosition(map: object, key: string, pos: SourcePos | undefined): void {
   if (!pos || Array.isArray(map)) return;
-  const entry = entryFor(map, undefined);
+  const entry = entryFor(map);
   entry.children[entry.slotFor(key) + 1] = pos;
 }
 
@@ -333,19 +269,16 @@ export function copyChildPosition(to: object, toKey: string | number, from: obje
   const place = entry.child(fromList, fromKey);
   const keyPlace = !fromList && typeof fromKey === "string" ? entry.key(fromKey) : undefined;
   if (place === undefined && keyPlace === undefined) return;
-  const target = entryFor(to, entry.source);
-  if (place !== undefined) setChild(to, target, toKey, entry.placeFor(place, target.source)!);
-  if (keyPlace !== undefined && typeof toKey === "string" && !Array.isArray(to)) {
-    target.children[target.slotFor(toKey) + 1] = entry.placeFor(keyPlace, target.source);
-  }
+  const target = entryFor(to);
+  if (place !== undefined) setChild(to, target, toKey, place);
+  if (keyPlace !== undefined && typeof toKey === "string" && !Array.isArray(to)) target.children[target.slotFor(toKey) + 1] = keyPlace;
 }
 
 /** Carries a container's own position over to a rebuilt copy of it. */
 export function copySelfPosition(to: object, from: object): void {
   const entry = positionsOf(from);
   if (entry?.self === undefined) return;
-  const target = entryFor(to, entry.source);
-  target.self = entry.placeFor(entry.self, target.source);
+  entryFor(to).self = entry.self;
 }
 
 /**
@@ -359,23 +292,12 @@ export function stampPositions(value: RawValue, from: object, fromKey: string | 
   const place = entry.child(Array.isArray(from), fromKey) ?? entry.self;
   // one entry for all of them, with no table of children: a short volume or port becomes two or
   // three containers, thousands in a big file, and most of their positions are never read
-  if (place !== undefined) stamp(value, new Positions(entry.source, place, AT_SELF, true));
+  if (place !== undefined) stamp(value, new Positions(place, AT_SELF, true));
 }
 
 function stamp(value: RawValue, positions: Positions): void {
   if (typeof value !== "object" || value === null || value instanceof ResetTag || value instanceof OverrideTag) return;
-  // (containers inside are looked for here: no call for each scalar)
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) {
-      const item = value[i];
-      if (typeof item === "object" && item !== null) stamp(item, positions);
-    }
-  } else {
-    for (const key in value) {
-      const item = value[key];
-      if (typeof item === "object" && item !== null) stamp(item, positions);
-    }
-  }
+  for (const item of Object.values(value)) stamp(item, positions);
   attach(value, positions);
 }
 

@@ -16,14 +16,10 @@ const SERVICE_MODES = ["network_mode", "ipc", "pid"] as const;
 const NONE: Readonly<Record<string, DependsOn>> = {};
 const NO_LIST: readonly string[] = [];
 
-// (indexed loops: for…of allocates a result per step, and forEach a callback per service, in code
-// that is never optimised)
-
 /** `service:X` in network_mode/ipc/pid, `links: [X[:alias]]`, `volumes_from: [X[:ro]]`. */
 export function implicitDependencies(name: string, service: Service): ImplicitDependency[] {
   const found: ImplicitDependency[] = [];
-  for (let i = 0; i < SERVICE_MODES.length; i++) {
-    const key = SERVICE_MODES[i]!;
+  for (const key of SERVICE_MODES) {
     const value = service[key];
     if (typeof value === "string" && value.startsWith("service:")) found.push({ service: value.slice(8), path: ["services", name, key] });
   }
@@ -93,24 +89,20 @@ function missing(name: string, dep: string, inactive: ReadonlyMap<string, readon
 
 function rejectCycles(services: Project["services"], locate: Locate): void {
   const state = new Map<string, "visiting" | "done">();
-  // The services being visited, outermost first: the first `depth` of one list, not copied for
-  // every edge (nor shrunk: V8 gives a list's storage back as `pop` empties it, to grow it again).
+  // the services being visited, outermost first
   const chain: string[] = [];
-  let depth = 0;
   const visit = (name: string) => {
     const seen = state.get(name);
     if (seen === "done") return;
     if (seen === "visiting") {
-      const cycle = [...chain.slice(chain.indexOf(name), depth), name];
+      const cycle = [...chain.slice(chain.indexOf(name)), name];
       throw locate.error(`dependency cycle: ${cycle.join(" -> ")}`, ["services", name, "depends_on"]);
     }
     state.set(name, "visiting");
-    chain[depth++] = name;
-    // (for…in: Object.keys would make a list per service)
-    const dependsOn = services[name]?.depends_on;
-    for (const dep in dependsOn) visit(dep);
-    depth--;
+    chain.push(name);
+    for (const dep of Object.keys(services[name]?.depends_on ?? {})) visit(dep);
+    chain.pop();
     state.set(name, "done");
   };
-  for (const name in services) visit(name);
+  for (const name of Object.keys(services)) visit(name);
 }

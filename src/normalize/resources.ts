@@ -81,11 +81,7 @@ export function resolveResources(project: Project, directory: string, locate: Lo
 
 /** Top-level resources with their names: `name:`, else an external one's key, else `<project>_<key>`. */
 function named<T extends { name?: string | undefined; external?: boolean | undefined }>(entries: Record<string, T>, project: Project["name"]): Record<string, T & { name: string }> {
-  // (for…in: Object.entries and fromEntries would make a pair per resource)
   const out: Record<string, T & { name: string }> = {};
-  for (const key in entries) {
-    const value = entries[key]!;
-    out[key] = { ...value, name: value.name ?? (value.external ? key : `${project}_${key}`) };
-  }
+  for (const [key, value] of Object.entries(entries)) out[key] = { ...value, name: value.name ?? (value.external ? key : `${project}_${key}`) };
   return out;
 }

@@ -1,10 +1,6 @@
 /**
  * The plan stage: a normalized project -> the containers and units the NixOS
  * module will declare. Nothing here knows Nix syntax; `print` lays it out.
- *
- * Code run for every service, container or resource loops by index or `for…in`, not `for…of`,
- * `Object.entries` or destructuring: khepri's code is never optimised (README, "Speed"), and those
- * make an iterator result or a pair on every step.
  */
 import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
 import type { NormalizedProject } from "../normalize/index.ts";

@@ -13,29 +13,10 @@ export interface NetworkIssue {
   message: string;
 }
 
-/** Whether compose connects network `a` before `b`: higher priority first, then by name. */
-function connectsBefore(networks: Record<string, ServiceNetwork | null>, a: string, b: string): boolean {
-  const pa = networks[a]?.priority ?? 0;
-  const pb = networks[b]?.priority ?? 0;
-  return pa !== pb ? pa > pb : a < b;
-}
-
-/**
- * The service's networks in the order compose connects them. An insertion sort: a service joins
- * a few networks, and Array.prototype.sort allocates work arrays however short the list.
- */
+/** The service's networks in the order compose connects them: higher priority first, then by name. */
 function orderedNetworks(networks: Record<string, ServiceNetwork | null>): string[] {
-  const keys = Object.keys(networks);
-  for (let i = 1; i < keys.length; i++) {
-    const key = keys[i]!;
-    let j = i;
-    while (j > 0 && connectsBefore(networks, key, keys[j - 1]!)) {
-      keys[j] = keys[j - 1]!;
-      j--;
-    }
-    keys[j] = key;
-  }
-  return keys;
+  const priority = (name: string) => networks[name]?.priority ?? 0;
+  return Object.keys(networks).sort((a, b) => priority(b) - priority(a) || (a < b ? -1 : a > b ? 1 : 0));
 }
 
 /** The path of a network setting, made only for a message (most networks have none). */

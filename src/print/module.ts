@@ -37,16 +37,11 @@ const OVERRIDE_PRIORITY = 90;
 
 /** A list of plain strings: the items themselves, no node per string (the plan's arrays, uncopied). */
 const strings = (items: readonly string[]) => list(items);
-/** `{ key = value; ... }` from a record, in its order (for…in: no entry arrays, as Object.entries makes, for every record of every container). */
+/** `{ key = value; ... }` from a record, in its order. */
 function attrsOf<T>(record: Readonly<Record<string, T>>, value: (v: T) => Expr | string): Expr {
-  const entries: Entry[] = [];
-  for (const key in record) entries.push(binding(key, value(record[key]!)));
-  return attrs(entries);
+  return attrs(Object.entries(record).map(([key, v]) => binding(key, value(v))));
 }
-const isEmpty = (record: object): boolean => {
-  for (const _ in record) return false;
-  return true;
-};
+const isEmpty = (record: object): boolean => Object.keys(record).length === 0;
 /** A set of plain strings (environment, labels): each value as it is, no string node per pair. */
 const strAttrs = (record: Readonly<Record<string, string>>) => attrsOf(record, (v) => v);
 const scalar = (v: string | number | boolean): Expr => (typeof v === "string" ? str(v) : typeof v === "number" ? int(v) : bool(v));
@@ -109,9 +104,7 @@ function setupEntries(runtime: Runtime): Entry[] {
 function planEntries(plan: Plan): Entry[] {
   const entries: Entry[] = [comment(`Containers of the ${plan.project} project`)];
   const containers = [...plan.containers].sort(byName((c) => c.name));
-  // (indexed loops here and per unit: for…of makes an iterator result per step, and khepri's code is never optimised)
-  for (let i = 0; i < containers.length; i++) {
-    const c = containers[i]!;
+  for (const c of containers) {
     entries.push(binding(["virtualisation", "oci-containers", "containers", c.name], containerAttrs(c)));
     entries.push(binding(["systemd", "services", c.unitName], unitAttrs(c.unit, true)));
   }

@@ -118,11 +118,7 @@ export interface SetParam {
 const IDENT = /^[A-Za-z_][A-Za-z0-9_'-]*$/;
 const KEYWORDS = new Set(["if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or"]);
 
-/**
- * True when `name` can be written bare (as a variable or attribute name). A regular expression, not
- * a char-code loop: every attribute name passes here, and interpreted (as most code of a short run
- * is) a loop costs far more per character than the expression's one compilation.
- */
+/** True when `name` can be written bare (as a variable or attribute name). */
 export function isIdentifier(name: string): boolean {
   return IDENT.test(name) && !KEYWORDS.has(name);
 }
@@ -194,17 +190,12 @@ export function select(expr: Expr, path: readonly string[]): Select {
 }
 
 export function list(items: readonly ListItem[]): List {
-  for (let i = 0; i < items.length; i++) {
-    const item = items[i]!;
-    if (typeof item === "string") assertNoNul(item);
-  }
+  for (const item of items) if (typeof item === "string") assertNoNul(item);
   return { kind: "list", items };
 }
 
 export function attrs(entries: readonly Entry[], opts?: { rec?: boolean }): Attrs {
-  // (indexed: for…of makes an iterator result per entry in code that is never optimised, and every set of a module passes here)
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i]!;
+  for (const e of entries) {
     if (isBinding(e) && Array.isArray(e.key) && e.key.length === 0) throw new Error("empty attribute path");
   }
   return { kind: "attrs", entries, rec: opts?.rec ?? false };
