@@ -159,11 +159,7 @@ function checkSecrets(plan: ContainerPlan, name: string, service: Service, ctx: 
 
 /** The paths of the service's required (or optional) env files. */
 function envFilePaths(service: Service, required: boolean): string[] {
-  const paths: string[] = [];
-  const files = service.env_file;
-  // (indexed, no filter and map: this runs twice for every container)
-  if (files) for (let i = 0; i < files.length; i++) if (!!files[i]!.required === required) paths.push(files[i]!.path);
-  return paths;
+  return (service.env_file ?? []).filter((file) => !!file.required === required).map((file) => file.path);
 }
 
 /**

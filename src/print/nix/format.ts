@@ -97,35 +97,19 @@ function renderToString(e: Expr, indent: number, col: number, tail: number): str
 // ---------------------------------------------------------------------------------
 // Names
 
-/**
- * Attribute names as written, by name: the same names (image, environment, Restart, a project's
- * labels and variables) come back in every container, and a lookup costs less than testing and
- * quoting again. (Cleared when large: the names of one module are a few thousand at most.)
- */
-const ATTR_NAMES = new Map<string, string>();
-
+/** An attribute name as written: bare when it can be, else quoted. */
 export function formatAttrName(name: string): string {
-  let text = ATTR_NAMES.get(name);
-  if (text === undefined) {
-    if (ATTR_NAMES.size >= 10_000) ATTR_NAMES.clear();
-    text = isIdentifier(name) ? name : quoteString(name);
-    ATTR_NAMES.set(name, text);
-  }
-  return text;
+  return isIdentifier(name) ? name : quoteString(name);
 }
 
 export function formatAttrPath(key: string | readonly string[]): string {
   if (typeof key === "string") return formatAttrName(key);
-  let text = "";
-  for (let i = 0; i < key.length; i++) text += (i === 0 ? "" : ".") + formatAttrName(key[i]!);
-  return text;
+  return key.map(formatAttrName).join(".");
 }
 
 function formatRef(name: string): string {
-  const segments = name.split(".");
-  let text = segments[0]!;
-  for (let i = 1; i < segments.length; i++) text += "." + formatAttrName(segments[i]!);
-  return text;
+  const [head, ...rest] = name.split(".");
+  return [head, ...rest.map(formatAttrName)].join(".");
 }
 
 // ---------------------------------------------------------------------------------
@@ -765,9 +749,7 @@ function renderAttrs(out: Out, a: Attrs, indent: number, col: number, tail: numb
 
 /** Entries one per line, each starting with its line break (no line break after the last). */
 function renderEntries(out: Out, entries: readonly Entry[], indent: number): void {
-  for (let i = 0; i < entries.length; i++) {
-    const entry = entries[i]!;
-    // (the kind read once, not through isBinding: that is a call per entry of every set)
+  for (const [i, entry] of entries.entries()) {
     const kind = entry.kind;
     if (kind === undefined) renderBinding(out, entry, indent);
     else if (kind === "comment") renderComment(out, entry, indent, i === 0);
