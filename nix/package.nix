@@ -53,9 +53,10 @@ buildNpmPackage {
       esac
     done
     # node starts with the V8 flags the loader's `#!` line names (dist/node-flags, see
-    # scripts/build.mjs): the code caches were made under them.
+    # scripts/build.mjs): the code caches were made under them. `--` ends node's options: node 20
+    # takes `--env-file` from anywhere on its command line, khepri's own included.
     makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" \
-      --add-flags "$(< dist/node-flags) $out/lib/khepri/khepri.cjs"
+      --add-flags "$(< dist/node-flags) -- $out/lib/khepri/khepri.cjs"
     runHook postInstall
   '';
 

@@ -89,7 +89,10 @@ const stamp = createHash("sha256").update(Object.values(chunks).join("\0")).dige
 const NODE_FLAGS = ["--no-sparkplug", "--no-opt"];
 writeFileSync(path.join(dist, "node-flags"), NODE_FLAGS.join(" ") + "\n");
 
-const loader = `#!/usr/bin/env -S node ${NODE_FLAGS.join(" ")}
+// \`--\` ends node's options before the loader's path: node 20 otherwise takes \`--env-file FILE\`
+// from anywhere on its command line, khepri's own \`--env-file\` included (it would read the file
+// itself, and run the NODE_OPTIONS in it). Whatever starts the loader must put \`--\` before it.
+const loader = `#!/usr/bin/env -S node ${NODE_FLAGS.join(" ")} --
 // khepri ${version}: the loader of the chunks beside it (see scripts/build.mjs in khepri's source).
 "use strict";
 const FLAGS = ${JSON.stringify(NODE_FLAGS)};

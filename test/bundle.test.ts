@@ -93,9 +93,9 @@ if (missing) {
   });
   test("the V8 flags are the same in the #! line, the loader's own list and dist/node-flags (the Nix wrapper's)", () => {
     const loader = readFileSync(path.join(dist, "khepri.cjs"), "utf8");
-    const shebang = /^#!\/usr\/bin\/env -S node (.*)\n/.exec(loader);
+    const shebang = /^#!\/usr\/bin\/env -S node (.*) --\n/.exec(loader);
     const own = /^const FLAGS = (\[.*\]);$/m.exec(loader);
-    assert.ok(shebang && own, "the loader starts with `#!/usr/bin/env -S node <flags>` and lists FLAGS");
+    assert.ok(shebang && own, "the loader starts with `#!/usr/bin/env -S node <flags> --` and lists FLAGS");
     const flags = shebang![1]!.split(" ");
     assert.ok(flags.length > 0 && flags.every((f) => f.startsWith("--")), shebang![1]);
     assert.equal(JSON.parse(own![1]!), flags);

@@ -3,6 +3,7 @@ import { writeSync } from "node:fs";
 import { diskFiles } from "../load/index.ts";
 import { watchingInputSize } from "./largeInput.ts";
 import { main } from "./main.ts";
+import { NODE_TOOK_ENV_FILE, nodeTookEnvFile } from "./nodeEnvFile.ts";
 import { setV8Flags } from "./v8Flags.ts";
 
 /**
@@ -36,6 +37,10 @@ function writer(fd: number, stream: () => NodeJS.WriteStream): (text: string) =>
 
 const stderr = writer(2, () => process.stderr);
 try {
+  if (nodeTookEnvFile(process.argv)) {
+    stderr(NODE_TOOK_ENV_FILE);
+    process.exit(2);
+  }
   process.exitCode = main({
     argv: process.argv.slice(2),
     // a plain copy: every read of process.env itself goes through libuv (environment lookups are many)
