@@ -14,19 +14,10 @@
 import { randomBytes } from "node:crypto";
 import { closeSync, fchmodSync, fchownSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
+import { fileKind } from "../load/index.ts";
 
 /** Why a path cannot be written or read as the output file. */
 export class OutputFileError extends Error {}
-
-/** What a non-regular file is, for messages. */
-function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isBlockDevice()) return "a block device";
-  if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
-  return "not a regular file";
-}
 
 /** The file `target` names (symbolic links followed) and its stats, or no stats when it does not exist yet. */
 function resolveTarget(target: string): { file: string; stats?: Stats } {
@@ -46,7 +37,7 @@ function resolveTarget(target: string): { file: string; stats?: Stats } {
     }
   }
   const stats = link.isSymbolicLink() ? statSync(file) : link;
-  if (!stats.isFile()) throw new OutputFileError(`is ${kindOf(stats)}; khepri writes only regular files (-o - writes to standard output)`);
+  if (!stats.isFile()) throw new OutputFileError(`is ${fileKind(stats)}; khepri writes only regular files (-o - writes to standard output)`);
   return { file, stats };
 }
 

@@ -10,7 +10,7 @@ import { own } from "../model/own.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
-import { diskFiles, type FileReader } from "./files.ts";
+import { diskFiles, whereNamed, type FileReader } from "./files.ts";
 import { resolveHostFiles } from "./hostFiles.ts";
 import { interpolateTree, type UsedVariables } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
@@ -108,7 +108,7 @@ function loadComposeFile(file: string, ctx: FileContext, from?: IncludeSite): Ra
     const cycle = [...ctx.stack.slice(ctx.stack.indexOf(file)), file].map((f) => path.basename(f)).join(" -> ");
     throw new KhepriError(`include cycle: ${cycle}`, from?.pos, from?.path);
   }
-  const doc = readComposeDocument(file, ctx);
+  const doc = whereNamed(from?.pos, from?.path, () => readComposeDocument(file, ctx));
   const inner: FileContext = { ...ctx, stack: [...ctx.stack, file] };
   if (doc.version !== undefined) {
     ctx.diagnostics.push({ level: "note", message: "the `version` key is obsolete and ignored", pos: positionOf(doc, "version"), path: ["version"] });
@@ -235,7 +235,9 @@ function resolveExtends(
   if (typeof ext.file === "string") {
     const otherFile = ext.file;
     if (!ctx.files.isFile(otherFile)) throw new KhepriError(`extends file ${otherFile} not found`, positionOf(ext, "file"), [...at, "extends", "file"]);
-    const other = readComposeDocument(otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } });
+    const other = whereNamed(positionOf(ext, "file"), [...at, "extends", "file"], () =>
+      readComposeDocument(otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } }),
+    );
     const otherServices = isRawMap(other.services) ? other.services : {};
     if (!isRawMap(otherServices[ext.service])) {
       throw new KhepriError(`extends: service "${ext.service}" not found in ${otherFile}`, positionOf(ext, "service"), [...at, "extends", "service"]);
