@@ -16,6 +16,11 @@ const nested = (depth: number, inner = "x") => "${A:-".repeat(depth) + inner + "
 const cases: [string, Record<string, string>, string[], RegExp, number][] = [
   ["interpolation nested 100,000 deep in a compose value", { "compose.yaml": `services:\n  web:\n    image: "${nested(100_000)}"\n` }, [], /^error: compose\.yaml:3:12: services\.web\.image: "\$\{" is nested more than 32 deep in this value$/, 5000],
   ["interpolation nested 100,000 deep in .env", { "compose.yaml": 'services:\n  web:\n    image: "nginx:${A}"\n', ".env": `A=${nested(100_000)}\n` }, [], /^error: \.env:1:1: "\$\{" is nested more than 32 deep in this value$/, 5000],
+  // issue 13 item 13: the JSON spec's NUL reached the printer as an internal error
+  ["a NUL in a JSON spec string", { "spec.json": '{"compositions":{"app":{"services":{"web":{"image":"nginx","environment":{"A":"x\\u0000y"}}}}}}' }, ["--spec", "spec.json"], /^error: spec\.json:1:79: compositions\.app\.services\.web\.environment\.A: a NUL character cannot be written into a NixOS module/, 2000],
+  ["a NUL in a JSON spec key", { "spec.json": '{"compositions":{"app":{"services":{"web":{"image":"nginx","labels":{"a\\u0000":"y"}}}}}}' }, ["--spec", "spec.json"], /^error: spec\.json:1:70: compositions\.app\.services\.web\.labels\["a\\u0000"\]: a NUL character/, 2000],
+  ["a NUL in a YAML escape", { "compose.yaml": 'services:\n  web:\n    image: nginx\n    command: ["a", "b\\0"]\n' }, [], /^error: compose\.yaml:4:20: services\.web\.command\[1\]: a NUL character/, 2000],
+  ["a NUL in an env file", { "compose.yaml": "services:\n  web:\n    image: nginx:${A}\n", ".env": "B=1\nA=x\0y\n" }, [], /^error: \.env:2:4: a NUL character/, 2000],
 ];
 
 for (const [name, files, args, expected, limit] of cases) {

@@ -15,7 +15,7 @@ import { resolveHostFiles } from "./hostFiles.ts";
 import { interpolateTree, type UsedVariables } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
 import { resolveRelativePaths, type PathContext } from "./paths.ts";
-import { copyMap, isRawList, isRawMap, positionOf, type RawMap, type RawValue, type TagsFound } from "./raw.ts";
+import { copyMap, isRawList, isRawMap, mayHoldNul, positionOf, refuseNul, type RawMap, type RawValue, type TagsFound } from "./raw.ts";
 import { parseYaml } from "./yaml.ts";
 import { projectNameFrom } from "./projectName.ts";
 
@@ -122,6 +122,7 @@ function loadComposeFile(file: string, ctx: FileContext, from?: IncludeSite): Ra
 function readComposeDocument(file: string, ctx: FileContext): RawMap {
   const text = ctx.files.read(file);
   const parsed = parseYaml(text, file, ctx.found);
+  if (mayHoldNul(text)) refuseNul(parsed);
   // docker compose refuses a file with nothing in it rather than start an empty project.
   if (parsed === null) throw new KhepriError("empty compose file", { file, line: 1, col: 1 });
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
