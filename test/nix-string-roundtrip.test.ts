@@ -33,7 +33,7 @@ function prng(seed: number): () => number {
 const PIECES = [
   '"', "\\", "$", "{", "}", "'", "''", "'''", "${", "$${", "''${", "''$", "''\\", "\\${", "$\\",
   "\n", "\n", "\n", "\r", "\r\n", "\t", "\n\t", " ", "  ", "\n ", "\n  ", "\n    ", "\n \n",
-  "é", "💥", "中文", "e\u0301", "\u200b", "\u0001", "\u007f", "#", ";", "=", "a", "x", "foo", "bar baz", "-", ".",
+  "é", "💥", "中文", "e\u0301", "\u200b", "\u0001", "\u007f", "\u001b", "\u202e", "\u0085", "\ufeff", "#", ";", "=", "a", "x", "foo", "bar baz", "-", ".",
 ];
 
 function randomString(rand: () => number): string {
@@ -48,6 +48,8 @@ const EDGES = [
   "", " ", "\n", " \n", "\n ", "a\n ", "a\n  ", "\n\n", "  a\n  b", "  a\n  b\n", " \n a\n", "'", "''", "'''", "''''",
   "$", "${", "$${", "a'", "a\n'", "a\n$", "a\n${b}", "\t\n", "\ta\n\tb", "\r", "a\r\nb\r\n", "''\\n", "'$", "'${",
   "x\n  ''", "  \n  ", "\n  x", "'\n'", "$'\n'$",
+  // invisible and control characters, written as interpolations: next to `$` and `'`
+  "$\u202e", "a\n$\u202e", "'\u200b", "a\n'\u200b", "\u001b[31m", "''\u001b",
 ];
 
 // Nix coerces sets with these names when printing JSON; they are not what is under test.
