@@ -18,7 +18,14 @@ import type * as Full from "./yamlFull.ts";
 export function parseYamlDocuments(text: string, file: string, found?: TagsFound): RawValue[] {
   refuseProtoName(text, file);
   // (the fast reader reads no tags: it leaves a file with any to the yaml package)
-  const fast = parseYamlFast(text, file);
+  // (the fast reader recurses per nesting level: a file nested too deep for it is left to the yaml
+  // package, which says where it is too deep)
+  let fast: RawValue | undefined;
+  try {
+    fast = parseYamlFast(text, file);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+  }
   if (fast !== undefined) return [fast];
   // `require`, not `import`: the bundle evaluates the yaml package only when it is needed
   return (require("./yamlFull.ts") as typeof Full).parseYamlDocuments(text, file, found);
