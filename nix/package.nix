@@ -1,4 +1,4 @@
-# The khepri converter: the esbuild chunks in dist/ (self-contained; entry dist/khepri.cjs) run by nodejs.
+# The khepri converter: dist/khepri.cjs, one self-contained esbuild bundle, run by nodejs.
 {
   lib,
   buildNpmPackage,
@@ -39,24 +39,16 @@ buildNpmPackage {
   };
   npmConfigHook = importNpmLock.npmConfigHook;
 
-  # `npm run build` (scripts/build.mjs) writes dist/: the loader, its chunks and their V8 code
-  # caches (made with this nodejs; the chunks run without them, slower to start). Nothing from
-  # node_modules is needed at run time, so only dist/ is installed.
+  # `npm run build` (scripts/build.mjs) writes dist/khepri.cjs and dist/LICENSES.txt. Nothing
+  # from node_modules is needed at run time (the bundle holds yaml and zod), so only dist/ is installed.
   nativeBuildInputs = [ makeWrapper ];
   installPhase = ''
     runHook preInstall
-    for file in dist/*; do
-      case "$file" in
-        # licences of the bundled dependencies (esbuild's legalComments = "linked")
-        *.LEGAL.txt) install -Dm644 "$file" "$out/share/doc/khepri/$(basename "$file")" ;;
-        *) install -Dm644 "$file" "$out/lib/khepri/$(basename "$file")" ;;
-      esac
-    done
-    # node starts with the V8 flags the loader's `#!` line names (dist/node-flags, see
-    # scripts/build.mjs): the code caches were made under them. `--` ends node's options: node 20
-    # takes `--env-file` from anywhere on its command line, khepri's own included.
-    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" \
-      --add-flags "$(< dist/node-flags) -- $out/lib/khepri/khepri.cjs"
+    install -Dm644 dist/khepri.cjs "$out/lib/khepri/khepri.cjs"
+    install -Dm644 dist/LICENSES.txt "$out/share/doc/khepri/LICENSES.txt"
+    # `--` ends node's options: node 20 takes `--env-file` from anywhere on its command line,
+    # khepri's own included
+    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" --add-flags "-- $out/lib/khepri/khepri.cjs"
     runHook postInstall
   '';
 

@@ -1,10 +1,10 @@
-// Aliases as the yaml-package reader (src/load/yamlFull.ts) resolves them from its own record of
+// Aliases as the yaml-package reader (src/load/yaml.ts) resolves them from its own record of
 // anchors: each alias is the latest anchor of its name written before it, as YAML says and as the
 // yaml package's own toJS() has it, also when an anchor is redefined or met again inside an alias.
 import { parseDocument } from "yaml";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { parseYamlDocuments } from "../src/load/yamlFull.ts";
+import { parseYamlDocuments } from "../src/load/yaml.ts";
 
 const CASES: [string, string][] = [
   ["a redefined anchor", "p: &z 1\nq: *z\nr: &z 2\ns: *z\n"],

@@ -73,7 +73,7 @@ type Transform = (value: RawValue, at: At) => RawValue;
 
 // The rewrites below change maps and lists in place, keeping their positions: the tree is
 // fresh from the reader and nothing else holds it (YAML aliases and `<<` sources are read into
-// fresh containers at each use, see yamlFull.ts; test/canonical.test.ts checks), and copying
+// fresh containers at each use, see yaml.ts; test/canonical.test.ts checks), and copying
 // every container of every service cost more than the rewriting itself.
 
 /**

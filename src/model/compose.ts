@@ -5,8 +5,7 @@
  * checks), objects are strict except for `x-*` extensions (accepted, dropped),
  * and the TypeScript types are inferred from these schemas only.
  */
-import { isPullPolicy, isRestartPolicy, scanned } from "./patterns.ts";
-import * as z from "./z.ts";
+import * as z from "zod";
 import {
   bool,
   byteSize,
@@ -278,8 +277,8 @@ export const ProviderObject = z.strictObject({
 });
 
 const IMAGE_REFERENCE = /^[A-Za-z0-9][A-Za-z0-9._:@\/+-]*$/;
-const PULL_POLICY = scanned(/^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$/, isPullPolicy);
-const RESTART = scanned(/^(no|always|unless-stopped|on-failure(:\d+)?)$/, isRestartPolicy);
+const PULL_POLICY = /^(always|never|build|if_not_present|missing|refresh|daily|weekly|every_([0-9]+[wdhms])+)$/;
+const RESTART = /^(no|always|unless-stopped|on-failure(:\d+)?)$/;
 
 // ---------------------------------------------------------------- service
 

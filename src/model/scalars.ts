@@ -6,34 +6,20 @@
  * such strings while decoding; these schemas do the same, and reject anything
  * that does not read as the wanted type with a message that says what was expected.
  */
-import { isByteSize, isGoDuration, scanned } from "./patterns.ts";
-import * as z from "./z.ts";
+import * as z from "zod";
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
   typeof v === "object" && v !== null && !Array.isArray(v);
 
-/** `x-…`: two character codes compared, no call (this runs on every key of most objects). */
-const isExtension = (key: string) => key.charCodeAt(0) === 120 /* x */ && key.charCodeAt(1) === 45; /* - */
+const isExtension = (key: string) => key.startsWith("x-");
 
-/**
- * Drops `x-*` extension keys so strict objects only complain about real unknown keys. (Registered
- * with the checkers, which drop them while checking the object: see z.dropsKeys.)
- */
-export const stripExtensions = z.dropsKeys(function stripExtensions(value: unknown): unknown {
+/** Drops `x-*` extension keys so strict objects only complain about real unknown keys. */
+export function stripExtensions(value: unknown): unknown {
   if (!isPlainObject(value)) return value;
-  // (without extensions the value goes on as it is: the object checker hands unchanged input back)
-  let extensions = false;
-  for (const k in value) {
-    if (isExtension(k)) {
-      extensions = true;
-      break;
-    }
-  }
-  if (!extensions) return value;
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) if (!isExtension(k)) out[k] = v;
   return out;
-}, isExtension);
+}
 
 /** A strict object (unknown keys are errors) that accepts and drops `x-*` extensions. */
 export const ext = <S extends z.core.$ZodLooseShape>(shape: S) => z.preprocess(stripExtensions, z.strictObject(shape));
@@ -66,15 +52,18 @@ export const stringList = z.array(z.string());
 export const strList = z.array(str);
 
 // Go's time.ParseDuration, which compose-go uses for every duration field.
-// (built from a string: its source, shown in `khepri schema`, keeps the µ/μ characters, while the
-// bundle stays ASCII, as the loader reads it)
-const DURATION = scanned(new RegExp("^[-+]?(0|((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$"), isGoDuration);
+// (built from a string: its source, shown in `khepri schema`, keeps the µ/μ characters; esbuild
+// writes the bundle in ASCII and would escape them in a regular expression literal)
+const DURATION = new RegExp("^[-+]?(0|((\\d+(\\.\\d*)?|\\.\\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h))+)$");
+
+/** Go's duration units and their length in seconds. */
+export const DURATION_UNIT_SECONDS: Readonly<Record<string, number>> = { ns: 1e-9, us: 1e-6, "\u00b5s": 1e-6, "\u03bcs": 1e-6, ms: 1e-3, s: 1, m: 60, h: 3600 };
 export const duration = z
   .string({ error: "expected a duration such as 30s or 1m30s" })
   .regex(DURATION, "expected a duration such as 30s or 1m30s");
 
 // docker/go-units RAMInBytes, which compose-go uses for byte sizes.
-const BYTES = scanned(/^\s*-?(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?\s*$/, isByteSize);
+const BYTES = /^\s*-?(\d+(\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?\s*$/;
 /** A byte size: a number of bytes or a string such as `512m` / `1g`; kept as given. */
 export const byteSize = z.union([
   z.number(),
