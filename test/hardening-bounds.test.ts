@@ -21,6 +21,8 @@ const cases: [string, Record<string, string>, string[], RegExp, number][] = [
   ["a NUL in a JSON spec key", { "spec.json": '{"compositions":{"app":{"services":{"web":{"image":"nginx","labels":{"a\\u0000":"y"}}}}}}' }, ["--spec", "spec.json"], /^error: spec\.json:1:70: compositions\.app\.services\.web\.labels\["a\\u0000"\]: a NUL character/, 2000],
   ["a NUL in a YAML escape", { "compose.yaml": 'services:\n  web:\n    image: nginx\n    command: ["a", "b\\0"]\n' }, [], /^error: compose\.yaml:4:20: services\.web\.command\[1\]: a NUL character/, 2000],
   ["a NUL in an env file", { "compose.yaml": "services:\n  web:\n    image: nginx:${A}\n", ".env": "B=1\nA=x\0y\n" }, [], /^error: \.env:2:4: a NUL character/, 2000],
+  // found by test/fuzz.test.ts: a spec's null resource section had no place
+  ["a spec's \"configs\": null", { "spec.json": '{"compositions":{"app":{"services":{"web":{"image":"nginx"}},"configs":null}}}' }, ["--spec", "spec.json"], /^error: spec\.json:1:24: compositions\.app\.configs: expected a mapping, got null$/, 2000],
   // issue 13 item 14: the readers recursed until "Maximum call stack size exceeded"
   ["a flow sequence 10,000 deep", { "compose.yaml": `services:\n  web:\n    image: nginx\n    command: ${"[".repeat(10_000)}a${"]".repeat(10_000)}\n` }, [], /^error: compose\.yaml:4:111: YAML nested more than 100 deep/, 20_000],
   ["a block mapping 3,000 deep", { "compose.yaml": `x-deep:\n${Array.from({ length: 3000 }, (_, i) => "  ".repeat(i + 1) + "k:\n").join("")}services:\n  web:\n    image: nginx\n` }, [], /^error: compose\.yaml:\d+:\d+: YAML nested more than 100 deep/, 20_000],

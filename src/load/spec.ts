@@ -89,6 +89,8 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
   resolveHostFiles(canonical, { ...options, files, variables: base.variables, diagnostics: base.diagnostics });
   const model = resolveTags(mergeProjects(base.model, canonical));
   model.name = project;
+  // a value the merge keeps without a place of its own (`"configs": null`) is placed at its composition
+  if (!positionOf(model)) copySelfPosition(model, body);
   const composition: SpecComposition = { loaded: { ...base, model }, specFile, profiles: source.profiles };
   if (source.autoStart !== undefined) composition.autoStart = source.autoStart;
   return composition;
