@@ -15,6 +15,7 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { copySiblings, runCli, STACK_FRAME } from "./support/convert.ts";
 import { BASE_ENV, corpusCases, corpusDir, defaultArgs, haveCorpus } from "./support/corpus.ts";
+import { prng } from "./support/prng.ts";
 
 const CASES = Number(process.env.KHEPRI_FUZZ_CASES ?? 1500);
 const CLI_CASES = Math.max(10, Math.round(CASES / 75));
@@ -25,18 +26,6 @@ const TIME_LIMIT_MS = Number(process.env.KHEPRI_FUZZ_TIME_LIMIT_MS ?? 5000);
 const HEAP_LIMIT_MB = 1024;
 const CHILD_HEAP_MB = 256;
 const bundle = path.resolve("dist/khepri.cjs");
-
-/** mulberry32: small, seedable. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Hostile pieces: control, bidi and NUL characters, YAML and interpolation syntax, nesting, aliases and tags. */
 const HOSTILE = [

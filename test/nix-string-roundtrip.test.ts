@@ -12,22 +12,11 @@ import path from "node:path";
 import { attrs, binding, interp, isMultiline, let_, list, printNix, ref, str, int } from "../src/print/nix/index.ts";
 import type { Binding, Expr } from "../src/print/nix/index.ts";
 import { skipUnless } from "./support/shared.ts";
+import { prng } from "./support/prng.ts";
 
 const COUNT = 3000;
 const SEED = Number(process.env.KHEPRI_SEED ?? 0x5eed);
 const MARKER = "@X@"; // what the interpolated variable evaluates to
-
-/** mulberry32: tiny, seedable, good enough to pick pieces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Heavy in the characters the two string syntaxes treat specially.
 const PIECES = [
