@@ -46,7 +46,9 @@ buildNpmPackage {
     runHook preInstall
     install -Dm644 dist/khepri.cjs "$out/lib/khepri/khepri.cjs"
     install -Dm644 dist/LICENSES.txt "$out/share/doc/khepri/LICENSES.txt"
-    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" --add-flags "$out/lib/khepri/khepri.cjs"
+    # `--` ends node's options: node 20 takes `--env-file` from anywhere on its command line,
+    # khepri's own included
+    makeWrapper ${lib.getExe nodejs} "$out/bin/khepri" --add-flags "-- $out/lib/khepri/khepri.cjs"
     runHook postInstall
   '';
 

@@ -25,7 +25,10 @@ const result = await build({
   minify: true,
   legalComments: "eof",
   metafile: true,
-  banner: { js: "#!/usr/bin/env node" },
+  // `--` ends node's options before the bundle's path: node 20 otherwise takes `--env-file FILE`
+  // from anywhere on its command line, khepri's own `--env-file` included (it reads the file
+  // itself, and obeys a NODE_OPTIONS in it). Whatever starts the bundle must put `--` before it.
+  banner: { js: "#!/usr/bin/env -S node --" },
   logLevel: "warning",
 });
 chmodSync(outfile, 0o755);

@@ -54,7 +54,8 @@ if (missing) {
   test("dist/ is the bundle, run by plain node, and its licence notices; nothing else", () => {
     assert.equal([...contents(dist).keys()].sort(), ["LICENSES.txt", "khepri.cjs"]);
     const bundle = readFileSync(path.join(dist, "khepri.cjs"), "utf8");
-    assert.ok(bundle.startsWith("#!/usr/bin/env node\n"), bundle.slice(0, 80));
+    // (`--`: see test/hardening-envfile.test.ts)
+    assert.ok(bundle.startsWith("#!/usr/bin/env -S node --\n"), bundle.slice(0, 80));
     // the packages bundled into it are named with their licences
     const licences = readFileSync(path.join(dist, "LICENSES.txt"), "utf8");
     assert.match(licences, /^yaml \S+ \(ISC\)$/m);

@@ -12,28 +12,17 @@ import path from "node:path";
 import { attrs, binding, interp, isMultiline, let_, list, printNix, ref, str, int } from "../src/print/nix/index.ts";
 import type { Binding, Expr } from "../src/print/nix/index.ts";
 import { skipUnless } from "./support/shared.ts";
+import { prng } from "./support/prng.ts";
 
 const COUNT = 3000;
 const SEED = Number(process.env.KHEPRI_SEED ?? 0x5eed);
 const MARKER = "@X@"; // what the interpolated variable evaluates to
 
-/** mulberry32: tiny, seedable, good enough to pick pieces. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 // Heavy in the characters the two string syntaxes treat specially.
 const PIECES = [
   '"', "\\", "$", "{", "}", "'", "''", "'''", "${", "$${", "''${", "''$", "''\\", "\\${", "$\\",
   "\n", "\n", "\n", "\r", "\r\n", "\t", "\n\t", " ", "  ", "\n ", "\n  ", "\n    ", "\n \n",
-  "é", "💥", "中文", "e\u0301", "\u200b", "\u0001", "\u007f", "#", ";", "=", "a", "x", "foo", "bar baz", "-", ".",
+  "é", "💥", "中文", "e\u0301", "\u200b", "\u0001", "\u007f", "\u001b", "\u202e", "\u0085", "\ufeff", "#", ";", "=", "a", "x", "foo", "bar baz", "-", ".",
 ];
 
 function randomString(rand: () => number): string {
@@ -48,6 +37,8 @@ const EDGES = [
   "", " ", "\n", " \n", "\n ", "a\n ", "a\n  ", "\n\n", "  a\n  b", "  a\n  b\n", " \n a\n", "'", "''", "'''", "''''",
   "$", "${", "$${", "a'", "a\n'", "a\n$", "a\n${b}", "\t\n", "\ta\n\tb", "\r", "a\r\nb\r\n", "''\\n", "'$", "'${",
   "x\n  ''", "  \n  ", "\n  x", "'\n'", "$'\n'$",
+  // invisible and control characters, written as interpolations: next to `$` and `'`
+  "$\u202e", "a\n$\u202e", "'\u200b", "a\n'\u200b", "\u001b[31m", "''\u001b",
 ];
 
 // Nix coerces sets with these names when printing JSON; they are not what is under test.

@@ -61,7 +61,9 @@ export type Command =
 export class UsageError extends KhepriError {}
 
 export function parseCommand(argv: readonly string[]): Command {
-  const [first, ...rest] = argv;
+  // `npx khepri -- convert --env-file FILE`: the `--` keeps npx's own node from taking --env-file
+  // (node 20 reads it anywhere on its command line), and npx hands it on
+  const [first, ...rest] = argv[0] === "--" ? argv.slice(1) : argv;
   if (first === undefined || first === "-h" || first === "--help" || first === "help") return { kind: "help" };
   if (first === "-V" || first === "--version" || first === "version") return { kind: "version" };
   if (first === "schema") {

@@ -1,6 +1,7 @@
 // Entry point of the bundle (dist/khepri.cjs): the process edge around `main`.
 import { diskFiles } from "../load/index.ts";
 import { main } from "./main.ts";
+import { NODE_TOOK_ENV_FILE, nodeTookEnvFile } from "./nodeEnvFile.ts";
 
 // The reader went away (`khepri schema | head`): nothing more to say, and no crash for it.
 for (const stream of [process.stdout, process.stderr]) {
@@ -11,14 +12,19 @@ for (const stream of [process.stdout, process.stderr]) {
 
 const stderr = (text: string) => void process.stderr.write(text);
 try {
-  process.exitCode = main({
-    argv: process.argv.slice(2),
-    env: process.env,
-    cwd: process.cwd(),
-    stdout: (text) => void process.stdout.write(text),
-    stderr,
-    files: diskFiles,
-  });
+  if (nodeTookEnvFile(process.argv)) {
+    stderr(NODE_TOOK_ENV_FILE);
+    process.exitCode = 2;
+  } else {
+    process.exitCode = main({
+      argv: process.argv.slice(2),
+      env: process.env,
+      cwd: process.cwd(),
+      stdout: (text) => void process.stdout.write(text),
+      stderr,
+      files: diskFiles,
+    });
+  }
 } catch (error) {
   // Bad input is reported by main; anything escaping it is khepri's own fault.
   const detail = process.env.KHEPRI_DEBUG ? String((error as Error).stack ?? error) : String((error as Error).message ?? error);

@@ -3,7 +3,6 @@
  * plan -> print, reports diagnostics on stderr, and writes the output file
  * atomically (a failed run leaves any existing file untouched).
  */
-import { renameSync, writeFileSync, readFileSync, existsSync, unlinkSync } from "node:fs";
 import path from "node:path";
 import packageJson from "../../package.json" with { type: "json" };
 import { KhepriError, formatDiagnostic, formatLocated, prefixedPath, withPathPrefix, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
@@ -14,6 +13,7 @@ import { planProject, type Plan, type Runtime } from "../plan/index.ts";
 import { printModule } from "../print/index.ts";
 import { helpText, parseCommand, UsageError, type ConvertArgs } from "./args.ts";
 import { summarizeDifference } from "./check.ts";
+import { OutputFileError, readOutputFile, writeOutputFile } from "./outputFile.ts";
 
 const VERSION = packageJson.version;
 
@@ -204,12 +204,23 @@ function sourceNames(compositions: readonly Composition[]): string {
   return compositions.flatMap((c) => c.loaded.files).map((f) => path.basename(f)).join(", ");
 }
 
+/** The largest file --check compares with (a module is far smaller; this keeps /dev/zero-like files out). */
+const OUTPUT_LIMIT = 256 * 1024 * 1024;
+
+function outputFileStep<T>(target: string, verb: string, step: () => T): T {
+  try {
+    return step();
+  } catch (error) {
+    if (error instanceof OutputFileError) throw new KhepriError(`-o ${target} ${error.message}`);
+    throw new KhepriError(`cannot ${verb} ${target}: ${(error as Error).message}`);
+  }
+}
+
 function emit(output: string, args: ConvertArgs, format: string, io: Io): number {
   const target = args.output ?? (format === "json" ? "-" : "docker-compose.nix");
   if (args.check) {
     if (target === "-") throw new UsageError("--check compares with an output file; give one with -o");
-    const file = path.resolve(io.cwd, target);
-    const existing = existsSync(file) ? readFileSync(file, "utf8") : undefined;
+    const existing = outputFileStep(target, "read", () => readOutputFile(path.resolve(io.cwd, target), OUTPUT_LIMIT));
     if (existing === output) {
       io.stderr(`${target} is up to date\n`);
       return 0;
@@ -221,16 +232,7 @@ function emit(output: string, args: ConvertArgs, format: string, io: Io): number
     io.stdout(output);
     return 0;
   }
-  const file = path.resolve(io.cwd, target);
-  // Write beside the target and rename over it: readers never see half a file.
-  const temporary = `${file}.khepri-${process.pid}.tmp`;
-  try {
-    writeFileSync(temporary, output);
-    renameSync(temporary, file);
-  } catch (error) {
-    if (existsSync(temporary)) unlinkSync(temporary);
-    throw new KhepriError(`cannot write ${target}: ${(error as Error).message}`);
-  }
+  outputFileStep(target, "write", () => writeOutputFile(path.resolve(io.cwd, target), output));
   if (!args.quiet) io.stderr(`Wrote ${format === "nix" ? "NixOS config" : "composition spec"} to ${target}\n`);
   return 0;
 }

@@ -7,7 +7,7 @@ import { KhepriError } from "../diagnostics/index.ts";
 import { own } from "../model/own.ts";
 import { DotenvError, parseDotenv } from "./dotenv.ts";
 import type { FileReader } from "./files.ts";
-import { refuseProtoName } from "./raw.ts";
+import { lineAndColumn, NUL_MESSAGE, refuseProtoName } from "./raw.ts";
 
 export type Variables = Record<string, string>;
 
@@ -51,6 +51,8 @@ export function readDotenvFile(
   try {
     const text = files.read(file);
     refuseProtoName(text, file);
+    const nul = text.indexOf("\0");
+    if (nul !== -1) throw new KhepriError(NUL_MESSAGE, { file, ...lineAndColumn(text, nul) });
     return parseDotenv(text, lookup);
   } catch (error) {
     // DotenvError's message leads with "line N: "; the position says that already.

@@ -10,7 +10,7 @@
 import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
 import { own } from "../model/own.ts";
 import { readDotenvFile, type Variables } from "./environment.ts";
-import type { FileReader } from "./files.ts";
+import { whereNamed, type FileReader } from "./files.ts";
 import { isRawList, isRawMap, positionOf, setChildPosition, type RawMap, type RawValue } from "./raw.ts";
 
 export interface HostFileOptions {
@@ -84,7 +84,7 @@ function checkEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void
     if (!isRawMap(entry) || typeof entry.path !== "string") return void kept.push(entry);
     // An optional file is looked for on the host when the container starts (see the planner).
     if (entry.required === false || checkExists(entry.path, list, i, [...at, "env_file", i], ctx, "env_file")) {
-      checkRuntimeSyntax(entry.path, ctx);
+      whereNamed(positionOf(list, i), [...at, "env_file", i], () => checkRuntimeSyntax(entry.path as string, ctx));
     }
     kept.push(entry);
   });
@@ -128,7 +128,8 @@ function inlineEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): voi
       if (entry.required === false) continue;
       throw new KhepriError(`env_file ${file} not found (--inline-env-files reads it now)`, positionOf(entry, "path"), [...at, "env_file"]);
     }
-    Object.assign(fromFiles, readDotenvFile(file, ctx.files, (name) => own(ctx.variables, name)));
+    const read = () => readDotenvFile(file, ctx.files, (name) => own(ctx.variables, name));
+    Object.assign(fromFiles, whereNamed(positionOf(entry, "path"), [...at, "env_file"], read));
     ctx.diagnostics.push({
       level: "warning",
       message: `env_file ${file} is copied into the module (--inline-env-files): its values end up in /nix/store, readable by every local user`,
@@ -155,7 +156,8 @@ function applyLabelFiles(service: RawMap, at: (string | number)[], ctx: Ctx): vo
   files.forEach((file, i) => {
     if (typeof file !== "string") return;
     if (!ctx.files.isFile(file)) throw new KhepriError(`label_file ${file} not found`, positionOf(service, "label_file"), [...at, "label_file", i]);
-    Object.assign(fromFiles, readDotenvFile(file, ctx.files, () => undefined));
+    const read = () => readDotenvFile(file, ctx.files, () => undefined);
+    Object.assign(fromFiles, whereNamed(positionOf(service, "label_file"), [...at, "label_file", i], read));
   });
   const labels = isRawMap(service.labels) ? service.labels : {};
   service.labels = { ...fromFiles, ...labels };

@@ -2,5 +2,5 @@
 export { loadComposeProject, type LoadOptions, type LoadedProject } from "./project.ts";
 export { positionAtPath, type RawMap, type RawValue } from "./raw.ts";
 export type { UsedVariables } from "./interpolateTree.ts";
-export { diskFiles, type FileReader } from "./files.ts";
+export { diskFiles, fileKind, READ_LIMIT, type FileReader } from "./files.ts";
 export { loadSpec, specKeyPath, type SpecComposition, type SpecOptions } from "./spec.ts";

@@ -194,8 +194,33 @@ function substitute(template: string, lookup: VariableLookup, source: string): s
   return out + template.slice(copied);
 }
 
+/**
+ * How deep `${` may nest in `${`: compose sets no bound, but each level rescans the rest of its
+ * line, so a hostile template nested thousands deep takes minutes. Real files nest two or three.
+ */
+export const MAX_NESTING = 32;
+
+/** Whether `${` nests deeper than MAX_NESTING in `template` (a template's arguments end at its line's end). */
+function nestsTooDeep(template: string): boolean {
+  let depth = 0;
+  for (let i = template.indexOf("$"); i !== -1 && i < template.length; i++) {
+    const c = template.charCodeAt(i);
+    if (c === DOLLAR) {
+      const next = template.charCodeAt(i + 1);
+      if (next === DOLLAR) i++;
+      else if (next === OPEN && ++depth > MAX_NESTING) return true;
+    } else if (c === CLOSE) {
+      if (depth > 0) depth--;
+    } else if (c === NEWLINE) {
+      depth = 0;
+    }
+  }
+  return false;
+}
+
 /** Substitutes every `$VAR`, `${VAR}`, `${VAR:-d}`, `${VAR-d}`, `${VAR:?e}`, `${VAR?e}`, `${VAR:+a}`, `${VAR+a}`, nested defaults (`${A:-${B:-x}}`), and `$$` -> `$`. */
 export function interpolate(template: string, lookup: VariableLookup): string {
+  if (nestsTooDeep(template)) throw new InterpolationError("invalid", `"\${" is nested more than ${MAX_NESTING} deep in this value`, template);
   return substitute(template, lookup, template);
 }
 

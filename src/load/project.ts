@@ -10,12 +10,12 @@ import { own } from "../model/own.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
-import { diskFiles, type FileReader } from "./files.ts";
+import { diskFiles, whereNamed, type FileReader } from "./files.ts";
 import { resolveHostFiles } from "./hostFiles.ts";
 import { interpolateTree, type UsedVariables } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
 import { resolveRelativePaths, type PathContext } from "./paths.ts";
-import { copyMap, isRawList, isRawMap, positionOf, type RawMap, type RawValue, type TagsFound } from "./raw.ts";
+import { copyMap, isRawList, isRawMap, mayHoldNul, positionOf, refuseNul, type RawMap, type RawValue, type TagsFound } from "./raw.ts";
 import { parseYaml } from "./yaml.ts";
 import { projectNameFrom } from "./projectName.ts";
 
@@ -108,7 +108,7 @@ function loadComposeFile(file: string, ctx: FileContext, from?: IncludeSite): Ra
     const cycle = [...ctx.stack.slice(ctx.stack.indexOf(file)), file].map((f) => path.basename(f)).join(" -> ");
     throw new KhepriError(`include cycle: ${cycle}`, from?.pos, from?.path);
   }
-  const doc = readComposeDocument(file, ctx);
+  const doc = whereNamed(from?.pos, from?.path, () => readComposeDocument(file, ctx));
   const inner: FileContext = { ...ctx, stack: [...ctx.stack, file] };
   if (doc.version !== undefined) {
     ctx.diagnostics.push({ level: "note", message: "the `version` key is obsolete and ignored", pos: positionOf(doc, "version"), path: ["version"] });
@@ -122,6 +122,7 @@ function loadComposeFile(file: string, ctx: FileContext, from?: IncludeSite): Ra
 function readComposeDocument(file: string, ctx: FileContext): RawMap {
   const text = ctx.files.read(file);
   const parsed = parseYaml(text, file, ctx.found);
+  if (mayHoldNul(text)) refuseNul(parsed);
   // docker compose refuses a file with nothing in it rather than start an empty project.
   if (parsed === null) throw new KhepriError("empty compose file", { file, line: 1, col: 1 });
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
@@ -235,7 +236,9 @@ function resolveExtends(
   if (typeof ext.file === "string") {
     const otherFile = ext.file;
     if (!ctx.files.isFile(otherFile)) throw new KhepriError(`extends file ${otherFile} not found`, positionOf(ext, "file"), [...at, "extends", "file"]);
-    const other = readComposeDocument(otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } });
+    const other = whereNamed(positionOf(ext, "file"), [...at, "extends", "file"], () =>
+      readComposeDocument(otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } }),
+    );
     const otherServices = isRawMap(other.services) ? other.services : {};
     if (!isRawMap(otherServices[ext.service])) {
       throw new KhepriError(`extends: service "${ext.service}" not found in ${otherFile}`, positionOf(ext, "service"), [...at, "extends", "service"]);

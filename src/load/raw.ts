@@ -65,6 +65,33 @@ export function refuseProtoName(text: string, file: string): void {
   });
 }
 
+<<<<<<< HEAD
+=======
+/** Whether `text` may hold a NUL once parsed: raw, or as a YAML/JSON escape (a cheap look before the walk below). */
+export const mayHoldNul = (text: string): boolean => /\0|\\(0|x00|u0000|U00000000)/.test(text);
+
+export const NUL_MESSAGE = "a NUL character cannot be written into a NixOS module (Nix strings cannot hold it)";
+
+/** Refuses a key or string holding a NUL, where it is: Nix strings cannot hold one. */
+export function refuseNul(value: RawValue, at: (string | number)[] = []): void {
+  if (isRawList(value)) {
+    value.forEach((item, i) => {
+      if (typeof item === "string" && item.includes("\0")) throw new KhepriError(NUL_MESSAGE, positionOf(value, i), [...at, i]);
+      refuseNul(item, [...at, i]);
+    });
+  } else if (isRawMap(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      if (key.includes("\0")) throw new KhepriError(NUL_MESSAGE, keyPositionOf(value, key) ?? positionOf(value, key), [...at, key]);
+      if (typeof item === "string" && item.includes("\0")) throw new KhepriError(NUL_MESSAGE, positionOf(value, key), [...at, key]);
+      refuseNul(item, [...at, key]);
+    }
+  }
+}
+
+/** A position: an offset into the container's source text, or one already made (another file's, or the yaml package's). */
+export type Place = number | SourcePos;
+
+>>>>>>> hostile
 /**
  * Where a container itself starts, and where each of its children starts. For a
  * list, `children[i]` is the place of item i. For a mapping, `children` holds three

@@ -17,7 +17,7 @@ import { mergeProjects, resolveTags } from "./merge.ts";
 import { resolveRelativePaths } from "./paths.ts";
 import { loadComposeProject, type LoadedProject } from "./project.ts";
 import { projectNameFrom } from "./projectName.ts";
-import { copyChildPosition, copySelfPosition, isRawList, isRawMap, positionOf, setChildPosition, type RawMap, type RawValue } from "./raw.ts";
+import { copyChildPosition, copySelfPosition, isRawList, isRawMap, mayHoldNul, positionOf, refuseNul, setChildPosition, type RawMap, type RawValue } from "./raw.ts";
 import { parseYaml } from "./yaml.ts";
 
 /** Keys of a composition that are about where it comes from, not compose content. */
@@ -41,7 +41,9 @@ export function loadSpec(file: string, options: SpecOptions, files: FileReader =
   const specFile = path.resolve(options.workingDir, file);
   if (!files.isFile(specFile)) throw new KhepriError(`spec file ${file} not found`);
   // JSON is YAML: parsing it as YAML gives every value a line and column.
-  const doc = parseYaml(files.read(specFile), specFile);
+  const text = files.read(specFile);
+  const doc = parseYaml(text, specFile);
+  if (mayHoldNul(text)) refuseNul(doc);
   if (!isRawMap(doc) || !isRawMap(doc.compositions)) {
     throw new KhepriError('a spec is an object with a "compositions" object', isRawMap(doc) ? positionOf(doc) : { file: specFile, line: 1, col: 1 });
   }
@@ -87,6 +89,8 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
   resolveHostFiles(canonical, { ...options, files, variables: base.variables, diagnostics: base.diagnostics });
   const model = resolveTags(mergeProjects(base.model, canonical));
   model.name = project;
+  // a value the merge keeps without a place of its own (`"configs": null`) is placed at its composition
+  if (!positionOf(model)) copySelfPosition(model, body);
   const composition: SpecComposition = { loaded: { ...base, model }, specFile, profiles: source.profiles };
   if (source.autoStart !== undefined) composition.autoStart = source.autoStart;
   return composition;

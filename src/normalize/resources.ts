@@ -69,14 +69,35 @@ export function resolveResources(project: Project, directory: string, locate: Lo
   }
   const networks = { ...project.networks };
   if (usesDefault && !networks[DEFAULT_NETWORK]) networks[DEFAULT_NETWORK] = {};
+  const networkNames = named(networks, project.name);
+  const volumeNames = named(project.volumes, project.name);
+  checkEngineNames("networks", networkNames, networks, locate);
+  checkEngineNames("volumes", volumeNames, project.volumes, locate);
   return {
     ...project,
     services,
-    networks: named(networks, project.name),
-    volumes: named(project.volumes, project.name),
+    networks: networkNames,
+    volumes: volumeNames,
     secrets: named(project.secrets, project.name),
     configs: named(project.configs, project.name),
   };
+}
+
+/**
+ * What podman accepts as a network or volume name (docker's volume rule, too, less its two-character
+ * minimum). The name becomes part of systemd unit names (`podman-network-<name>.service`) and of the
+ * runtime's command lines: a newline would start a new line of a unit file, a leading `-` an option.
+ */
+const ENGINE_NAME = /^[a-zA-Z0-9][a-zA-Z0-9_.-]*$/;
+
+function checkEngineNames(kind: "networks" | "volumes", entries: Record<string, { name: string }>, given: Record<string, { name?: string | undefined }>, locate: Locate): void {
+  for (const key in entries) {
+    const name = entries[key]!.name;
+    if (ENGINE_NAME.test(name)) continue;
+    const what = kind === "networks" ? "network" : "volume";
+    const at = own(given, key)?.name !== undefined ? [kind, key, "name"] : [kind, key];
+    throw locate.error(`${JSON.stringify(name)} is not a ${what} name the runtime accepts: a letter or digit, then letters, digits, '_', '.' and '-'`, at);
+  }
 }
 
 /** Top-level resources with their names: `name:`, else an external one's key, else `<project>_<key>`. */

@@ -139,6 +139,18 @@ export function quoteString(value: string): string {
   return '"' + escapeQuoted(value, false) + '"';
 }
 
+/**
+ * Characters a reviewer cannot see, or that make the module read other than it evaluates: control
+ * characters (but LF, CR and tab, which have escapes) and Unicode's invisible and bidirectional
+ * formatting ones (U+200B zero width space, U+202E right-to-left override, ...). Nix strings have
+ * no escape for them (`\u` is not one), so each is written as an interpolation that makes it from
+ * a JSON escape, `${builtins.fromJSON ''"\u202e"''}`: same value, visible. (NUL is refused earlier.)
+ */
+const INVISIBLE = "\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb";
+const IS_INVISIBLE = new RegExp(`^[${INVISIBLE}]`);
+const isInvisibleAt = (text: string, i: number): boolean => i < text.length && IS_INVISIBLE.test(text[i]!);
+const visibly = (c: string): string => `\${builtins.fromJSON ''"\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}"''}`;
+
 // Characters the `''` form looks for.
 const QUOTE = 0x27; // '
 const DOLLAR = 0x24;
@@ -146,9 +158,12 @@ const OPEN_BRACE = 0x7b;
 const CR = 0x0d;
 const SPACE = 0x20;
 
-/** What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, and `$` before `{`. */
-const QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/g;
-const HAS_QUOTE_SPECIAL = /[\\"\n\r\t]|\$(?=\{)/;
+/**
+ * What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, `$` before `{`, and the invisible
+ * characters written as JSON escapes (`$` before one of them too, see INVISIBLE).
+ */
+const QUOTE_SPECIAL = new RegExp(`[\\\\"\\n\\r\\t${INVISIBLE}]|\\$(?=[{${INVISIBLE}])`, "g");
+const HAS_QUOTE_SPECIAL = new RegExp(QUOTE_SPECIAL.source);
 const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", $: "\\$" };
 
 /**
@@ -157,7 +172,7 @@ const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": 
  * an interpolation follows (`beforeInterp`).
  */
 function escapeQuoted(text: string, beforeInterp: boolean): string {
-  const escaped = HAS_QUOTE_SPECIAL.test(text) ? text.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c]!) : text;
+  const escaped = HAS_QUOTE_SPECIAL.test(text) ? text.replace(QUOTE_SPECIAL, (c) => QUOTE_ESCAPES[c] ?? visibly(c)) : text;
   return beforeInterp && text.endsWith("$") ? escaped.slice(0, -1) + "\\$" : escaped;
 }
 
@@ -185,7 +200,7 @@ function interpolationFollows(parts: readonly StringPart[], from: number): boole
   let j = from;
   while (parts[j] === "") j++;
   const next = parts[j];
-  return next !== undefined && (typeof next !== "string" || next.startsWith("{"));
+  return next !== undefined && (typeof next !== "string" || next.startsWith("{") || isInvisibleAt(next, 0));
 }
 
 function splitLines(parts: readonly StringPart[]): Line[] {
@@ -248,7 +263,7 @@ type After = "interp" | "line" | "end";
 
 /** Whether the `$` at `i` would start an interpolation: before `{` or before an interpolated part. */
 function startsInterp(text: string, i: number, after: After): boolean {
-  return i + 1 === text.length ? after === "interp" : text.charCodeAt(i + 1) === OPEN_BRACE;
+  return i + 1 === text.length ? after === "interp" : text.charCodeAt(i + 1) === OPEN_BRACE || isInvisibleAt(text, i + 1);
 }
 
 /** Whether what is at `i` is written with a token starting with `'`: an escaped `$` or CR, or the closing `''`. */
@@ -259,7 +274,7 @@ function quoteTokenAt(text: string, i: number, after: After): boolean {
 }
 
 /** What the `''` form may have to escape: `'`, `$` and CR. */
-const INDENTED_SPECIAL = /['$\r]/;
+const INDENTED_SPECIAL = new RegExp(`['$\\r${INVISIBLE}]`);
 
 /**
  * A text run in the `''` form: `''` as `'''`, `$` starting an interpolation as `''$`, CR as
@@ -288,6 +303,7 @@ function indentedText(text: string, after: After): string {
       if (!startsInterp(text, i, after)) continue;
       token = "''$";
     } else if (c === CR) token = "''\\r";
+    else if (isInvisibleAt(text, i)) token = visibly(text[i]!);
     else continue;
     out += text.slice(from, i) + token;
     from = i + 1;

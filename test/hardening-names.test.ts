@@ -1,0 +1,68 @@
+// What reaches systemd and the reviewed module (issue 14 "Names that reach systemd"): network and
+// volume names become unit names and runtime arguments, so they are held to the engines' rule with
+// a located error; control and invisible characters in values are written visibly.
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { LOCATED_ERROR, runCli } from "./support/convert.ts";
+
+const root = mkdtempSync(path.join(tmpdir(), "khepri-names-"));
+test.after(() => rmSync(root, { recursive: true, force: true }));
+
+function convert(compose: string, args: string[] = []) {
+  const dir = mkdtempSync(path.join(root, "case-"));
+  writeFileSync(path.join(dir, "compose.yaml"), compose);
+  return runCli(["convert", "-q", "-f", "compose.yaml", "-o", "-", ...args], { cwd: dir });
+}
+
+const uses = "services:\n  web:\n    image: nginx\n    networks: [n]\n    volumes:\n      - vol:/data\n";
+const NAME_RULE = "a letter or digit, then letters, digits, '_', '.' and '-'";
+
+/** [name, compose file, the error expected: line:col, key path, the name quoted]. */
+const refused: [string, string, string][] = [
+  ["a network name with a unit file section in it", uses + 'networks:\n  n:\n    name: "x\\n[Service]\\nExecStartPre=/bin/sh"\nvolumes:\n  vol: {}\n', '9:11: networks.n.name: "x\\n[Service]\\nExecStartPre=/bin/sh" is not a network name'],
+  ["a volume name with a newline", uses + 'networks:\n  n: {}\nvolumes:\n  vol:\n    name: "y\\n[Unit]"\n', '11:11: volumes.vol.name: "y\\n[Unit]" is not a volume name'],
+  ["an external network whose key starts with '-' (an option to the runtime)", "services:\n  web:\n    image: nginx\n    networks: [-x]\nnetworks:\n  -x:\n    external: true\n", '7:5: networks.-x: "-x" is not a network name'],
+  ["a network name with a space", uses + 'networks:\n  n:\n    name: "a b"\nvolumes:\n  vol: {}\n', '9:11: networks.n.name: "a b" is not a network name'],
+];
+for (const [name, compose, expected] of refused) {
+  test(`refused, located: ${name}`, () => {
+    for (const runtime of ["podman", "docker"]) {
+      const r = convert(compose, ["--runtime", runtime]);
+      assert.is(r.code, 1, r.stderr);
+      const line = r.stderr.trimEnd();
+      assert.ok(LOCATED_ERROR.test(line), line);
+      assert.is(line, `error: compose.yaml:${expected} the runtime accepts: ${NAME_RULE}`);
+      assert.is(r.stdout, "");
+    }
+  });
+}
+
+test("names the engines accept still convert (dots, dashes, underscores, a single character)", () => {
+  const r = convert(uses + "networks:\n  n:\n    name: my.net_1-a\nvolumes:\n  vol:\n    name: v\n");
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, /podman-network-my\.net_1-a/);
+  assert.match(r.stdout, /podman-volume-v/);
+});
+
+// Control, bidirectional and zero-width characters have no Nix escape: each is written as
+// `${builtins.fromJSON ''"\uXXXX"''}` (test/nix-string-roundtrip.test.ts has Nix read them back).
+const INVISIBLE = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/;
+const values: [string, string, string[]][] = [
+  ["right-to-left override and zero width space in a one-line value", '"admin\\u202e\\u200bnimda"', ['"admin${builtins.fromJSON \'\'"\\u202e"\'\'}${builtins.fromJSON \'\'"\\u200b"\'\'}nimda"']],
+  ["ESC in a one-line value", '"x\\e[31mRED"', ['"x${builtins.fromJSON \'\'"\\u001b"\'\'}[31mRED"']],
+  ["ESC in a multi-line value", '"a\\nb\\e[0m$"', ['b${builtins.fromJSON \'\'"\\u001b"\'\'}[0m$']],
+  ["a $ right before an invisible character (it must not read as $${)", '"$\\u202e"', ['"\\$${builtins.fromJSON \'\'"\\u202e"\'\'}"']],
+];
+for (const [name, yamlValue, expected] of values) {
+  test(`written visibly: ${name}`, () => {
+    const r = convert(`services:\n  web:\n    image: nginx\n    environment:\n      A: ${yamlValue}\n    labels:\n      ${yamlValue}: x\n`);
+    assert.is(r.code, 0, r.stderr);
+    assert.not.ok(INVISIBLE.test(r.stdout), JSON.stringify(INVISIBLE.exec(r.stdout)?.[0]));
+    for (const text of expected) assert.ok(r.stdout.includes(text), `${text} in\n${r.stdout}`);
+  });
+}
+
+test.run();
