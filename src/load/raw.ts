@@ -65,8 +65,6 @@ export function refuseProtoName(text: string, file: string): void {
   });
 }
 
-<<<<<<< HEAD
-=======
 /** Whether `text` may hold a NUL once parsed: raw, or as a YAML/JSON escape (a cheap look before the walk below). */
 export const mayHoldNul = (text: string): boolean => /\0|\\(0|x00|u0000|U00000000)/.test(text);
 
@@ -88,10 +86,6 @@ export function refuseNul(value: RawValue, at: (string | number)[] = []): void {
   }
 }
 
-/** A position: an offset into the container's source text, or one already made (another file's, or the yaml package's). */
-export type Place = number | SourcePos;
-
->>>>>>> hostile
 /**
  * Where a container itself starts, and where each of its children starts. For a
  * list, `children[i]` is the place of item i. For a mapping, `children` holds three
