@@ -169,3 +169,16 @@ export function redactDiagnostics(diagnostics: Diagnostic[], redactions: Redacti
     if (d.path) d.path = redactPath(d.path, redactions);
   }
 }
+
+/** The diagnostics without repeats: the same message about the same place (a resource several services use) is said once. */
+export function withoutRepeats(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  const kept: Diagnostic[] = [];
+  for (const d of diagnostics) {
+    const key = `${d.level}\0${formatLocated(d.message, d.pos, d.path)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(d);
+  }
+  return kept;
+}

@@ -121,7 +121,8 @@ function checkRuntimeSyntax(file: string, ctx: Ctx): void {
     first ||= i + 1;
     let list = keys.get(hit.what);
     if (!list) keys.set(hit.what, (list = []));
-    list.push(line.split("=")[0]!.replace(/^\s*export\s+/, "").trim());
+    // the key alone, or the line's number when it does not start with one (never the rest of the line)
+    list.push(/^\s*(?:export\s+)?([A-Za-z0-9_.-]+)\s*=/.exec(line)?.[1] ?? `line ${i + 1}`);
   }
   if (!keys.size) return;
   const lines = [...keys].map(([what, names]) => `${names.join(", ")} (${what})`).join("; ");

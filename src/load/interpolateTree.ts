@@ -5,6 +5,7 @@
 import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
 import { InterpolationError, interpolate, type VariableLookup } from "./interpolate.ts";
 import { OverrideTag, isRawList, isRawMap, positionOf, type RawValue } from "./raw.ts";
+import { looksSecret } from "./secretNames.ts";
 
 /**
  * What interpolating a project's files found out, gathered over all of them.
@@ -17,11 +18,13 @@ export interface Interpolation {
   readonly sources: Map<string, readonly string[]>;
   /** The value of each variable a value was made from (to keep secret ones out of messages). */
   readonly values: Map<string, string>;
+  /** Variables interpolated under a secret-looking key (`DB_PASSWORD: ${PW}`): their values are secret too. */
+  readonly underSecretKeys: Set<string>;
   /** Each unset variable used as `${VAR}`, at its first use (compose warns once it is blank). */
   readonly unset: Map<string, { pos: SourcePos | undefined; path: (string | number)[] }>;
 }
 
-export const emptyInterpolation = (): Interpolation => ({ sources: new Map(), values: new Map(), unset: new Map() });
+export const emptyInterpolation = (): Interpolation => ({ sources: new Map(), values: new Map(), underSecretKeys: new Set(), unset: new Map() });
 
 /** The key of a position in `Interpolation.sources`. */
 export const placeKey = (pos: SourcePos) => `${pos.line}:${pos.col}:${pos.file}`;
@@ -81,9 +84,11 @@ function substitute(template: string, ctx: Ctx, container: object, key: string |
     if (from.size) {
       const pos = positionOf(container, key);
       if (pos) record.sources.set(placeKey(pos), [...from]);
+      const secretKey = typeof key === "string" && looksSecret(key);
       for (const name of from) {
         const used = lookup(name);
         if (used !== undefined) record.values.set(name, used);
+        if (secretKey) record.underSecretKeys.add(name);
       }
     }
     return value;

@@ -76,25 +76,22 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
   const interpolation = emptyInterpolation();
   const found: TagsFound = { tags: false };
   const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [], found };
-  // No message shows a secret variable's value, whatever stage quotes it.
-  const merged = withRedactions(
-    () => secretRedactions(interpolation),
-    () => loadFiles(composeFiles, ctx),
-  );
-  const name = withRedactions(
-    () => secretRedactions(interpolation),
-    () =>
-      projectNameFrom({
-        flag: options.projectName,
-        environment: variables.COMPOSE_PROJECT_NAME,
-        file: typeof merged.name === "string" ? { value: merged.name, pos: positionOf(merged, "name") } : undefined,
-        directory,
-      }),
-  );
-  merged.name = name;
-  resolveHostFiles(merged, { files, variables, diagnostics, inlineEnvFiles: !!options.inlineEnvFiles, requireFiles: !!options.requireFiles });
+  // No message shows a secret variable's value, whatever quotes it.
+  const redactions = () => secretRedactions(interpolation);
+  const { merged, name } = withRedactions(redactions, () => {
+    const merged = loadFiles(composeFiles, ctx);
+    const name = projectNameFrom({
+      flag: options.projectName,
+      environment: variables.COMPOSE_PROJECT_NAME,
+      file: typeof merged.name === "string" ? { value: merged.name, pos: positionOf(merged, "name") } : undefined,
+      directory,
+    });
+    merged.name = name;
+    resolveHostFiles(merged, { files, variables, diagnostics, inlineEnvFiles: !!options.inlineEnvFiles, requireFiles: !!options.requireFiles });
+    return { merged, name };
+  });
   diagnostics.unshift(...unsetWarnings(interpolation));
-  redactDiagnostics(diagnostics, secretRedactions(interpolation));
+  redactDiagnostics(diagnostics, redactions());
   return { name, directory, files: composeFiles, variables, model: merged, interpolation, diagnostics };
 }
 

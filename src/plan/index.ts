@@ -6,7 +6,7 @@
  * `Object.entries` or destructuring: khepri's code is never optimised (README, "Speed"), and those
  * make an iterator result or a pair on every step.
  */
-import { KhepriError, redactDiagnostics, withRedactions, type Diagnostic } from "../diagnostics/index.ts";
+import { KhepriError, redactDiagnostics, withoutRepeats, withRedactions, type Diagnostic } from "../diagnostics/index.ts";
 import { secretRedactions } from "../load/index.ts";
 import type { NormalizedProject } from "../normalize/index.ts";
 import { buildUnits } from "./build.ts";
@@ -40,6 +40,7 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
   // No message shows a secret variable's value (a value quoted in an error, say).
   const redactions = () => secretRedactions(normalized.interpolation);
   const plan = withRedactions(redactions, () => buildPlan(normalized, options));
+  plan.diagnostics = withoutRepeats(plan.diagnostics);
   redactDiagnostics(plan.diagnostics, redactions());
   return plan;
 }
