@@ -32,13 +32,16 @@ export function formatLocated(message: string, pos?: SourcePos, path?: readonly 
 }
 
 /** A message longer than this is clipped in its middle: a 1 MB value must not make a 1 MB line. */
-const MESSAGE_LIMIT = 1000;
-/** A run of characters without a space longer than this (a value, not words) is clipped to an excerpt. */
-const RUN_LIMIT = 100;
-const LONG_RUN = new RegExp(`[^ ]{${RUN_LIMIT + 1},}`, "g");
-const clipRun = (run: string) => `${run.slice(0, EXCERPT_LIMIT)}…(${run.length - EXCERPT_LIMIT} characters left out)`;
+const MESSAGE_LIMIT = 1500;
 /** How much of a value a message quotes. */
 const EXCERPT_LIMIT = 60;
+/**
+ * A run of characters without a space longer than this is a value, not words nor a file's
+ * path: it is clipped to an excerpt.
+ */
+const RUN_LIMIT = 300;
+const LONG_RUN = new RegExp(`[^ ]{${RUN_LIMIT + 1},}`, "g");
+const clipRun = (run: string) => `${run.slice(0, EXCERPT_LIMIT)}…(${run.length - EXCERPT_LIMIT} characters left out)`;
 
 /**
  * Characters a terminal or a reader would not show as themselves: C0/C1 controls (newline, ESC),
@@ -59,7 +62,7 @@ function escapeUnprintable(c: string): string {
  * clipped to an excerpt, and the whole clipped in the middle to about `limit` characters.
  * Every message goes through it (formatLocated).
  */
-export function printable(text: string, limit: number): string {
+function printable(text: string, limit: number): string {
   let clipped = text.length > RUN_LIMIT ? text.replace(LONG_RUN, clipRun) : text;
   if (clipped.length > limit) {
     const head = Math.ceil(limit * 0.75);

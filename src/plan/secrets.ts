@@ -11,14 +11,14 @@ import type { Diagnostic, SourcePos } from "../diagnostics/index.ts";
 import { looksSecret, placeKey, type Interpolation } from "../load/index.ts";
 import type { Project } from "../model/index.ts";
 
-/** PEM blocks and OpenSSH keys: key material whatever its name. */
-const KEY_MATERIAL = /-----BEGIN [A-Z0-9 ]*(PRIVATE KEY|CERTIFICATE REQUEST)[A-Z0-9 ]*-----|-----BEGIN PGP PRIVATE KEY BLOCK-----/;
+/** A private key in PEM (`RSA`, `EC`, `ENCRYPTED`, `OPENSSH` ...) or PGP armour: key material whatever its name. */
+const KEY_MATERIAL = /-----BEGIN [A-Z0-9 ]*PRIVATE KEY( BLOCK)?-----/;
 
 type Report = (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void;
 
 interface Sighting {
-  /** The variables it carries the value of; none for key material written as is. */
-  variables: readonly string[];
+  /** The variable it carries the value of; undefined for key material written as is. */
+  variable: string | undefined;
   /** The first place it was seen, the one the warning points at. */
   path: (string | number)[];
   /** `services web`, `configs tls`, ...: where it reaches the module, in order. */
@@ -29,7 +29,7 @@ interface Walk {
   sources: Interpolation["sources"];
   locate: (path: readonly (string | number)[]) => SourcePos | undefined;
   variables: Readonly<Record<string, string>>;
-  /** Sightings by their cause: the variables (or `key material`). */
+  /** Sightings by their cause: the variable's name ("" for key material). */
   causes: Map<string, Sighting>;
 }
 
@@ -45,13 +45,13 @@ export function reportStoredSecrets(
   for (const name in project.services) {
     const environment = project.services[name]!.environment;
     // `- KEY`: the value is taken from the variable of that name, as if written `${KEY}`
-    for (const key in environment) if (environment[key] === null && variables[key] !== undefined && looksSecret(key)) sighted(walk, [key], ["services", name, "environment", key]);
+    for (const key in environment) if (environment[key] === null && variables[key] !== undefined && looksSecret(key)) sighted(walk, key, ["services", name, "environment", key]);
   }
   for (const name in project.configs) {
     const config = project.configs[name]!;
     const at = ["configs", name];
-    if (config.environment !== undefined && looksSecret(config.environment) && variables[config.environment] !== undefined) sighted(walk, [config.environment], [...at, "environment"]);
-    if (config.content !== undefined && KEY_MATERIAL.test(config.content)) sighted(walk, [], [...at, "content"]);
+    if (config.environment !== undefined && looksSecret(config.environment) && variables[config.environment] !== undefined) sighted(walk, config.environment, [...at, "environment"]);
+    if (config.content !== undefined && KEY_MATERIAL.test(config.content)) sighted(walk, undefined, [...at, "content"]);
   }
   // Only values interpolation made can carry a variable: with none, there is nothing to look at.
   if (walk.sources.size) visit(project as unknown as Record<string, unknown>, [], walk);
@@ -80,10 +80,11 @@ function visit(value: unknown, path: (string | number)[], walk: Walk): void {
   const pos = walk.locate(path);
   const from = pos && walk.sources.get(placeKey(pos));
   if (!from) return;
-  const secret = from.filter(looksSecret);
+  // the secret-looking variables it was made from; under a secret-looking key, whichever it was made from
   const key = path[path.length - 1];
-  if (secret.length) sighted(walk, secret, written(path, pos, walk));
-  else if (typeof key === "string" && looksSecret(key)) sighted(walk, from, written(path, pos, walk));
+  let blamed: readonly string[] = from.filter(looksSecret);
+  if (!blamed.length && typeof key === "string" && looksSecret(key)) blamed = from;
+  for (const variable of blamed) sighted(walk, variable, written(path, pos, walk));
 }
 
 /** The path of what was written at `pos`: a short syntax's whole entry (`volumes[0]`), not the part of it a leaf is. */
@@ -97,10 +98,10 @@ function written(path: readonly (string | number)[], pos: SourcePos, walk: Walk)
   return path.slice(0, end);
 }
 
-function sighted(walk: Walk, variables: readonly string[], path: readonly (string | number)[]): void {
-  const cause = variables.join(" ");
+function sighted(walk: Walk, variable: string | undefined, path: readonly (string | number)[]): void {
+  const cause = variable ?? "";
   let sighting = walk.causes.get(cause);
-  if (!sighting) walk.causes.set(cause, (sighting = { variables, path: [...path], places: new Map() }));
+  if (!sighting) walk.causes.set(cause, (sighting = { variable, path: [...path], places: new Map() }));
   const kind = String(path[0]);
   const name = path.length > 1 ? String(path[1]) : "";
   let names = sighting.places.get(kind);
@@ -108,14 +109,12 @@ function sighted(walk: Walk, variables: readonly string[], path: readonly (strin
   if (name && !names.includes(name)) names.push(name);
 }
 
-const listed = (names: readonly string[]) => (names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}` : names[0]!);
-
 function message(sighting: Sighting): string {
   const where: string[] = [];
   for (const [kind, names] of sighting.places) where.push(names.length ? `${kind} ${names.join(", ")}` : kind);
-  const variables = sighting.variables;
-  const what = variables.length ? `the value of ${listed(variables)}` : "key material (a private key)";
-  const looks = variables.length && !variables.some(looksSecret) ? " under a key that looks like a secret" : "";
+  const variable = sighting.variable;
+  const what = variable === undefined ? "key material (a private key)" : `the value of ${variable}`;
+  const looks = variable !== undefined && !looksSecret(variable) ? " under a key that looks like a secret" : "";
   return (
     `${what}${looks} is written into the module (${where.join("; ")}) and so into /nix/store, readable by every local user; ` +
     "keep it in an env_file or a secrets: file on the host (sops-nix, agenix) instead"
