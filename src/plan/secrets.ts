@@ -43,9 +43,11 @@ export function reportStoredSecrets(
 ): void {
   const walk: Walk = { sources: interpolation.sources, locate, variables, causes: new Map() };
   for (const name in project.services) {
-    const environment = project.services[name]!.environment;
-    // `- KEY`: the value is taken from the variable of that name, as if written `${KEY}`
-    for (const key in environment) if (environment[key] === null && variables[key] !== undefined && looksSecret(key)) sighted(walk, key, ["services", name, "environment", key]);
+    const service = project.services[name]!;
+    // `- KEY` (environment, build args): the value is taken from the variable of that name, as if written `${KEY}`
+    for (const [settings, at] of [[service.environment, ["environment"]], [service.build?.args, ["build", "args"]]] as const) {
+      for (const key in settings) if (settings[key] === null && variables[key] !== undefined && looksSecret(key)) sighted(walk, key, ["services", name, ...at, key]);
+    }
   }
   for (const name in project.configs) {
     const config = project.configs[name]!;
