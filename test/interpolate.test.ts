@@ -3,7 +3,7 @@
 import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { readFileSync } from "node:fs";
-import { interpolate, InterpolationError, referencedVariables, type VariableLookup } from "../src/load/interpolate.ts";
+import { interpolate, InterpolationError, type VariableLookup } from "../src/load/interpolate.ts";
 import { hasShared, sharedPath, skipUnless } from "./support/shared.ts";
 import { lookupFrom, thrown } from "./support/conformance.ts";
 
@@ -127,11 +127,6 @@ test("strings without $ are returned as is", () => {
   assert.is(interpolate(s, env), s);
 });
 
-test("referencedVariables lists names in order, once, including nested defaults", () => {
-  assert.equal(referencedVariables("${A:-${B}} $C $A $$D ${E:?${F}} ${G:+$H}"), ["A", "B", "C", "E", "G", "H"]);
-  assert.equal(referencedVariables("plain"), []);
-  assert.equal(referencedVariables("${ bad} $OK ${"), ["OK"]);
-});
 
 test("long strings with many references interpolate quickly", () => {
   const template = "${UNSET:-x}-$FOO-".repeat(20000);

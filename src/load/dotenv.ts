@@ -1,16 +1,23 @@
 // `.env` / env_file parsing with the semantics of compose-go's dotenv package (what
 // `docker compose` uses for both the project .env and services' env_file).
+import { excerpt } from "../diagnostics/index.ts";
 import { interpolate, InterpolationError, type VariableLookup } from "./interpolate.ts";
 import { lineAndColumn } from "./raw.ts";
 
 /** Thrown for malformed .env content; `line` is 1-based. */
 export class DotenvError extends Error {
   readonly line: number;
+  /**
+   * What went wrong without quoting the file (the message, as compose-go words it, quotes
+   * the line): an env file may hold secrets, or not be an env file at all.
+   */
+  readonly reason: string;
 
-  constructor(line: number, detail: string, options?: { cause?: unknown }) {
+  constructor(line: number, detail: string, options?: { cause?: unknown; reason?: string }) {
     super(`line ${line}: ${detail}`, options);
     this.name = "DotenvError";
     this.line = line;
+    this.reason = options?.reason ?? detail;
   }
 }
 
@@ -106,6 +113,7 @@ function scanKey(src: string, start: number): KeyScan {
       throw new DotenvError(
         lineAt(src, start),
         `unexpected character ${JSON.stringify(String.fromCodePoint(c))} in variable name ${JSON.stringify(line)}`,
+        { reason: `unexpected character ${excerpt(String.fromCodePoint(c))} in a variable name` },
       );
     }
     k += c > 0xffff ? 2 : 1;
@@ -119,7 +127,7 @@ function scanKey(src: string, start: number): KeyScan {
 function checkedKey(src: string, start: number, raw: string, inherited: boolean, next: number): KeyScan {
   const key = trimEndUnicodeSpace(raw);
   if (key.includes(" ")) {
-    throw new DotenvError(lineAt(src, start), `key cannot contain a space: ${JSON.stringify(key)}`);
+    throw new DotenvError(lineAt(src, start), `key cannot contain a space: ${JSON.stringify(key)}`, { reason: "key cannot contain a space" });
   }
   return { key, inherited, next };
 }
@@ -209,7 +217,8 @@ function scanQuoted(src: string, start: number): ValueScan {
   }
   const eol = src.indexOf("\n", start);
   const shown = src.slice(start, eol === -1 ? src.length : eol);
-  throw new DotenvError(lineAt(src, start), `unterminated quoted value ${shown} (missing closing ${String.fromCharCode(quote)})`);
+  const missing = `(missing closing ${String.fromCharCode(quote)})`;
+  throw new DotenvError(lineAt(src, start), `unterminated quoted value ${shown} ${missing}`, { reason: `unterminated quoted value ${missing}` });
 }
 
 /** Unquoted value: the rest of the line, minus a ` #` comment and trailing space. */

@@ -55,8 +55,8 @@ export function readDotenvFile(
     if (nul !== -1) throw new KhepriError(NUL_MESSAGE, { file, ...lineAndColumn(text, nul) });
     return parseDotenv(text, lookup);
   } catch (error) {
-    // DotenvError's message leads with "line N: "; the position says that already.
-    if (error instanceof DotenvError) throw new KhepriError(error.message.replace(/^line \d+: /, ""), { file, line: error.line, col: 1 });
+    // (the position says the line; the reason quotes nothing of the file)
+    if (error instanceof DotenvError) throw new KhepriError(error.reason, { file, line: error.line, col: 1 });
     throw error;
   }
 }

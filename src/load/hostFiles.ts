@@ -22,11 +22,13 @@ interface Ctx extends HostFileOptions {
   files: FileReader;
   variables: Variables;
   diagnostics: Diagnostic[];
+  /** Env files already looked at for lines the runtime reads differently. */
+  checked: Set<string>;
 }
 
-export function resolveHostFiles(model: RawMap, options: Ctx): void {
+export function resolveHostFiles(model: RawMap, options: Omit<Ctx, "checked">): void {
   // Many services often name the same env file: each file is looked at once.
-  const ctx: Ctx = { ...options, files: memoized(options.files) };
+  const ctx: Ctx = { ...options, files: memoized(options.files), checked: new Set() };
   const services = isRawMap(model.services) ? model.services : {};
   for (const [name, service] of Object.entries(services)) {
     if (!isRawMap(service)) continue;
@@ -62,7 +64,6 @@ function memoized(files: FileReader): FileReader {
   };
 }
 
-const syntaxHits = new WeakMap<FileReader, Map<string, { line: number; message: string }[]>>();
 
 function checkExists(file: string, container: object, key: string | number, path: (string | number)[], ctx: Ctx, what: string): boolean {
   if (ctx.files.isFile(file)) return true;
@@ -96,27 +97,34 @@ function checkEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void
  * quote removal, no `${VAR}`, no `export`. Lines compose would read
  * differently are pointed out while the file is at hand.
  */
-const RUNTIME_SYNTAX: { pattern: RegExp; message: string }[] = [
-  { pattern: /^\s*export\s/, message: "`export` is not understood by the runtime (docker refuses the file)" },
-  { pattern: /^[^#=]*=\s*["']/, message: "quotes are kept as part of the value by the runtime" },
-  { pattern: /^[^#=]*=.*\$\{?[A-Za-z_]/, message: "`$VAR` is not expanded by the runtime" },
+const RUNTIME_SYNTAX: { pattern: RegExp; what: string }[] = [
+  { pattern: /^\s*export\s/, what: "`export` is not understood by the runtime (docker refuses the file)" },
+  { pattern: /^[^#=]*=\s*["']/, what: "quotes are kept as part of the value" },
+  { pattern: /^[^#=]*=.*\$\{?[A-Za-z_]/, what: "`$VAR` is not expanded" },
 ];
 
+/** One warning per file (not per line, nor per service naming it), listing the keys (never their values). */
 function checkRuntimeSyntax(file: string, ctx: Ctx): void {
-  if (!ctx.files.isFile(file)) return;
-  let cache = syntaxHits.get(ctx.files);
-  if (!cache) syntaxHits.set(ctx.files, (cache = new Map()));
-  let hits = cache.get(file);
-  if (!hits) {
-    hits = [];
-    for (const [i, line] of ctx.files.read(file).split("\n").entries()) {
-      const hit = RUNTIME_SYNTAX.find(({ pattern }) => pattern.test(line));
-      if (hit) hits.push({ line: i + 1, message: `${hit.message}; write plain KEY=value lines` });
-    }
-    cache.set(file, hits);
+  if (ctx.checked.has(file) || !ctx.files.isFile(file)) return;
+  ctx.checked.add(file);
+  const keys = new Map<string, string[]>(); // by what differs
+  let first = 0;
+  for (const [i, line] of ctx.files.read(file).split("\n").entries()) {
+    const hit = RUNTIME_SYNTAX.find(({ pattern }) => pattern.test(line));
+    if (!hit) continue;
+    first ||= i + 1;
+    let list = keys.get(hit.what);
+    if (!list) keys.set(hit.what, (list = []));
+    // the key alone, or the line's number when it does not start with one (never the rest of the line)
+    list.push(/^\s*(?:export\s+)?([A-Za-z0-9_.-]+)\s*=/.exec(line)?.[1] ?? `line ${i + 1}`);
   }
-  // (once per service naming the file, as before)
-  for (const hit of hits) ctx.diagnostics.push({ level: "warning", message: hit.message, pos: { file, line: hit.line, col: 1 } });
+  if (!keys.size) return;
+  const lines = [...keys].map(([what, names]) => `${names.join(", ")} (${what})`).join("; ");
+  ctx.diagnostics.push({
+    level: "warning",
+    message: `the runtime reads these lines differently from compose: ${lines}; write plain KEY=value lines, or pass --inline-env-files to have khepri read the file as compose does (its values then go to /nix/store)`,
+    pos: { file, line: first, col: 1 },
+  });
 }
 
 function inlineEnvFiles(service: RawMap, at: (string | number)[], ctx: Ctx): void {
@@ -156,10 +164,40 @@ function applyLabelFiles(service: RawMap, at: (string | number)[], ctx: Ctx): vo
   files.forEach((file, i) => {
     if (typeof file !== "string") return;
     if (!ctx.files.isFile(file)) throw new KhepriError(`label_file ${file} not found`, positionOf(service, "label_file"), [...at, "label_file", i]);
-    const read = () => readDotenvFile(file, ctx.files, () => undefined);
+    const read = () => {
+      checkLabelLines(file, ctx.files.read(file), [...at, "label_file", i]);
+      return readDotenvFile(file, ctx.files, () => undefined);
+    };
     Object.assign(fromFiles, whereNamed(positionOf(service, "label_file"), [...at, "label_file", i], read));
   });
   const labels = isRawMap(service.labels) ? service.labels : {};
   service.labels = { ...fromFiles, ...labels };
   delete service.label_file;
+}
+
+/** A label line: `key=value`, the key made of what label keys are made of (`com.example/role`). */
+const LABEL_LINE = /^\s*(?:export\s+)?[A-Za-z0-9_.\-/]+\s*=\s*(.*)$/;
+
+/**
+ * A label_file's lines are all labels, blank or comments: anything else (`/etc/shadow`,
+ * `/proc/self/environ`) is not a label file, and its lines must not become labels in the
+ * module. The error names the line, never what it holds.
+ */
+function checkLabelLines(file: string, text: string, path: (string | number)[]): void {
+  const lines = text.split("\n");
+  let quote = ""; // the quote a value spanning lines is closed by
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (quote) {
+      if (line.includes(quote)) quote = "";
+      continue;
+    }
+    const trimmed = line.trim();
+    if (trimmed === "" || trimmed.startsWith("#")) continue;
+    const label = line.includes("\0") ? null : LABEL_LINE.exec(line);
+    if (!label) throw new KhepriError("not a label (key=value): this file is not a label file (its content is not shown)", { file, line: i + 1, col: 1 }, path);
+    const value = label[1]!;
+    const q = value[0];
+    if ((q === '"' || q === "'") && !value.slice(1).includes(q)) quote = q;
+  }
 }

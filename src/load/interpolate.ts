@@ -142,33 +142,62 @@ function invalidError(reason: string, source: string): InterpolationError {
 }
 
 /**
+ * What one interpolation found out besides its result: the variables the value
+ * stands for, and the plain `${VAR}` / `$VAR` uses of unset variables.
+ */
+export interface Trace {
+  /**
+   * The variables the value was made from: a used variable's value, and the default
+   * given for a variable (`${PW:-literal}` stands for PW). A set variable's `:+`
+   * alternative is made from its own variables only; an unset variable with no
+   * default adds nothing (it gives the empty string).
+   */
+  readonly from: Set<string>;
+  /** Called for `${VAR}` / `$VAR` of an unset variable, which compose warns about. */
+  readonly onUnset?: ((name: string) => void) | undefined;
+}
+
+interface Run {
+  lookup: VariableLookup;
+  /** The outermost template, named in error messages. */
+  source: string;
+  trace: Trace | undefined;
+}
+
+/**
  * Value of one `${NAME<op>arg}`. The argument is only expanded when it is used, like
  * compose-go: an unused default can neither fail nor warn.
  */
-function evaluate(name: string, op: Operator | undefined, arg: string, lookup: VariableLookup, source: string): string {
-  const value = lookup(name);
+function evaluate(name: string, op: Operator | undefined, arg: string, run: Run): string {
+  const value = run.lookup(name);
+  const from = run.trace?.from;
   switch (op) {
     case undefined:
+      if (value === undefined) run.trace?.onUnset?.(name);
+      else from?.add(name);
       return value ?? "";
     case ":-":
-      return value === undefined || value === "" ? substitute(arg, lookup, source) : value;
+      from?.add(name);
+      return value === undefined || value === "" ? substitute(arg, run) : value;
     case "-":
-      return value === undefined ? substitute(arg, lookup, source) : value;
+      from?.add(name);
+      return value === undefined ? substitute(arg, run) : value;
     case ":+":
-      return value !== undefined && value !== "" ? substitute(arg, lookup, source) : "";
+      return value !== undefined && value !== "" ? substitute(arg, run) : "";
     case "+":
-      return value !== undefined ? substitute(arg, lookup, source) : "";
+      return value !== undefined ? substitute(arg, run) : "";
     case ":?":
-      if (value === undefined || value === "") throw requiredError(name, substitute(arg, lookup, source), source);
+      if (value === undefined || value === "") throw requiredError(name, substitute(arg, run), run.source);
+      from?.add(name);
       return value;
     case "?":
-      if (value === undefined) throw requiredError(name, substitute(arg, lookup, source), source);
+      if (value === undefined) throw requiredError(name, substitute(arg, run), run.source);
+      from?.add(name);
       return value;
   }
 }
 
-/** `source` is the outermost template, named in error messages. */
-function substitute(template: string, lookup: VariableLookup, source: string): string {
+function substitute(template: string, run: Run): string {
   let dollar = template.indexOf("$");
   if (dollar === -1) return template;
   let out = "";
@@ -180,12 +209,12 @@ function substitute(template: string, lookup: VariableLookup, source: string): s
         dollar = template.indexOf("$", token.end);
         continue;
       case "invalid":
-        throw invalidError(token.reason, source);
+        throw invalidError(token.reason, run.source);
       case "escape":
         out += template.slice(copied, dollar) + "$";
         break;
       case "variable":
-        out += template.slice(copied, dollar) + evaluate(token.name, token.op, token.arg, lookup, source);
+        out += template.slice(copied, dollar) + evaluate(token.name, token.op, token.arg, run);
         break;
     }
     copied = token.end;
@@ -219,28 +248,7 @@ function nestsTooDeep(template: string): boolean {
 }
 
 /** Substitutes every `$VAR`, `${VAR}`, `${VAR:-d}`, `${VAR-d}`, `${VAR:?e}`, `${VAR?e}`, `${VAR:+a}`, `${VAR+a}`, nested defaults (`${A:-${B:-x}}`), and `$$` -> `$`. */
-export function interpolate(template: string, lookup: VariableLookup): string {
+export function interpolate(template: string, lookup: VariableLookup, trace?: Trace): string {
   if (nestsTooDeep(template)) throw new InterpolationError("invalid", `"\${" is nested more than ${MAX_NESTING} deep in this value`, template);
-  return substitute(template, lookup, template);
-}
-
-function collectVariables(template: string, into: Set<string>): void {
-  let dollar = template.indexOf("$");
-  while (dollar !== -1) {
-    const token = scanAt(template, dollar);
-    if (token.type === "variable") {
-      into.add(token.name);
-      // Like compose-go's variable extraction: defaults and alternate values can be
-      // expanded, a required variable's error message is not counted as a use.
-      if (token.op !== undefined && token.op !== "?" && token.op !== ":?") collectVariables(token.arg, into);
-    }
-    dollar = template.indexOf("$", token.end);
-  }
-}
-
-/** Names of the variables a template references (for reporting), in order, without duplicates. Never throws: malformed parts are skipped. */
-export function referencedVariables(template: string): string[] {
-  const names = new Set<string>();
-  collectVariables(template, names);
-  return [...names];
+  return substitute(template, { lookup, source: template, trace });
 }

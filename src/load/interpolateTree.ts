@@ -2,25 +2,41 @@
  * Applies `${VAR}` interpolation to every string value of one file's tree
  * (never to keys), in place: the tree is fresh from the YAML parser.
  */
-import { KhepriError } from "../diagnostics/index.ts";
-import { InterpolationError, interpolate, referencedVariables, type VariableLookup } from "./interpolate.ts";
+import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
+import { InterpolationError, interpolate, type VariableLookup } from "./interpolate.ts";
 import { OverrideTag, isRawList, isRawMap, positionOf, type RawValue } from "./raw.ts";
+import { looksSecret } from "./secretNames.ts";
 
 /**
- * The variables interpolation substituted, with their values. Later stages look
- * for these values wherever they end up (after extends and merges have moved
- * them), to warn when a secret is about to be written into the module.
+ * What interpolating a project's files found out, gathered over all of them.
+ * Values keep where they were written through extends, merges and short-syntax
+ * rewrites, so a later stage asks `sources` by a value's position which
+ * variables it was made from: no value is ever looked for by its text.
  */
-export type UsedVariables = Map<string, string>;
+export interface Interpolation {
+  /** For each string interpolation made from variables, keyed by placeKey of where it is written: those variables. */
+  readonly sources: Map<string, readonly string[]>;
+  /** The value of each variable a value was made from (to keep secret ones out of messages). */
+  readonly values: Map<string, string>;
+  /** Variables interpolated under a secret-looking key (`DB_PASSWORD: ${PW}`): their values are secret too. */
+  readonly underSecretKeys: Set<string>;
+  /** Each unset variable used as `${VAR}`, at its first use (compose warns once it is blank). */
+  readonly unset: Map<string, { pos: SourcePos | undefined; path: (string | number)[] }>;
+}
 
-export function interpolateTree(root: RawValue, lookup: VariableLookup, used: UsedVariables = new Map()): RawValue {
-  const ctx = { lookup, used };
+export const emptyInterpolation = (): Interpolation => ({ sources: new Map(), values: new Map(), underSecretKeys: new Set(), unset: new Map() });
+
+/** The key of a position in `Interpolation.sources`. */
+export const placeKey = (pos: SourcePos) => `${pos.line}:${pos.col}:${pos.file}`;
+
+export function interpolateTree(root: RawValue, lookup: VariableLookup, record: Interpolation = emptyInterpolation()): RawValue {
+  const ctx = { lookup, record };
   return visit(root, ctx, []);
 }
 
 interface Ctx {
   lookup: VariableLookup;
-  used: UsedVariables;
+  record: Interpolation;
 }
 
 /** `path` is the container's key path, shared and restored on the way out (copied only when a message needs it). */
@@ -58,12 +74,22 @@ function visit(value: RawValue, ctx: Ctx, path: (string | number)[]): RawValue {
 }
 
 function substitute(template: string, ctx: Ctx, container: object, key: string | number, path: (string | number)[]): string {
-  if (!template.includes("$")) return template;
+  const { record, lookup } = ctx;
+  const from = new Set<string>();
+  const onUnset = (name: string) => {
+    if (!record.unset.has(name)) record.unset.set(name, { pos: positionOf(container, key), path: [...path, key] });
+  };
   try {
-    const value = interpolate(template, ctx.lookup);
-    for (const name of referencedVariables(template)) {
-      const used = ctx.lookup(name);
-      if (used !== undefined) ctx.used.set(name, used);
+    const value = interpolate(template, lookup, { from, onUnset });
+    if (from.size) {
+      const pos = positionOf(container, key);
+      if (pos) record.sources.set(placeKey(pos), [...from]);
+      const secretKey = typeof key === "string" && looksSecret(key);
+      for (const name of from) {
+        const used = lookup(name);
+        if (used !== undefined) record.values.set(name, used);
+        if (secretKey) record.underSecretKeys.add(name);
+      }
     }
     return value;
   } catch (error) {

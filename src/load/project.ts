@@ -5,16 +5,17 @@
  * files in order. The result is one raw canonical tree with positions.
  */
 import path from "node:path";
-import { KhepriError, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
+import { KhepriError, redactDiagnostics, withRedactions, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
 import { own } from "../model/own.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
 import { projectVariables, type Variables } from "./environment.ts";
 import { diskFiles, whereNamed, type FileReader } from "./files.ts";
 import { resolveHostFiles } from "./hostFiles.ts";
-import { interpolateTree, type UsedVariables } from "./interpolateTree.ts";
+import { emptyInterpolation, interpolateTree, type Interpolation } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
 import { resolveRelativePaths, type PathContext } from "./paths.ts";
+import { secretRedactions } from "./secretNames.ts";
 import { copyMap, isRawList, isRawMap, mayHoldNul, positionOf, refuseNul, type RawMap, type RawValue, type TagsFound } from "./raw.ts";
 import { parseYaml } from "./yaml.ts";
 import { projectNameFrom } from "./projectName.ts";
@@ -41,8 +42,8 @@ export interface LoadedProject {
   variables: Variables;
   /** The merged canonical tree; `positionAtPath(model, path)` locates any value in it. */
   model: RawMap;
-  /** Variables `${VAR}` substitution used, with their values. */
-  usedVariables: UsedVariables;
+  /** Which variables each interpolated value was made from, and the unset ones used. */
+  interpolation: Interpolation;
   diagnostics: Diagnostic[];
 }
 
@@ -54,7 +55,7 @@ interface IncludeSite {
 
 interface FileContext {
   variables: Variables;
-  usedVariables: UsedVariables;
+  interpolation: Interpolation;
   paths: PathContext;
   files: FileReader;
   diagnostics: Diagnostic[];
@@ -72,24 +73,44 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
     files,
   );
   const diagnostics: Diagnostic[] = [];
-  const usedVariables: UsedVariables = new Map();
+  const interpolation = emptyInterpolation();
   const found: TagsFound = { tags: false };
-  const ctx: FileContext = { variables, usedVariables, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [], found };
+  const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [], found };
+  // No message shows a secret variable's value, whatever quotes it.
+  const redactions = () => secretRedactions(interpolation);
+  const { merged, name } = withRedactions(redactions, () => {
+    const merged = loadFiles(composeFiles, ctx);
+    const name = projectNameFrom({
+      flag: options.projectName,
+      environment: variables.COMPOSE_PROJECT_NAME,
+      file: typeof merged.name === "string" ? { value: merged.name, pos: positionOf(merged, "name") } : undefined,
+      directory,
+    });
+    merged.name = name;
+    resolveHostFiles(merged, { files, variables, diagnostics, inlineEnvFiles: !!options.inlineEnvFiles, requireFiles: !!options.requireFiles });
+    return { merged, name };
+  });
+  diagnostics.unshift(...unsetWarnings(interpolation));
+  redactDiagnostics(diagnostics, redactions());
+  return { name, directory, files: composeFiles, variables, model: merged, interpolation, diagnostics };
+}
+
+function loadFiles(composeFiles: readonly string[], ctx: FileContext): RawMap {
   let model: RawMap | undefined;
   for (const file of composeFiles) {
     const doc = loadComposeFile(file, ctx);
     model = model ? mergeProjects(model, doc) : doc;
   }
-  const merged: RawMap = withoutTags(model ?? {}, ctx);
-  const name = projectNameFrom({
-    flag: options.projectName,
-    environment: variables.COMPOSE_PROJECT_NAME,
-    file: typeof merged.name === "string" ? { value: merged.name, pos: positionOf(merged, "name") } : undefined,
-    directory,
-  });
-  merged.name = name;
-  resolveHostFiles(merged, { files, variables, diagnostics, inlineEnvFiles: !!options.inlineEnvFiles, requireFiles: !!options.requireFiles });
-  return { name, directory, files: composeFiles, variables, model: merged, usedVariables, diagnostics };
+  return withoutTags(model ?? {}, ctx);
+}
+
+/** docker compose's own words, once per variable, where it is first used (compose-go's template package). */
+function unsetWarnings(interpolation: Interpolation): Diagnostic[] {
+  const warnings: Diagnostic[] = [];
+  for (const [name, { pos, path }] of interpolation.unset) {
+    warnings.push({ level: "warning", message: `The "${name}" variable is not set. Defaulting to a blank string.`, pos, path });
+  }
+  return warnings;
 }
 
 function composeFilesOf(options: LoadOptions, files: FileReader): string[] {
@@ -126,11 +147,30 @@ function readComposeDocument(file: string, ctx: FileContext): RawMap {
   // docker compose refuses a file with nothing in it rather than start an empty project.
   if (parsed === null) throw new KhepriError("empty compose file", { file, line: 1, col: 1 });
   if (!isRawMap(parsed)) throw new KhepriError("a compose file must be a mapping at the top level", { file, line: 1, col: 1 });
+  refuseNonCompose(parsed, file);
   stripExtensions(parsed);
   // Without a `$` (nor a `\`, which could escape one into a quoted string) nothing is substituted.
-  const interpolated = text.includes("$") || text.includes("\\") ? (interpolateTree(parsed, (name) => own(ctx.variables, name), ctx.usedVariables) as RawMap) : parsed;
+  const interpolated = text.includes("$") || text.includes("\\") ? (interpolateTree(parsed, (name) => own(ctx.variables, name), ctx.interpolation) as RawMap) : parsed;
   const canonical = canonicalizeProject(interpolated, file);
   return resolveRelativePaths(canonical, ctx.paths);
+}
+
+const COMPOSE_TOP_LEVEL = new Set(["services", "networks", "volumes", "secrets", "configs", "include", "name", "version", "models"]);
+
+/**
+ * A file that is not compose at all (`-f /etc/shadow`, `include: [/etc/passwd]`) reads as a
+ * mapping of its lines, and listing its keys as unknown would print the file. It is refused
+ * without a word of its content: no top-level key of compose's, and no value a section could
+ * have (a misspelled `servces:` still holds a mapping, and is reported as a misspelling).
+ */
+function refuseNonCompose(doc: RawMap, file: string): void {
+  let keys = 0;
+  for (const key in doc) {
+    keys++;
+    const value = doc[key];
+    if (COMPOSE_TOP_LEVEL.has(key) || key.startsWith("x-") || (typeof value === "object" && value !== null)) return;
+  }
+  if (keys) throw new KhepriError(`not a compose file: none of its ${keys} top-level keys is one of compose's (services, include, networks, volumes, ...); its content is not shown`, { file, line: 1, col: 1 });
 }
 
 /** `x-*` keys are for YAML anchors and other tools; compose ignores them at every level of the top. */

@@ -13,6 +13,7 @@ import { canonicalizeProject } from "./canonical.ts";
 import { projectVariables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
 import { resolveHostFiles, type HostFileOptions } from "./hostFiles.ts";
+import { emptyInterpolation } from "./interpolateTree.ts";
 import { mergeProjects, resolveTags } from "./merge.ts";
 import { resolveRelativePaths } from "./paths.ts";
 import { loadComposeProject, type LoadedProject } from "./project.ts";
@@ -81,7 +82,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
         files: [specFile],
         variables: projectVariables({ envFiles: source.envFiles, projectDirectory: directory, workingDir: path.dirname(specFile), processEnv: options.processEnv }, files),
         model: { name: project },
-        usedVariables: new Map(),
+        interpolation: emptyInterpolation(),
         diagnostics: [],
       };
   const own = composeDocument(body, specFile);

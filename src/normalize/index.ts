@@ -3,8 +3,8 @@
  * completed model (`Project`), as `docker compose config` would show it for
  * the active profiles. Later stages read only this and `locate`.
  */
-import type { Diagnostic, SourcePos } from "../diagnostics/index.ts";
-import type { LoadedProject } from "../load/index.ts";
+import { redactDiagnostics, withRedactions, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
+import { secretRedactions, type Interpolation, type LoadedProject } from "../load/index.ts";
 import { own, type Project } from "../model/index.ts";
 import { validateProject } from "./validate.ts";
 import { resolveDependencies } from "./dependencies.ts";
@@ -25,8 +25,8 @@ export interface NormalizedProject {
   directory: string;
   /** Where a key path of the model was written, for messages. */
   locate: (path: readonly (string | number)[]) => SourcePos | undefined;
-  /** Variables `${VAR}` substitution used, with their values. */
-  usedVariables: ReadonlyMap<string, string>;
+  /** Which variables each interpolated value was made from. */
+  interpolation: Interpolation;
   /** Variables of the project environment (.env and process), for `environment: [KEY]` entries. */
   variables: Readonly<Record<string, string>>;
   diagnostics: Diagnostic[];
@@ -38,6 +38,14 @@ export function activeProfiles(flags: readonly string[], variables: Readonly<Rec
 }
 
 export function normalizeProject(loaded: LoadedProject, options: NormalizeOptions): NormalizedProject {
+  // No message shows a secret variable's value (a value quoted in an error, say).
+  const redactions = () => secretRedactions(loaded.interpolation);
+  const normalized = withRedactions(redactions, () => normalizeLoaded(loaded, options));
+  redactDiagnostics(normalized.diagnostics, redactions());
+  return normalized;
+}
+
+function normalizeLoaded(loaded: LoadedProject, options: NormalizeOptions): NormalizedProject {
   const locate = locatorFor(loaded.model);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   const validated = validateProject(loaded.model);
@@ -57,7 +65,7 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
     project,
     directory: loaded.directory,
     locate,
-    usedVariables: loaded.usedVariables,
+    interpolation: loaded.interpolation,
     variables: loaded.variables,
     diagnostics,
   };

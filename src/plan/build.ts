@@ -11,6 +11,8 @@ import { emptyUnit, type OneshotPlan, type Runtime } from "./types.ts";
 export interface BuildIssue {
   path: (string | number)[];
   message: string;
+  /** A warning unless said. */
+  level?: "note";
 }
 
 /** A remote context (git URL) names its Dockerfile itself; a host directory's is joined onto it. */
@@ -41,9 +43,11 @@ function buildFlags(build: Build, variables: Readonly<Record<string, string>>, r
   for (const platform of build.platforms ?? []) flags.push(`--platform=${platform}`);
   for (const [name, limit] of Object.entries(build.ulimits ?? {})) flags.push(`--ulimit=${name}=${limit.soft}:${limit.hard}`);
   for (const tag of build.tags ?? []) flags.push(`--tag=${tag}`);
-  for (const key of ["ssh", "secrets", "cache_from", "cache_to", "additional_contexts", "entitlements", "isolation"] as const) {
+  for (const key of ["ssh", "secrets", "cache_to", "additional_contexts", "entitlements", "isolation"] as const) {
     if (build[key] !== undefined) issues.push({ path: [...at, key], message: `build.${key} is not passed to ${runtime} build; ignored` });
   }
+  // only a hint where to find layers: what is built is the same without it
+  if (build.cache_from !== undefined) issues.push({ level: "note", path: [...at, "cache_from"], message: `build.cache_from is not passed to ${runtime} build (the image is the same, built without that cache)` });
   return flags;
 }
 

@@ -14,7 +14,6 @@ import { buildUnit, containerUnit, service as serviceUnit } from "./naming.ts";
 import { serviceNetworking } from "./networks.ts";
 import { applyRestartPolicy } from "./restart.ts";
 import { SERVICE_KEYS } from "./serviceKeys.ts";
-import { looksSecret } from "./secrets.ts";
 import { shellCommand, shellQuote } from "./shell.ts";
 import { addUnit, emptyUnit, type ContainerPlan, type Runtime } from "./types.ts";
 
@@ -22,8 +21,6 @@ export interface ContainerContext {
   runtime: Runtime;
   project: Project;
   variables: Readonly<Record<string, string>>;
-  /** Names the interpolated secret variable a text carries, if any (see secrets.ts). */
-  secretIn: (text: string, key?: string) => string | undefined;
   /** What dependents wait for, by service (see dependencyGates). */
   gates: ReadonlyMap<string, ReadonlySet<Gate>>;
   autoStart: boolean;
@@ -80,7 +77,6 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   applyGates(plan, service, ctx, at);
   applyUnit(plan, service, ctx, at);
   reportKeys(service, keys, ctx, at);
-  checkSecrets(plan, name, service, ctx);
   return plan;
 }
 
@@ -116,45 +112,19 @@ function capabilitiesOf(service: Service): Record<string, boolean> {
 function environmentOf(name: string, service: Service, ctx: ContainerContext): Record<string, string> {
   const env: Record<string, string> = {};
   const environment = service.environment;
+  let missing: string[] | undefined;
   for (const key in environment) {
-    const value = environment[key];
     // `- KEY` without a value: compose passes the variable through from its own environment.
-    const resolved = value ?? ctx.variables[key];
-    if (resolved === undefined) {
-      ctx.report("note", `${key} has no value here and is not set in the environment; left out`, environmentPath(name, key));
-      continue;
-    }
-    env[key] = resolved;
-    const variable = value === null ? (looksSecret(key) ? key : undefined) : ctx.secretIn(resolved, key);
-    if (variable) storeWarning(ctx, `${key} carries the value of ${variable}`, environmentPath(name, key));
+    const resolved = environment[key] ?? ctx.variables[key];
+    if (resolved === undefined) (missing ??= []).push(key);
+    else env[key] = resolved;
+  }
+  // one line for the service, not one per key (a stack may pass dozens through)
+  if (missing) {
+    const keys = missing.join(", ");
+    ctx.report("note", `${missing.length > 1 ? `${keys} have` : `${keys} has`} no value here and ${missing.length > 1 ? "are" : "is"} not set in the environment; left out`, ["services", name, "environment", missing[0]!]);
   }
   return env;
-}
-
-/** An environment key's path, made only for a message (most keys have none). */
-const environmentPath = (service: string, key: string) => ["services", service, "environment", key];
-
-/** A secret on its way into /nix/store: say so, and where it should live instead. */
-export function storeWarning(ctx: Pick<ContainerContext, "report">, what: string, path: readonly (string | number)[]): void {
-  ctx.report(
-    "warning",
-    `${what}, which looks like a secret: it is written into the module and so into /nix/store, readable by every local user; keep it in an env_file or a secrets: file on the host (sops-nix, agenix) instead`,
-    path,
-  );
-}
-
-/** Labels and command words are written into the module too. */
-function checkSecrets(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
-  const labels = service.labels;
-  for (const key in labels) {
-    const variable = ctx.secretIn(labels[key]!, key);
-    if (variable) storeWarning(ctx, `label ${key} carries the value of ${variable}`, ["services", name, "labels", key]);
-  }
-  // the command's words, then the entrypoint (joined without copying the command into a new list)
-  const entrypoint = plan.entrypoint ?? "";
-  const words = plan.cmd.length ? `${plan.cmd.join(" ")} ${entrypoint}` : entrypoint;
-  const variable = ctx.secretIn(words);
-  if (variable) storeWarning(ctx, `the command carries the value of ${variable}`, ["services", name, service.command !== undefined ? "command" : "entrypoint"]);
 }
 
 /** The paths of the service's required (or optional) env files. */
@@ -357,12 +327,16 @@ function applyDeploy(flags: string[], service: Service, ctx: ContainerContext, a
   if (limits?.pids !== undefined && service.pids_limit === undefined) flags.push(`--pids-limit=${limits.pids}`);
   if (reservations?.memory !== undefined && service.mem_reservation === undefined) flags.push(`--memory-reservation=${reservations.memory}`);
   if (reservations?.devices) applyGpus(flags, reservations.devices, ctx.runtime);
-  if (reservations?.cpus !== undefined) ctx.report("warning", "deploy.resources.reservations.cpus has no run flag; ignored", deployPath(at, "resources", "reservations", "cpus"));
+  // docker compose too passes no CPU reservation to a container outside swarm: a note, not a warning
+  if (reservations?.cpus !== undefined) ctx.report("note", "deploy.resources.reservations.cpus has no run flag (docker compose ignores it too); ignored", deployPath(at, "resources", "reservations", "cpus"));
   if (reservations?.generic_resources) ctx.report("warning", "generic_resources are swarm-only; ignored", deployPath(at, "resources", "reservations", "generic_resources"));
   if (deploy.replicas !== undefined && deploy.replicas !== 1) ctx.report("warning", `replicas: ${deploy.replicas} — one container per service is run`, deployPath(at, "replicas"));
   for (let i = 0; i < SWARM_DEPLOY_KEYS.length; i++) {
     const key = SWARM_DEPLOY_KEYS[i]!;
-    if (deploy[key] !== undefined) ctx.report("warning", `deploy.${key} is swarm-only; ignored`, deployPath(at, key));
+    if (deploy[key] === undefined) continue;
+    // `mode: replicated` is the default, what runs here anyway
+    if (key === "mode" && deploy.mode === "replicated") ctx.report("note", "deploy.mode: replicated is the default: one container per replica, as here", deployPath(at, key));
+    else ctx.report("warning", `deploy.${key} is swarm-only; ignored`, deployPath(at, key));
   }
 }
 

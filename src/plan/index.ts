@@ -2,11 +2,12 @@
  * The plan stage: a normalized project -> the containers and units the NixOS
  * module will declare. Nothing here knows Nix syntax; `print` lays it out.
  */
-import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
+import { KhepriError, redactDiagnostics, withoutRepeats, withRedactions, type Diagnostic } from "../diagnostics/index.ts";
+import { secretRedactions } from "../load/index.ts";
 import type { NormalizedProject } from "../normalize/index.ts";
 import { buildUnits } from "./build.ts";
-import { secretFinder } from "./secrets.ts";
-import { planContainer, storeWarning, type ContainerContext } from "./container.ts";
+import { reportStoredSecrets } from "./secrets.ts";
+import { planContainer, type ContainerContext } from "./container.ts";
 import { dependencyGates } from "./dependencies.ts";
 import { rootTarget, target } from "./naming.ts";
 import { networkUnits } from "./networks.ts";
@@ -32,18 +33,25 @@ export interface PlanOptions {
 }
 
 export function planProject(normalized: NormalizedProject, options: PlanOptions): Plan {
+  // No message shows a secret variable's value (a value quoted in an error, say).
+  const redactions = () => secretRedactions(normalized.interpolation);
+  const plan = withRedactions(redactions, () => buildPlan(normalized, options));
+  plan.diagnostics = withoutRepeats(plan.diagnostics);
+  redactDiagnostics(plan.diagnostics, redactions());
+  return plan;
+}
+
+function buildPlan(normalized: NormalizedProject, options: PlanOptions): Plan {
   const { project } = normalized;
   const runtime = options.runtime;
   const diagnostics: Diagnostic[] = [];
   const report = (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) =>
     diagnostics.push({ level, message, pos: normalized.locate(path), path });
-  const secretIn = secretFinder(normalized.usedVariables);
   // one context for every container (what differs per service is looked up by its name)
   const ctx: ContainerContext = {
     runtime,
     project,
     variables: normalized.variables,
-    secretIn,
     gates: dependencyGates(project),
     autoStart: options.autoStart && !options.rootTarget,
     useUpheldBy: options.useUpheldBy,
@@ -66,7 +74,7 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
     const volumes = service.volumes;
     if (volumes) for (let i = 0; i < volumes.length; i++) if (volumes[i]!.type === "volume" && volumes[i]!.source) usedVolumes.add(volumes[i]!.source!);
   }
-  const issues: { path: (string | number)[]; message: string }[] = [];
+  const issues: { path: (string | number)[]; message: string; level?: "note" }[] = [];
   const oneshots: OneshotPlan[] = [
     ...networkUnits(runtime, project, usedNetworks, issues),
     ...volumeUnits(runtime, project, usedVolumes, options.removeVolumes),
@@ -76,9 +84,9 @@ export function planProject(normalized: NormalizedProject, options: PlanOptions)
     // Rootless podman keeps networks, volumes and images per user: create them as that user.
     for (const o of oneshots) o.unit.serviceConfig.User = options.podmanUser;
   }
-  for (const issue of issues) report("warning", issue.message, issue.path);
+  for (const issue of issues) report(issue.level ?? "warning", issue.message, issue.path);
   reportResourceKeys(project, report);
-  reportStoredSecrets(project, secretIn, report);
+  reportStoredSecrets(project, normalized.interpolation, normalized.locate, normalized.variables, report);
   const plan: Plan = { runtime, project: project.name!, containers, oneshots, diagnostics };
   if (options.rootTarget) {
     const root = rootTarget(runtime, project.name!);
@@ -106,27 +114,5 @@ function reportResourceKeys(project: NormalizedProject["project"], report: (leve
         else if (rule.handling === "no-effect") report("note", `${key} has no effect here: ${rule.becomes}`, [kind, name, key]);
       }
     }
-  }
-}
-
-/** Build arguments and config contents are written into the module as well. */
-function reportStoredSecrets(
-  project: NormalizedProject["project"],
-  secretIn: (text: string, key?: string) => string | undefined,
-  report: (level: Diagnostic["level"], message: string, path: readonly (string | number)[]) => void,
-): void {
-  const warn = (what: string, path: (string | number)[]) => storeWarning({ report }, what, path);
-  for (const name in project.services) {
-    const args = project.services[name]!.build?.args;
-    for (const key in args) {
-      const value = args[key];
-      const variable = value === null || value === undefined ? undefined : secretIn(value, key);
-      if (variable) warn(`build argument ${key} carries the value of ${variable}`, ["services", name, "build", "args", key]);
-    }
-  }
-  for (const name in project.configs) {
-    const config = project.configs[name]!;
-    const variable = config.content === undefined ? undefined : secretIn(config.content);
-    if (variable) warn(`config ${name} carries the value of ${variable}`, ["configs", name, "content"]);
   }
 }
