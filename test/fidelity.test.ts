@@ -1,0 +1,156 @@
+// Issue 13 (real-world fidelity): what khepri makes of GPUs and CDI devices, the docker socket on
+// podman, docker-only network options, empty interpolated names, relative host paths, decimal tmpfs
+// modes and misspelled keys. Each row converts a fixture (test/fixtures/fidelity/<case>) for one
+// runtime and checks the generated module and the messages; the comment on each table names the
+// docker compose behaviour it pins.
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { evalNixosModules, findNixosEvalEnv, type Backend } from "./support/nixos-eval.ts";
+import { convertIn, scratchDir } from "./support/semantics.ts";
+import { repoRoot, skipUnless } from "./support/shared.ts";
+
+const fixtures = path.join(repoRoot, "test", "fixtures", "fidelity");
+const scratch = scratchDir("fidelity");
+
+interface Row {
+  /** fixture directory under test/fixtures/fidelity */
+  fixture: string;
+  runtime: Backend;
+  /** extra CLI arguments */
+  args?: string[];
+  env?: Record<string, string>;
+  /** container name -> texts its `virtualisation.oci-containers.containers.<name>` block must hold */
+  containers?: Record<string, { has?: string[]; lacks?: string[] }>;
+  /** texts the whole module must (not) hold */
+  has?: string[];
+  lacks?: string[];
+  /** regular expressions some stderr line must match */
+  says?: RegExp[];
+  /** regular expressions no stderr line may match */
+  silent?: RegExp[];
+  /** the conversion fails (exit 1) */
+  fails?: boolean;
+}
+
+/** The text of one container's attribute set in a generated module. */
+function containerBlock(module: string, name: string): string {
+  const start = module.indexOf(`virtualisation.oci-containers.containers.${name} = {`);
+  if (start < 0) return "";
+  const end = module.indexOf("\n  };", start);
+  return module.slice(start, end);
+}
+
+function check(row: Row): void {
+  const dir = path.join(fixtures, row.fixture);
+  const out = convertIn(dir, row.runtime, row.args ?? [], scratch.dir, row.env);
+  const label = `${row.fixture} (${row.runtime})`;
+  if (row.fails) {
+    assert.is(out.code, 1, `${label}: should fail\n${out.stderr}`);
+  } else {
+    assert.is(out.code, 0, `${label}: ${out.stderr}`);
+  }
+  const module = out.module ?? "";
+  for (const [name, want] of Object.entries(row.containers ?? {})) {
+    const block = containerBlock(module, name);
+    assert.ok(block, `${label}: no container ${name} in\n${module}`);
+    for (const text of want.has ?? []) assert.ok(block.includes(text), `${label}: ${name} lacks ${text}\n${block}`);
+    for (const text of want.lacks ?? []) assert.not.ok(block.includes(text), `${label}: ${name} has ${text}\n${block}`);
+  }
+  for (const text of row.has ?? []) assert.ok(module.includes(text), `${label}: module lacks ${text}\n${module}`);
+  for (const text of row.lacks ?? []) assert.not.ok(module.includes(text), `${label}: module has ${text}\n${module}`);
+  const lines = out.stderr.split("\n");
+  for (const re of row.says ?? []) assert.ok(lines.some((l) => re.test(l)), `${label}: no message matches ${re}\n${out.stderr}`);
+  for (const re of row.silent ?? []) assert.not.ok(lines.some((l) => re.test(l)), `${label}: a message matches ${re}\n${out.stderr}`);
+}
+
+const rowName = (row: Row) => `${row.fixture} (${row.runtime}${row.args?.length ? ` ${row.args.join(" ")}` : ""})`;
+
+// ---- 1. GPUs and CDI devices --------------------------------------------------------------------
+// Pins docker compose's pkg/compose/create.go: a `devices` entry whose source equals its target and
+// is a qualified CDI name (vendor/class=name) becomes a CDI DeviceRequest, not a path mapping;
+// `deploy.resources.reservations.devices` and `gpus` become DeviceRequests with their driver, count,
+// device ids and capabilities (`gpus` adds the `gpu` capability); the engine serves drivers `cdi`
+// (ids are CDI names) and `nvidia` (or none, chosen by the `gpu` capability) and refuses any other.
+const GPU_ROWS: Row[] = [];
+for (const runtime of ["podman", "docker"] as Backend[]) {
+  GPU_ROWS.push(
+    {
+      fixture: "gpu-cdi-devices",
+      runtime,
+      containers: { "gpu-cdi-app": { has: [`"nvidia.com/gpu=all"`, `"/dev/snd:/dev/snd:rw"`], lacks: ["nvidia.com/gpu=all:"] } },
+      has: ["hardware.nvidia-container-toolkit.enable"],
+    },
+    {
+      fixture: "gpu-reservations",
+      runtime,
+      containers: {
+        "gpu-res-cdi": { has: [`"--device=nvidia.com/gpu=all"`], lacks: ["gpu=nvidia.com", "--gpus"] },
+        "gpu-res-other-driver": { lacks: ["--gpus", "--device", "unknown"] },
+        "gpu-res-count": { has: runtime === "docker" ? [`"--gpus=2"`] : [`"--device=nvidia.com/gpu=0"`, `"--device=nvidia.com/gpu=1"`] },
+        "gpu-res-ids":
+          runtime === "docker"
+            ? { has: [`"--gpus=\\"device=0,3\\",\\"capabilities=compute,utility\\""`] }
+            : { has: [`"--device=nvidia.com/gpu=0"`, `"--device=nvidia.com/gpu=3"`], lacks: ["capabilities"] },
+        "gpu-res-all": { has: [runtime === "docker" ? `"--gpus=all"` : `"--device=nvidia.com/gpu=all"`] },
+      },
+      says: [/^warning: .*compose\.yaml:\d+:\d+: services\.other-driver\.deploy\.resources\.reservations\.devices\[0\]: driver "ignore-me"/],
+      has: ["hardware.nvidia-container-toolkit.enable"],
+    },
+    {
+      fixture: "gpu-service-key",
+      runtime,
+      containers: {
+        "gpu-key-all": { has: [runtime === "docker" ? `"--gpus=all"` : `"--device=nvidia.com/gpu=all"`] },
+        "gpu-key-ids": { has: [runtime === "docker" ? `"--gpus=\\"device=1\\""` : `"--device=nvidia.com/gpu=1"`] },
+      },
+      has: ["hardware.nvidia-container-toolkit.enable"],
+    },
+    {
+      // AMD: device nodes pass through as they are; no NVIDIA assertion; a note on the groups ROCm wants.
+      fixture: "gpu-amd",
+      runtime,
+      containers: { "gpu-amd-rocm": { has: [`"/dev/kfd:/dev/kfd:rwm"`, `"/dev/dri:/dev/dri:rwm"`], lacks: ["--gpus", "nvidia"] } },
+      lacks: ["nvidia-container-toolkit"],
+      says: [/^note: .*services\.rocm\.devices\[0\]: \/dev\/kfd .*group_add: \[video, render\]/],
+    },
+  );
+}
+for (const row of GPU_ROWS) test(`fidelity: GPUs: ${rowName(row)}`, () => check(row));
+
+// (e) The module asserts NVIDIA's container toolkit, judged by nixpkgs' module system.
+const { env: nixEnv, missing } = findNixosEvalEnv();
+test("fidelity: GPUs: the module asserts hardware.nvidia-container-toolkit.enable", () => {
+  if (skipUnless(nixEnv !== undefined, "fidelity: NVIDIA toolkit assertion", missing ?? "")) return;
+  for (const runtime of ["podman", "docker"] as Backend[]) {
+    const out = convertIn(path.join(fixtures, "gpu-service-key"), runtime, ["-q"], scratch.dir);
+    assert.is(out.code, 0, out.stderr);
+    const without = evalNixosModules(nixEnv!, [out.moduleFile], { backend: runtime, allowFailedAssertions: true });
+    assert.equal(without.failedAssertions.length, 1, JSON.stringify(without.failedAssertions));
+    assert.match(without.failedAssertions[0]!, /gpu-key-all, gpu-key-ids use NVIDIA GPUs, which need hardware\.nvidia-container-toolkit\.enable = true/);
+    const withToolkit = evalNixosModules(nixEnv!, [out.moduleFile], { backend: runtime, extraConfig: "{ hardware.nvidia-container-toolkit.enable = true; }" });
+    assert.equal(withToolkit.failedAssertions, []);
+  }
+});
+
+// ---- 2. The docker socket on podman ------------------------------------------------------------
+// Containers that manage others bind /var/run/docker.sock (docker's API); on podman that socket is
+// podman's docker-compatible API service, which NixOS runs with virtualisation.podman.dockerSocket.
+const SOCKET_ROWS: Row[] = [
+  {
+    fixture: "docker-socket",
+    runtime: "podman",
+    has: ["dockerSocket.enable = lib.mkDefault true;"],
+    says: [/^note: .*services\.traefik\.volumes\[0\]: \/var\/run\/docker\.sock: .*virtualisation\.podman\.dockerSocket\.enable/, /^note: .*services\.other\.volumes\[0\]: \/run\/docker\.sock/],
+  },
+  // --no-setup leaves the runtime's configuration to the user: the note says to set it.
+  { fixture: "docker-socket", runtime: "podman", args: ["--no-setup"], lacks: ["dockerSocket"], says: [/with --no-setup, set it in your configuration/] },
+  // docker serves its own socket.
+  { fixture: "docker-socket", runtime: "docker", lacks: ["dockerSocket"], silent: [/docker\.sock/] },
+  // rootless podman has no rootful socket to bind.
+  { fixture: "docker-socket", runtime: "podman", args: ["--podman-user", "alice"], lacks: ["dockerSocket"], says: [/^warning: .*rootless podman serves/] },
+];
+for (const row of SOCKET_ROWS) test(`fidelity: docker socket: ${rowName(row)}`, () => check(row));
+
+test.after(() => scratch.cleanup());
+test.run();
