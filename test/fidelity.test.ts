@@ -152,5 +152,49 @@ const SOCKET_ROWS: Row[] = [
 ];
 for (const row of SOCKET_ROWS) test(`fidelity: docker socket: ${rowName(row)}`, () => check(row));
 
+// ---- 3. Docker-only network options on podman ----------------------------------------------------
+// docker compose hands `driver_opts` to the engine as they are (docker network create --opt), so
+// docker keeps them; podman's netavark refuses docker's `com.docker.network.*` bridge options
+// ("unsupported bridge network option"; checked against podman 4.3), and has its own flags for three.
+const createLine = (network: string, runtime: Backend) => new RegExp(`${runtime} network create netopts_${network} ([^\n]*)`);
+interface NetworkRow {
+  network: string;
+  /** the `network create` flags per runtime (before the compose labels) */
+  podman: string;
+  docker: string;
+  /** podman warns about these options */
+  dropped?: string[];
+}
+const NETWORK_ROWS: NetworkRow[] = [
+  { network: "default", podman: "", docker: "--opt=com.docker.network.enable_ipv6=false" },
+  { network: "v6", podman: "--ipv6", docker: "--opt=com.docker.network.enable_ipv6=true" },
+  { network: "named", podman: "--interface-name=br-named", docker: "--opt=com.docker.network.bridge.name=br-named" },
+  { network: "mtu", podman: "--opt=mtu=1400", docker: "--opt=com.docker.network.driver.mtu=1400" },
+  {
+    network: "icc",
+    podman: "",
+    docker: "--opt=com.docker.network.bridge.enable_icc=false --opt=com.docker.network.bridge.enable_ip_masquerade=false",
+    dropped: ["com.docker.network.bridge.enable_icc", "com.docker.network.bridge.enable_ip_masquerade"],
+  },
+  // podman's own options pass; a bridge name means nothing to macvlan (podman's --interface-name would name the parent)
+  { network: "mac", podman: "--driver=macvlan --opt=parent=eth0", docker: "--driver=macvlan --opt=parent=eth0 --opt=com.docker.network.bridge.name=ignored0", dropped: ["com.docker.network.bridge.name"] },
+];
+for (const runtime of ["podman", "docker"] as Backend[]) {
+  test(`fidelity: network driver_opts (${runtime})`, () => {
+    const out = convertIn(path.join(fixtures, "network-driver-opts"), runtime, [], scratch.dir);
+    assert.is(out.code, 0, out.stderr);
+    for (const row of NETWORK_ROWS) {
+      const line = createLine(row.network, runtime).exec(out.module ?? "");
+      assert.ok(line, `no ${runtime} network create for ${row.network}`);
+      const flags = line![1]!.replace(/ ?--label=\S+/g, "");
+      assert.is(flags, row[runtime], `${row.network}`);
+      for (const option of row.dropped ?? []) {
+        const warned = out.stderr.split("\n").some((l) => l.startsWith("warning: compose.yaml:") && l.includes(`networks.${row.network}.driver_opts["${option}"]`) && l.includes("dropped"));
+        assert.is(warned, runtime === "podman", `${runtime}: ${row.network} ${option} warning\n${out.stderr}`);
+      }
+    }
+  });
+}
+
 test.after(() => scratch.cleanup());
 test.run();
