@@ -196,5 +196,21 @@ for (const runtime of ["podman", "docker"] as Backend[]) {
   });
 }
 
+// ---- 9. Decimal tmpfs modes ----------------------------------------------------------------------
+// compose-go reads `tmpfs.mode` as a number and docker uses it as the mode: YAML's 1777 is decimal,
+// i.e. 0o3361. khepri keeps that faithful value and warns; 0o1777 (1023) and 511 (0o777) are fine.
+const TMPFS_ROWS: Row[] = (["podman", "docker"] as Backend[]).map((runtime) => ({
+  fixture: "tmpfs-mode",
+  runtime,
+  containers: {
+    "tmpfs-decimal": { has: ["--tmpfs=/tmp:mode=3361"] },
+    "tmpfs-octal": { has: ["--tmpfs=/tmp:mode=1777"] },
+    "tmpfs-small": { has: ["--tmpfs=/tmp:mode=777"] },
+  },
+  says: [/^warning: compose\.yaml:10:17: services\.decimal\.volumes\[0\]\.tmpfs\.mode: tmpfs mode 1777 is a decimal number, which is mode 0o3361; you almost certainly meant 0o1777/],
+  silent: [/services\.(octal|small)\./],
+}));
+for (const row of TMPFS_ROWS) test(`fidelity: tmpfs mode: ${rowName(row)}`, () => check(row));
+
 test.after(() => scratch.cleanup());
 test.run();

@@ -76,6 +76,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   applyPull(plan, service, ctx, at);
   applyMounts(plan, name, service, ctx);
   applyDockerSocket(plan, service, ctx, at);
+  checkTmpfsModes(service, ctx, at);
   applyNetworking(plan, name, service, ctx);
   const keys = keysOf(service);
   applyFlags(plan, service, keys, ctx, at);
@@ -290,6 +291,27 @@ function applyDockerSocket(plan: ContainerPlan, service: Service, ctx: Container
       ctx.report("note", `${v.source}: podman serves its docker-compatible API there with virtualisation.podman.dockerSocket.enable, which the module's setup block sets (lib.mkDefault true); with --no-setup, set it in your configuration`, [...at, "volumes", i]);
     }
     return;
+  }
+}
+
+/**
+ * `tmpfs: {mode: 1777}` is the decimal number 1777, which docker (and khepri, faithfully) use as
+ * mode 0o3361. A number above 0o777 (511), written only with the digits 0-7, that as a mode gives
+ * the group or others a permission its owner lacks, was meant as octal (0o1777 = 1023 was not).
+ */
+function checkTmpfsModes(service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const volumes = service.volumes;
+  if (!volumes) return;
+  for (let i = 0; i < volumes.length; i++) {
+    const mode = volumes[i]!.tmpfs?.mode;
+    if (typeof mode !== "number" || mode <= 0o777 || !/^[0-7]+$/.test(String(mode))) continue;
+    const owner = (mode >> 6) & 7;
+    if (((((mode >> 3) & 7) | (mode & 7)) & ~owner) === 0) continue;
+    ctx.report(
+      "warning",
+      `tmpfs mode ${mode} is a decimal number, which is mode 0o${mode.toString(8)}; you almost certainly meant 0o${mode} (write it so in YAML)`,
+      [...at, "volumes", i, "tmpfs", "mode"],
+    );
   }
 }
 
