@@ -212,5 +212,38 @@ const TMPFS_ROWS: Row[] = (["podman", "docker"] as Backend[]).map((runtime) => (
 }));
 for (const row of TMPFS_ROWS) test(`fidelity: tmpfs mode: ${rowName(row)}`, () => check(row));
 
+// ---- 4. Empty interpolated names ----------------------------------------------------------------
+// compose-go reads an empty `name:` as none: `<project>_<key>` (an external one: its key), and an
+// empty container_name as none: the default `<project>-<service>`. Keys sharing one name share the
+// resource (one unit, no duplicate attribute).
+const EMPTY_ROWS: Row[] = (["podman", "docker"] as Backend[]).map((runtime) => ({
+  fixture: "empty-names",
+  runtime,
+  containers: {
+    "empty-app": { has: [`"empty_va:/a"`, `"empty_vb:/b"`, `"empty_va:/c"`, "empty_front", "empty_back"], lacks: [`":/a"`] },
+    "empty-web": {},
+  },
+  says: [
+    /^note: compose\.yaml:6:21: services\.app\.container_name: container_name is empty/,
+    /^note: compose\.yaml:17:11: volumes\.va\.name: name is empty \(an unset variable\?\): "empty_va" is used/,
+    /^note: compose\.yaml:27:11: networks\.back\.name: name is empty \(an unset variable\?\): "empty_back" is used/,
+  ],
+  silent: [/^error/],
+}));
+for (const row of EMPTY_ROWS) test(`fidelity: empty names: ${rowName(row)}`, () => check(row));
+test("fidelity: empty names: one unit per resource name, and the module evaluates", () => {
+  for (const runtime of ["podman", "docker"] as Backend[]) {
+    const out = convertIn(path.join(fixtures, "empty-names"), runtime, ["-q"], scratch.dir);
+    assert.is(out.code, 0, out.stderr);
+    const module = out.module ?? "";
+    for (const name of ["empty_va", "empty_vb"]) assert.is(module.split(`${runtime} volume create ${name} `).length - 1, 1, `${runtime}: volume ${name}`);
+    for (const name of ["empty_front", "empty_back"]) assert.is(module.split(`${runtime} network create ${name} `).length - 1, 1, `${runtime}: network ${name}`);
+    if (nixEnv) {
+      const facts = evalNixosModules(nixEnv, [out.moduleFile], { backend: runtime });
+      assert.equal(Object.keys(facts.containers).sort(), ["empty-app", "empty-web"]);
+    }
+  }
+});
+
 test.after(() => scratch.cleanup());
 test.run();

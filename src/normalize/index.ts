@@ -10,7 +10,7 @@ import { validateProject } from "./validate.ts";
 import { resolveDependencies } from "./dependencies.ts";
 import { locatorFor } from "./located.ts";
 import { applyProfiles, isActive, selectServices } from "./profiles.ts";
-import { resolveResources } from "./resources.ts";
+import { dropEmptyContainerNames, resolveResources } from "./resources.ts";
 
 export interface NormalizeOptions {
   /** Active profiles (`--profile`, else COMPOSE_PROFILES). */
@@ -40,6 +40,7 @@ export function activeProfiles(flags: readonly string[], variables: Readonly<Rec
 export function normalizeProject(loaded: LoadedProject, options: NormalizeOptions): NormalizedProject {
   const locate = locatorFor(loaded.model);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
+  dropEmptyContainerNames(loaded.model, locate, diagnostics);
   const validated = validateProject(loaded.model);
   // A service named with --service starts whatever its profiles: docker compose activates them.
   const targeted = (options.services ?? []).flatMap((name) => own(validated.services, name)?.profiles ?? []);
@@ -52,7 +53,7 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
   let project = applyProfiles(validated, active, locate, diagnostics);
   project = resolveDependencies(project, inactive, locate, diagnostics);
   project = selectServices(project, options.services ?? [], locate);
-  project = resolveResources(project, loaded.directory, locate);
+  project = resolveResources(project, loaded.directory, locate, diagnostics);
   return {
     project,
     directory: loaded.directory,

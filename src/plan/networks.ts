@@ -164,9 +164,12 @@ function createFlags(runtime: Runtime, key: string, network: Network, project: s
 
 export function networkUnits(runtime: Runtime, project: Project, used: ReadonlySet<string>, issues: NetworkIssue[]): OneshotPlan[] {
   const units: OneshotPlan[] = [];
+  // Keys with one name are one network (as for volumes).
+  const created = new Set<string>();
   for (const [key, network] of Object.entries(project.networks)) {
-    if (network.external || !used.has(key)) continue;
     const name = network.name!;
+    if (network.external || !used.has(key) || created.has(name)) continue;
+    created.add(name);
     const create = shellCommand([runtime, "network", "create", name, ...createFlags(runtime, key, network, project.name!, issues)]);
     units.push({
       unitName: networkUnit(runtime, name),
