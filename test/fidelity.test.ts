@@ -245,5 +245,52 @@ test("fidelity: empty names: one unit per resource name, and the module evaluate
   }
 });
 
+// ---- 5. Relative host paths ---------------------------------------------------------------------
+// compose-go's paths.ResolveRelativePaths resolves build.context, build.additional_contexts (local
+// ones), build.ssh files, env_file paths, label_file, extends.file, bind sources, configs/secrets
+// files and a local volume's bind device against the project directory, and docker compose reads a
+// seccomp profile relative to it (parseSecurityOpts). The unit runs from `/`, so each must be
+// absolute in the output. (`devices` sources and `credential_spec: file:` are not project paths in
+// compose either: a device is a host node, a credential spec lives in docker's own directory.)
+const relDir = path.join(fixtures, "relative-paths");
+const abs = (p: string) => path.join(relDir, p);
+interface PathRow {
+  key: string;
+  /** where it shows: the JSON spec (`--format json`) or the generated module */
+  in: "spec" | "module";
+  want: string;
+}
+const PATH_ROWS: PathRow[] = [
+  { key: "security_opt seccomp:", in: "module", want: `"--security-opt=seccomp:${abs("seccomp.json")}"` },
+  { key: "security_opt seccomp=unconfined (no file)", in: "module", want: `"--security-opt=seccomp=unconfined"` },
+  { key: "build.context", in: "spec", want: `"context": "${abs("app")}"` },
+  { key: "build.ssh", in: "spec", want: `"mykey": "${abs("keys/id_ed25519")}"` },
+  { key: "build.additional_contexts (local)", in: "spec", want: `"assets": "${abs("assets")}"` },
+  { key: "build.additional_contexts (image)", in: "spec", want: `"base": "docker-image://alpine:3"` },
+  { key: "env_file.path", in: "module", want: `environmentFiles = [ "${abs("app.env")}" ]` },
+  { key: "volumes bind source", in: "module", want: `"${abs("data")}:/data"` },
+  { key: "secrets file", in: "module", want: `"${abs("token.txt")}:/run/secrets/token:ro"` },
+  { key: "configs file", in: "module", want: `"${abs("conf.ini")}:/conf:ro"` },
+  { key: "volumes.*.driver_opts.device (o: bind)", in: "module", want: `--opt=device=${abs("cache")} ` },
+];
+test("fidelity: relative host paths resolve against the project directory (compose file)", () => {
+  const module = convertIn(relDir, "podman", [], scratch.dir);
+  assert.is(module.code, 0, module.stderr);
+  const spec = convertIn(relDir, "podman", ["--format", "json"], scratch.dir);
+  assert.is(spec.code, 0, spec.stderr);
+  for (const row of PATH_ROWS) {
+    const text = row.in === "module" ? module.module! : spec.module!;
+    assert.ok(text.includes(row.want), `${row.key}: ${row.want} not in the ${row.in}\n${text}`);
+  }
+  // label_file is read while loading: its labels arrive, so the file was found from `/` too
+  assert.ok(module.module!.includes(`"com.example.a" = "1"`), "label_file");
+});
+test("fidelity: relative host paths resolve against the project directory (JSON spec)", () => {
+  const out = convertIn(repoRoot, "docker", ["--spec", path.join(relDir, "spec.json")], scratch.dir);
+  assert.is(out.code, 0, out.stderr);
+  assert.ok(out.module!.includes(`"--security-opt=seccomp=${abs("seccomp.json")}"`), out.module);
+  assert.ok(out.module!.includes(`"${abs("data")}:/data"`), out.module);
+});
+
 test.after(() => scratch.cleanup());
 test.run();
