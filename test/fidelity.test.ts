@@ -292,5 +292,30 @@ test("fidelity: relative host paths resolve against the project directory (JSON 
   assert.ok(out.module!.includes(`"${abs("data")}:/data"`), out.module);
 });
 
+// ---- 12. Typos ---------------------------------------------------------------------------------
+// docker compose refuses an unknown key ("additional properties 'enviroment' not allowed"); khepri
+// refuses it too, at file:line:col, and names the closest key the mapping has (in a JSON spec, the
+// spec's camelCase names and compose's, both of which a spec takes).
+const typoDir = path.join(fixtures, "typos");
+const TYPO_ROWS: { file: string; error: string }[] = [
+  { file: "environment.yaml", error: `error: environment.yaml:4:5: services.app.enviroment: unknown key "enviroment"; did you mean "environment"?` },
+  { file: "healthcheck.yaml", error: `error: healthcheck.yaml:6:7: services.app.healthcheck.intervall: unknown key "intervall"; did you mean "interval"?` },
+  { file: "top.yaml", error: `error: top.yaml:4:1: volumse: unknown key "volumse"; did you mean "volumes"?` },
+  { file: "port.yaml", error: `error: port.yaml:6:9: services.app.ports[0].publishd: unknown key "publishd"; did you mean "published"?` },
+  // nothing close: no guess
+  { file: "unrelated.yaml", error: `error: unrelated.yaml:4:5: services.app.xyzzy: unknown key "xyzzy"` },
+  { file: "spec.json", error: `error: spec.json:5:36: compositions.typo.services.app.containerNmae: unknown key "containerNmae"; did you mean "containerName"?` },
+  { file: "spec-compose-name.json", error: `error: spec-compose-name.json:5:36: compositions.typo.services.app.restrat: unknown key "restrat"; did you mean "restart"?` },
+];
+for (const row of TYPO_ROWS) {
+  test(`fidelity: typos: ${row.file}`, () => {
+    const args = row.file.endsWith(".json") ? ["--spec", row.file] : ["-f", row.file];
+    const out = convertIn(typoDir, "podman", args, scratch.dir);
+    assert.is(out.code, 1, out.stderr);
+    assert.is(out.stderr.trim(), row.error);
+    assert.is(out.module, undefined, "nothing written");
+  });
+}
+
 test.after(() => scratch.cleanup());
 test.run();

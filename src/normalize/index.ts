@@ -17,6 +17,8 @@ export interface NormalizeOptions {
   profiles: readonly string[];
   /** `--service`: only these and their dependencies. */
   services?: readonly string[];
+  /** The project is a JSON spec's composition (messages may use the spec's names). */
+  spec?: boolean;
 }
 
 export interface NormalizedProject {
@@ -41,7 +43,7 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
   const locate = locatorFor(loaded.model);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
   dropEmptyContainerNames(loaded.model, locate, diagnostics);
-  const validated = validateProject(loaded.model);
+  const validated = validateProject(loaded.model, options.spec);
   // A service named with --service starts whatever its profiles: docker compose activates them.
   const targeted = (options.services ?? []).flatMap((name) => own(validated.services, name)?.profiles ?? []);
   const active = new Set([...options.profiles, ...targeted]);
