@@ -6,7 +6,8 @@
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { evalNixosModules, findNixosEvalEnv, type Backend } from "./support/nixos-eval.ts";
+import { evalWithKhepri, ifdSupport } from "./support/khepri-nix.ts";
+import { evalNixosModules, findNixosEvalEnv, NixosEvalError, type Backend } from "./support/nixos-eval.ts";
 import { convertIn, scratchDir } from "./support/semantics.ts";
 import { repoRoot, skipUnless } from "./support/shared.ts";
 
@@ -131,6 +132,25 @@ test("fidelity: GPUs: the module asserts hardware.nvidia-container-toolkit.enabl
     const withToolkit = evalNixosModules(nixEnv!, [out.moduleFile], { backend: runtime, extraConfig: "{ hardware.nvidia-container-toolkit.enable = true; }" });
     assert.equal(withToolkit.failedAssertions, []);
   }
+});
+
+// (e) and through khepri.compositions (the NixOS module converting at build time), which forwards
+// the generated module's assertions.
+test("fidelity: GPUs: khepri.compositions asserts hardware.nvidia-container-toolkit.enable", () => {
+  if (skipUnless(nixEnv !== undefined, "fidelity: khepri.compositions GPU assertion", missing ?? "")) return;
+  const ifd = ifdSupport(nixEnv!);
+  if (skipUnless(ifd === undefined, "fidelity: khepri.compositions GPU assertion", ifd ?? "")) return;
+  const composition = `{ khepri.compositions.ai.services.ollama = { image = "docker.io/ollama/ollama:0.5"; gpus = "all"; }; }`;
+  let failed: string[] = [];
+  try {
+    evalWithKhepri(nixEnv!, { backend: "podman", modules: [composition] });
+  } catch (error) {
+    assert.instance(error, NixosEvalError);
+    failed = (error as NixosEvalError).failedAssertions ?? [];
+  }
+  assert.ok(failed.some((m) => /ai-ollama uses NVIDIA GPUs, which need hardware\.nvidia-container-toolkit\.enable = true/.test(m)), JSON.stringify(failed));
+  const { facts } = evalWithKhepri(nixEnv!, { backend: "podman", modules: [composition, "{ hardware.nvidia-container-toolkit.enable = true; }"] });
+  assert.ok(facts.containers["ai-ollama"], Object.keys(facts.containers).join(", "));
 });
 
 // ---- 2. The docker socket on podman ------------------------------------------------------------
