@@ -79,8 +79,10 @@ for (const runtime of ["podman", "docker"] as Backend[]) {
     {
       fixture: "gpu-cdi-devices",
       runtime,
-      containers: { "gpu-cdi-app": { has: [`"nvidia.com/gpu=all"`, `"/dev/snd:/dev/snd:rw"`], lacks: ["nvidia.com/gpu=all:"] } },
+      // (compose-go's short syntax: `source:mode` is a source and its permissions)
+      containers: { "gpu-cdi-app": { has: [`"nvidia.com/gpu=all"`, `"vendor.example/fpga=1"`, `"/dev/snd:/dev/snd:rw"`, `"/dev/dri:/dev/dri:rw"`], lacks: ["gpu=all:", "fpga=1:", ":rw:"] } },
       has: ["hardware.nvidia-container-toolkit.enable"],
+      says: [/^note: compose\.yaml:8:9: services\.app\.devices\[1\]: vendor\.example\/fpga=1 is a CDI device: the host needs a CDI spec for it/],
     },
     {
       fixture: "gpu-reservations",
