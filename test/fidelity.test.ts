@@ -260,6 +260,9 @@ test("fidelity: empty names: one unit per resource name, and the module evaluate
     const module = out.module ?? "";
     for (const name of ["empty_va", "empty_vb"]) assert.is(module.split(`${runtime} volume create ${name} `).length - 1, 1, `${runtime}: volume ${name}`);
     for (const name of ["empty_front", "empty_back"]) assert.is(module.split(`${runtime} network create ${name} `).length - 1, 1, `${runtime}: network ${name}`);
+    // the container joins the network `front` and `shared` both name once
+    const joins = containerBlock(module, "empty-app").match(/"(?:name=)?empty_front[:,]/g) ?? [];
+    assert.is(joins.length, 1, `${runtime}: joins empty_front ${joins.length} times`);
     if (nixEnv) {
       const facts = evalNixosModules(nixEnv, [out.moduleFile], { backend: runtime });
       assert.equal(Object.keys(facts.containers).sort(), ["empty-app", "empty-web"]);

@@ -99,9 +99,13 @@ export function serviceNetworking(runtime: Runtime, serviceName: string, service
   const units: string[] = [];
   const joined = service.networks ?? {};
   const keys = orderedNetworks(joined);
+  const names = new Set<string>();
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const network = project.networks[key]!;
+    // two keys naming one network: joined once (the first in compose's order)
+    if (names.has(network.name!)) continue;
+    names.add(network.name!);
     networks.push(networkSpec(runtime, network.name!, serviceName, key, joined[key]!, issues));
     if (!network.external) units.push(networkUnit(runtime, network.name!));
   }
