@@ -113,7 +113,7 @@ test("validateProject reports the position and key path", () => {
 
 test("validateProject names an unknown key", () => {
   const doc = parseYaml("services:\n  web:\n    imag: a\n", "c.yaml") as RawMap;
-  assert.throws(() => validateProject(doc), (e: Error) => e.message === 'c.yaml:3:5: services.web.imag: unknown key "imag"');
+  assert.throws(() => validateProject(doc), (e: Error) => e.message === 'c.yaml:3:5: services.web.imag: unknown key "imag"; did you mean "image"?');
 });
 
 const words: [string, string[]][] = [

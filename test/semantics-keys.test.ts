@@ -175,7 +175,8 @@ for (const runtime of ["podman", "docker"] as Backend[]) {
       return;
     }
     // Each batch holds one module per key; their project names differ, so they evaluate together.
-    const withFacts = evalNixosModules(env!, withFiles, { backend: runtime });
+    // (a host with NVIDIA's container toolkit, which the `gpus` sample's module asserts)
+    const withFacts = evalNixosModules(env!, withFiles, { backend: runtime, extraConfig: "{ hardware.nvidia-container-toolkit.enable = true; }" });
     const withoutFacts = evalNixosModules(env!, withoutFiles, { backend: runtime });
     for (const key of Object.keys(modules)) {
       const name = slug(key);

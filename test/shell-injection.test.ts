@@ -148,7 +148,8 @@ function project(runtime: Backend): Project {
     { what: "capability", command: "runtime", sub: "run", arg: `--cap-add=CAP${evil1(28)}` },
     { what: "device", command: "runtime", sub: "run", argPrefix: `--device=/dev/x${evil1(29)}:` },
     { what: "tmpfs", command: "runtime", sub: "run", arg: `--tmpfs=/t${evil1(30)}` },
-    { what: "network driver option", command: "runtime", sub: "network", arg: `--opt=com.docker.network.bridge.name=${evil(31)}` },
+    // (podman has no such option: the bridge name is its --interface-name)
+    { what: "network driver option", command: "runtime", sub: "network", arg: rt === "podman" ? `--interface-name=${evil(31)}` : `--opt=com.docker.network.bridge.name=${evil(31)}` },
     { what: "network label", command: "runtime", sub: "network", arg: `--label=nl=${evil(32)}` },
     { what: "volume driver option", command: "runtime", sub: "volume", arg: `--opt=o=${evil(33)}` },
     { what: "volume label", command: "runtime", sub: "volume", arg: `--label=vl=${evil(34)}` },

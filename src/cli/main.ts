@@ -130,7 +130,7 @@ function convert(args: ConvertArgs, io: Io): number {
   const inComposition = <T>(c: Composition, fn: () => T): T => (c.specFile ? withPathPrefix(c.specFile, specKeyPath(c.loaded.name), fn) : fn());
   const placed = (c: Composition, d: Diagnostic) => (c.specFile ? prefixedPath(d, c.specFile, specKeyPath(c.loaded.name)) : d);
   const normalized = compositions.map((c) =>
-    inComposition(c, () => normalizeProject(c.loaded, { profiles: args.profile.length ? args.profile : c.profiles, services: args.service })),
+    inComposition(c, () => normalizeProject(c.loaded, { profiles: args.profile.length ? args.profile : c.profiles, services: args.service, spec: c.specFile !== undefined })),
   );
 
   let output: string;

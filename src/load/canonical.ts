@@ -470,12 +470,21 @@ const serviceVolume: Transform = (item, at) => {
 
 // ------------------------------------------------------------------ other service fields
 
-/** `"/dev/a:/dev/b:rwm"` -> `{source, target, permissions}`. */
+/** cgroup device permissions: some of r, w, m, each once (compose-go's IsValidDeviceMode). */
+const isDeviceMode = (s: string) => s.length > 0 && s.length <= 3 && /^[rwm]+$/.test(s) && new Set(s).size === s.length;
+
+/** `"/dev/a:/dev/b:rwm"` -> `{source, target, permissions}`; `"/dev/a:rw"` is a source and its permissions, as in compose-go. */
 const device: Transform = (item, at) => {
   if (typeof item !== "string") return item;
   const parts = item.split(":");
   if (parts.length > 3) fail(at, `${JSON.stringify(item)} is a confusing device mapping, please use the long syntax`);
-  const [source = "", target, permissions = "rwm"] = parts;
+  const source = parts[0] ?? "";
+  let target = parts[1];
+  let permissions = parts[2] ?? "rwm";
+  if (parts.length === 2 && isDeviceMode(target!)) {
+    permissions = target!;
+    target = undefined;
+  }
   return fresh({ source, target: target || source, permissions }, at);
 };
 

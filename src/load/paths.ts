@@ -1,6 +1,7 @@
 /**
- * Relative paths in a compose file (bind mounts, env files, build contexts,
- * secret and config files, extends files) resolve against a base directory:
+ * Relative paths in a compose file (bind mounts, env files, label files, build
+ * contexts and ssh files, secret and config files, extends files, seccomp
+ * profiles, local bind volumes' devices) resolve against a base directory:
  * the project directory for the files given with -f, the file's own directory
  * for extends and include. Runs on canonical (long-syntax) trees.
  */
@@ -39,6 +40,13 @@ export function resolveRelativePaths(doc: RawMap, ctx: PathContext): RawMap {
       if (isRawMap(service)) resolveServicePaths(service, ctx, ["services", name]);
     }
   }
+  const volumes = doc.volumes;
+  if (isRawMap(volumes)) {
+    for (const name in volumes) {
+      const volume = volumes[name];
+      if (isRawMap(volume)) resolveBindDevice(volume, ctx, ["volumes", name]);
+    }
+  }
   for (const kind of ["secrets", "configs"] as const) {
     const group = doc[kind];
     if (!isRawMap(group)) continue;
@@ -58,7 +66,21 @@ export function resolveServicePaths(service: RawMap, ctx: PathContext, at: (stri
   if (isRawMap(build) && typeof build.context === "string" && !isRemote(build.context)) {
     resolveKey(build, "context", ctx, at, "build");
   }
+  if (isRawMap(build)) {
+    // compose-go: ssh keys' files and local additional contexts resolve like the context
+    const ssh = build.ssh;
+    if (isRawMap(ssh)) for (const id in ssh) resolveKey(ssh, id, ctx, at, "build", undefined, "ssh");
+    const contexts = build.additional_contexts;
+    if (isRawMap(contexts)) {
+      for (const name in contexts) {
+        const context = contexts[name];
+        if (typeof context === "string" && !context.includes("://") && !context.startsWith("service:") && !isRemote(context)) resolveKey(contexts, name, ctx, at, "build", undefined, "additional_contexts");
+      }
+    }
+  }
   if (isRawMap(service.extends)) resolveKey(service.extends, "file", ctx, at, "extends");
+  const securityOpts = service.security_opt;
+  if (isRawList(securityOpts)) for (let i = 0; i < securityOpts.length; i++) resolveSeccompProfile(securityOpts, i, ctx, at);
   const envFiles = service.env_file;
   if (isRawList(envFiles)) {
     for (let i = 0; i < envFiles.length; i++) {
@@ -78,14 +100,36 @@ export function resolveServicePaths(service: RawMap, ctx: PathContext, at: (stri
   else if (isRawList(labelFile)) labelFile.forEach((_, i) => resolveKey(labelFile, i, ctx, at, "label_file"));
 }
 
-/** Resolves `container[key]`; the container sits at `at`, then `field` and `index` when given. */
-function resolveKey(container: RawMap | RawValue[], key: string | number, ctx: PathContext, at: (string | number)[], field?: string, index?: number): void {
+/**
+ * `security_opt: ["seccomp:./profile.json"]` (or `seccomp=`): docker compose reads the profile
+ * relative to the project directory (pkg/compose/create.go, parseSecurityOpts); the unit runs
+ * from `/`, so the path is resolved here. `unconfined` and `builtin` name no file.
+ */
+function resolveSeccompProfile(opts: RawValue[], i: number, ctx: PathContext, at: (string | number)[]): void {
+  const opt = opts[i];
+  if (typeof opt !== "string") return;
+  const match = /^seccomp([=:])(.+)$/.exec(opt);
+  if (!match || match[2] === "unconfined" || match[2] === "builtin") return;
+  const profile = resolveHostPath(match[2]!, ctx, () => [opts, i, [...at, "security_opt", i]]);
+  opts[i] = `seccomp${match[1]}${profile}`;
+}
+
+/** A local volume bound to a host directory (`driver_opts: {o: bind, device: ./data}`): compose-go resolves the device. */
+function resolveBindDevice(volume: RawMap, ctx: PathContext, at: (string | number)[]): void {
+  const opts = volume.driver_opts;
+  if ((volume.driver !== undefined && volume.driver !== "local") || !isRawMap(opts) || opts.o !== "bind") return;
+  resolveKey(opts, "device", ctx, at, "driver_opts");
+}
+
+/** Resolves `container[key]`; the container sits at `at`, then `field`, `index` and `subfield` when given. */
+function resolveKey(container: RawMap | RawValue[], key: string | number, ctx: PathContext, at: (string | number)[], field?: string, index?: number, subfield?: string): void {
   const value = (container as Record<string | number, RawValue>)[key];
   if (typeof value !== "string" || value === "") return;
   const resolved = resolveHostPath(value, ctx, () => {
     const keyPath = [...at];
     if (field !== undefined) keyPath.push(field);
     if (index !== undefined) keyPath.push(index);
+    if (subfield !== undefined) keyPath.push(subfield);
     keyPath.push(key);
     return [container, key, keyPath];
   });

@@ -105,12 +105,17 @@ export function toSpecJsonSchema(schema: unknown): unknown {
   return out;
 }
 
+/** A schema's def, or for a union the branch that holds maps or lists. */
+function containerDef(schema: unknown): Def | undefined {
+  const def = schema === undefined ? undefined : unwrap(schema);
+  return def?.type === "union" ? (def.options as unknown[]).map(unwrap).find((d) => ["object", "record", "array"].includes(d.type)) : def;
+}
+
 /** A compose key path in the spec's names (`services.web.dependsOn.db`), walking the model's schema. */
 export function toSpecPath(path: readonly (string | number)[]): (string | number)[] {
   let schema: unknown = Project;
   return path.map((segment) => {
-    let def = schema === undefined ? undefined : unwrap(schema);
-    if (def?.type === "union") def = (def.options as unknown[]).map(unwrap).find((d) => ["object", "record", "array"].includes(d.type));
+    const def = containerDef(schema);
     if (def?.type === "object" && typeof segment === "string") {
       const shape = def.shape as Record<string, unknown>;
       const field = Object.hasOwn(shape, segment);
@@ -120,4 +125,16 @@ export function toSpecPath(path: readonly (string | number)[]): (string | number
     schema = def?.type === "record" ? def.valueType : def?.type === "array" ? def.element : undefined;
     return segment;
   });
+}
+
+/** The compose field names of the mapping at a key path (`["services", "web"]`: every service key), if it is one. */
+export function fieldsAt(path: readonly (string | number)[]): string[] {
+  let schema: unknown = Project;
+  for (const segment of path) {
+    const def = containerDef(schema);
+    if (def?.type === "object" && typeof segment === "string") schema = Object.hasOwn(def.shape as object, segment) ? (def.shape as Record<string, unknown>)[segment] : undefined;
+    else schema = def?.type === "record" ? def.valueType : def?.type === "array" ? def.element : undefined;
+  }
+  const def = containerDef(schema);
+  return def?.type === "object" ? Object.keys(def.shape as object) : [];
 }

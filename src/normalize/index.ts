@@ -10,13 +10,15 @@ import { validateProject } from "./validate.ts";
 import { resolveDependencies } from "./dependencies.ts";
 import { locatorFor } from "./located.ts";
 import { applyProfiles, isActive, selectServices } from "./profiles.ts";
-import { resolveResources } from "./resources.ts";
+import { dropEmptyContainerNames, resolveResources } from "./resources.ts";
 
 export interface NormalizeOptions {
   /** Active profiles (`--profile`, else COMPOSE_PROFILES). */
   profiles: readonly string[];
   /** `--service`: only these and their dependencies. */
   services?: readonly string[];
+  /** The project is a JSON spec's composition (messages may use the spec's names). */
+  spec?: boolean;
 }
 
 export interface NormalizedProject {
@@ -48,7 +50,8 @@ export function normalizeProject(loaded: LoadedProject, options: NormalizeOption
 function normalizeLoaded(loaded: LoadedProject, options: NormalizeOptions): NormalizedProject {
   const locate = locatorFor(loaded.model);
   const diagnostics: Diagnostic[] = [...loaded.diagnostics];
-  const validated = validateProject(loaded.model);
+  dropEmptyContainerNames(loaded.model, locate, diagnostics);
+  const validated = validateProject(loaded.model, options.spec);
   // A service named with --service starts whatever its profiles: docker compose activates them.
   const targeted = (options.services ?? []).flatMap((name) => own(validated.services, name)?.profiles ?? []);
   const active = new Set([...options.profiles, ...targeted]);
@@ -60,7 +63,7 @@ function normalizeLoaded(loaded: LoadedProject, options: NormalizeOptions): Norm
   let project = applyProfiles(validated, active, locate, diagnostics);
   project = resolveDependencies(project, inactive, locate, diagnostics);
   project = selectServices(project, options.services ?? [], locate);
-  project = resolveResources(project, loaded.directory, locate);
+  project = resolveResources(project, loaded.directory, locate, diagnostics);
   return {
     project,
     directory: loaded.directory,

@@ -3,6 +3,8 @@
  * network, `<project>_<key>` names (or `name:`; external ones keep their own),
  * container names, and a check that everything a service refers to exists.
  */
+import type { Diagnostic } from "../diagnostics/index.ts";
+import { isRawMap, type RawMap } from "../load/index.ts";
 import { own, type Project, type Service } from "../model/index.ts";
 import type { Locate } from "./located.ts";
 
@@ -44,7 +46,23 @@ function checkFileMounts(name: string, kind: "secrets" | "configs", refs: Servic
   }
 }
 
-export function resolveResources(project: Project, directory: string, locate: Locate): Project {
+/**
+ * `container_name: ""` (as `${UNSET}` gives): compose-go reads an empty name as none, so the
+ * service gets the default name. Removed from the raw tree before validation, which refuses "".
+ */
+export function dropEmptyContainerNames(doc: RawMap, locate: Locate, diagnostics: Diagnostic[]): void {
+  const services = doc.services;
+  if (!isRawMap(services)) return;
+  for (const name in services) {
+    const service = services[name];
+    if (!isRawMap(service) || service.container_name !== "") continue;
+    const path = ["services", name, "container_name"];
+    diagnostics.push({ level: "note", message: "container_name is empty (an unset variable?): the default container name is used, as docker compose does", pos: locate(path), path });
+    delete service.container_name;
+  }
+}
+
+export function resolveResources(project: Project, directory: string, locate: Locate, diagnostics: Diagnostic[]): Project {
   const services: Project["services"] = {};
   const containers = new Map<string, string>();
   let usesDefault = false;
@@ -69,8 +87,8 @@ export function resolveResources(project: Project, directory: string, locate: Lo
   }
   const networks = { ...project.networks };
   if (usesDefault && !networks[DEFAULT_NETWORK]) networks[DEFAULT_NETWORK] = {};
-  const networkNames = named(networks, project.name);
-  const volumeNames = named(project.volumes, project.name);
+  const networkNames = named("networks", networks, project.name, locate, diagnostics);
+  const volumeNames = named("volumes", project.volumes, project.name, locate, diagnostics);
   checkEngineNames("networks", networkNames, networks, locate);
   checkEngineNames("volumes", volumeNames, project.volumes, locate);
   return {
@@ -78,8 +96,8 @@ export function resolveResources(project: Project, directory: string, locate: Lo
     services,
     networks: networkNames,
     volumes: volumeNames,
-    secrets: named(project.secrets, project.name),
-    configs: named(project.configs, project.name),
+    secrets: named("secrets", project.secrets, project.name, locate, diagnostics),
+    configs: named("configs", project.configs, project.name, locate, diagnostics),
   };
 }
 
@@ -100,9 +118,27 @@ function checkEngineNames(kind: "networks" | "volumes", entries: Record<string, 
   }
 }
 
-/** Top-level resources with their names: `name:`, else an external one's key, else `<project>_<key>`. */
-function named<T extends { name?: string | undefined; external?: boolean | undefined }>(entries: Record<string, T>, project: Project["name"]): Record<string, T & { name: string }> {
+/**
+ * Top-level resources with their names: `name:`, else an external one's key, else `<project>_<key>`.
+ * An empty `name:` (as `${UNSET}` gives) counts as none, as in compose-go; keys are unique, so two
+ * such resources get two names.
+ */
+function named<T extends { name?: string | undefined; external?: boolean | undefined }>(
+  kind: string,
+  entries: Record<string, T>,
+  project: Project["name"],
+  locate: Locate,
+  diagnostics: Diagnostic[],
+): Record<string, T & { name: string }> {
   const out: Record<string, T & { name: string }> = {};
-  for (const [key, value] of Object.entries(entries)) out[key] = { ...value, name: value.name ?? (value.external ? key : `${project}_${key}`) };
+  for (const key in entries) {
+    const value = entries[key]!;
+    const name = value.name || (value.external ? key : `${project}_${key}`);
+    if (value.name === "") {
+      const path = [kind, key, "name"];
+      diagnostics.push({ level: "note", message: `name is empty (an unset variable?): "${name}" is used, as docker compose does`, pos: locate(path), path });
+    }
+    out[key] = { ...value, name };
+  }
   return out;
 }

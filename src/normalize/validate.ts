@@ -6,7 +6,8 @@
 import type { z } from "zod";
 import { KhepriError } from "../diagnostics/index.ts";
 import { positionAtPath, type RawMap, type RawValue } from "../load/index.ts";
-import { Project } from "../model/index.ts";
+import { fieldsAt, Project, specName } from "../model/index.ts";
+import { closestName } from "./suggest.ts";
 
 type Path = (string | number)[];
 
@@ -22,14 +23,27 @@ function valueAt(root: RawValue, path: readonly PropertyKey[]): RawValue | undef
   return node;
 }
 
-/** One zod issue as a located error about the user's document. */
-export function issueToError(doc: RawMap, issue: z.core.$ZodIssue): KhepriError {
+/**
+ * What an unknown key was probably meant to be: the closest field of the mapping it is in. A JSON
+ * spec takes both the spec's names and compose's, so both are candidates there.
+ */
+function didYouMean(key: string, at: Path, spec: boolean): string {
+  const fields = fieldsAt(at);
+  const candidates = spec ? [...fields.map(specName), ...fields] : fields;
+  const closest = closestName(key, candidates);
+  return closest === undefined ? "" : `; did you mean ${JSON.stringify(closest)}?`;
+}
+
+/** One zod issue as a located error about the user's document (`spec`: a JSON spec's composition). */
+export function issueToError(doc: RawMap, issue: z.core.$ZodIssue, spec = false): KhepriError {
   const path: Path = issue.path.filter((k): k is string | number => typeof k !== "symbol");
   let detail = issue.message;
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0] ?? "";
+    const hint = didYouMean(key, path, spec);
     path.push(key);
     detail = issue.keys.length > 1 ? `unknown keys ${issue.keys.map((k) => JSON.stringify(k)).join(", ")}` : `unknown key ${JSON.stringify(key)}`;
+    detail += hint && issue.keys.length > 1 ? hint.replace("did you mean", `${JSON.stringify(key)}: did you mean`) : hint;
   } else {
     const value = valueAt(doc, path);
     if (issue.code === "invalid_type") detail = `expected ${KIND[issue.expected] ?? issue.expected}`;
@@ -49,10 +63,10 @@ export function issueToError(doc: RawMap, issue: z.core.$ZodIssue): KhepriError 
 }
 
 /** Validates a canonical, merged document; throws a KhepriError for the first problem found. */
-export function validateProject(doc: RawMap): z.infer<typeof Project> {
+export function validateProject(doc: RawMap, spec = false): z.infer<typeof Project> {
   const result = Project.safeParse(doc);
   if (result.success) return result.data;
   const first = result.error.issues[0];
   if (!first) throw new KhepriError("invalid compose project");
-  throw issueToError(doc, first);
+  throw issueToError(doc, first, spec);
 }

@@ -7,6 +7,7 @@
 import type { Diagnostic } from "../diagnostics/index.ts";
 import { shellOperatorAt, splitShellWords, type Command, type Project, type Service } from "../model/index.ts";
 import { addDependencyRelations, completionWait, dockerHealthWait, waitForContainer, type Gate } from "./dependencies.ts";
+import { planDevices, planGpus } from "./devices.ts";
 import { durationSeconds } from "./durations.ts";
 import { addHealthcheckFlags, healthcheckDisabled, healthWaitSeconds } from "./healthcheck.ts";
 import { MountError, serviceMounts } from "./mounts.ts";
@@ -53,7 +54,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
     cmd: [],
     networks: [],
     capabilities: capabilitiesOf(service),
-    devices: (service.devices ?? []).map((d) => [d.source, d.target ?? d.source, d.permissions].filter(Boolean).join(":")),
+    devices: [],
     privileged: service.privileged ?? false,
     dependsOn: [],
     logDriver: service.logging?.driver ?? "journald",
@@ -61,6 +62,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
     autoRemoveOnStop: true,
     extraOptions: [],
     unit: emptyUnit(),
+    host: { nvidiaToolkit: false, dockerSocket: false },
   };
   if (service.user !== undefined) plan.user = service.user;
   if (service.working_dir !== undefined) plan.workdir = service.working_dir;
@@ -70,6 +72,8 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   applyCommand(plan, service, ctx, at);
   applyPull(plan, service, ctx, at);
   applyMounts(plan, name, service, ctx);
+  applyDockerSocket(plan, service, ctx, at);
+  checkTmpfsModes(service, ctx, at);
   applyNetworking(plan, name, service, ctx);
   const keys = keysOf(service);
   applyFlags(plan, service, keys, ctx, at);
@@ -231,6 +235,52 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
   if (ctx.checkSystemdMounts && mounts.bindSources.length) plan.unit.unitConfig.RequiresMountsFor = mounts.bindSources.join(" ");
 }
 
+/** Where docker serves its API; containers that manage others (traefik, portainer, ...) bind it. */
+const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];
+
+/**
+ * On podman the docker socket exists only with podman's docker-compatible API service, which
+ * NixOS runs with `virtualisation.podman.dockerSocket.enable` (rootful podman; a rootless user's
+ * socket is under /run/user/<uid>).
+ */
+function applyDockerSocket(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  if (ctx.runtime !== "podman") return;
+  const volumes = service.volumes;
+  if (!volumes) return;
+  for (let i = 0; i < volumes.length; i++) {
+    const v = volumes[i]!;
+    if (v.type !== "bind" || !v.source || !DOCKER_SOCKETS.includes(v.source)) continue;
+    if (ctx.podmanUser !== undefined) {
+      ctx.report("warning", `${v.source} is the rootful docker socket; rootless podman serves its docker-compatible API at /run/user/<uid>/podman/podman.sock (systemctl --user enable podman.socket): bind that instead`, [...at, "volumes", i]);
+    } else {
+      plan.host.dockerSocket = true;
+      ctx.report("note", `${v.source}: podman serves its docker-compatible API there with virtualisation.podman.dockerSocket.enable, which the module's setup block sets (lib.mkDefault true); with --no-setup, set it in your configuration`, [...at, "volumes", i]);
+    }
+    return;
+  }
+}
+
+/**
+ * `tmpfs: {mode: 1777}` is the decimal number 1777, which docker (and khepri, faithfully) use as
+ * mode 0o3361. A number above 0o777 (511), written only with the digits 0-7, that as a mode gives
+ * the group or others a permission its owner lacks, was meant as octal (0o1777 = 1023 was not).
+ */
+function checkTmpfsModes(service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const volumes = service.volumes;
+  if (!volumes) return;
+  for (let i = 0; i < volumes.length; i++) {
+    const mode = volumes[i]!.tmpfs?.mode;
+    if (typeof mode !== "number" || mode <= 0o777 || !/^[0-7]+$/.test(String(mode))) continue;
+    const owner = (mode >> 6) & 7;
+    if (((((mode >> 3) & 7) | (mode & 7)) & ~owner) === 0) continue;
+    ctx.report(
+      "warning",
+      `tmpfs mode ${mode} is a decimal number, which is mode 0o${mode.toString(8)}; you almost certainly meant 0o${mode} (write it so in YAML)`,
+      [...at, "volumes", i, "tmpfs", "mode"],
+    );
+  }
+}
+
 function applyNetworking(plan: ContainerPlan, name: string, service: Service, ctx: ContainerContext): void {
   const net = serviceNetworking(ctx.runtime, name, service, ctx.project);
   plan.networks = net.networks;
@@ -307,7 +357,7 @@ function applyFlags(plan: ContainerPlan, service: Service, keys: (keyof Service)
   const logOptions = service.logging?.options;
   for (const k in logOptions) if (logOptions[k] !== null) flags.push(`--log-opt=${k}=${logOptions[k]}`);
   applyDeploy(flags, service, ctx, at);
-  if (service.gpus) applyGpus(flags, service.gpus, ctx.runtime);
+  applyDevices(plan, service, ctx, at);
   if (service.stop_grace_period) flags.push(`--stop-timeout=${Math.ceil(durationSeconds(service.stop_grace_period))}`);
 }
 
@@ -326,7 +376,6 @@ function applyDeploy(flags: string[], service: Service, ctx: ContainerContext, a
   if (limits?.memory !== undefined && service.mem_limit === undefined) flags.push(`--memory=${limits.memory}`);
   if (limits?.pids !== undefined && service.pids_limit === undefined) flags.push(`--pids-limit=${limits.pids}`);
   if (reservations?.memory !== undefined && service.mem_reservation === undefined) flags.push(`--memory-reservation=${reservations.memory}`);
-  if (reservations?.devices) applyGpus(flags, reservations.devices, ctx.runtime);
   // docker compose too passes no CPU reservation to a container outside swarm: a note, not a warning
   if (reservations?.cpus !== undefined) ctx.report("note", "deploy.resources.reservations.cpus has no run flag (docker compose ignores it too); ignored", deployPath(at, "resources", "reservations", "cpus"));
   if (reservations?.generic_resources) ctx.report("warning", "generic_resources are swarm-only; ignored", deployPath(at, "resources", "reservations", "generic_resources"));
@@ -340,20 +389,18 @@ function applyDeploy(flags: string[], service: Service, ctx: ContainerContext, a
   }
 }
 
-type DeviceRequests = NonNullable<Service["gpus"]>;
-
-/** GPU requests: docker's --gpus; podman reaches NVIDIA GPUs through CDI device names. */
-function applyGpus(flags: string[], requests: DeviceRequests, runtime: Runtime): void {
-  for (const r of requests) {
-    const ids = r.device_ids ?? [];
-    const count = r.count ?? (ids.length ? undefined : "all");
-    if (runtime === "docker") {
-      const spec = ids.length ? `"device=${ids.join(",")}"` : `${count}`;
-      flags.push(`--gpus=${spec}`);
-    } else {
-      const devices = ids.length ? ids : count === "all" ? ["all"] : Array.from({ length: Number(count) }, (_, i) => String(i));
-      for (const id of devices) flags.push(`--device=nvidia.com/gpu=${id}`);
-    }
+/** `devices`, `gpus` and `deploy.resources.reservations.devices` (see devices.ts). */
+function applyDevices(plan: ContainerPlan, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  const devices = planDevices(service.devices, service.group_add, at);
+  if (service.gpus) planGpus(ctx.runtime, service.gpus, "gpus", devices, at);
+  const reserved = service.deploy?.resources?.reservations?.devices;
+  if (reserved) planGpus(ctx.runtime, reserved, "reservations", devices, at);
+  plan.devices = devices.devices;
+  for (let i = 0; i < devices.flags.length; i++) plan.extraOptions.push(devices.flags[i]!);
+  for (let i = 0; i < devices.issues.length; i++) ctx.report(devices.issues[i]!.level, devices.issues[i]!.message, devices.issues[i]!.path);
+  if (devices.nvidia) {
+    plan.host.nvidiaToolkit = true;
+    ctx.report("note", "NVIDIA GPUs reach the container through NVIDIA's container toolkit: the module asserts hardware.nvidia-container-toolkit.enable", [...at, service.gpus ? "gpus" : service.devices ? "devices" : "deploy"]);
   }
 }
 

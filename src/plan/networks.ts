@@ -80,23 +80,45 @@ export function serviceNetworking(runtime: Runtime, serviceName: string, service
   const units: string[] = [];
   const joined = service.networks ?? {};
   const keys = orderedNetworks(joined);
+  const names = new Set<string>();
   for (let i = 0; i < keys.length; i++) {
     const key = keys[i]!;
     const network = project.networks[key]!;
+    // two keys naming one network: joined once (the first in compose's order)
+    if (names.has(network.name!)) continue;
+    names.add(network.name!);
     networks.push(networkSpec(runtime, network.name!, serviceName, key, joined[key]!, issues));
     if (!network.external) units.push(networkUnit(runtime, network.name!));
   }
   return { networks, units, issues };
 }
 
+/** The prefix of docker's own network driver options (`com.docker.network.bridge.name`, ...). */
+const DOCKER_OPTION = "com.docker.network.";
+
 /** `<runtime> network create` flags for a top-level network; unsupported settings are reported. */
 function createFlags(runtime: Runtime, key: string, network: Network, project: string, issues: NetworkIssue[]): string[] {
   const at = ["networks", key];
   const flags: string[] = [];
   if (network.driver) flags.push(`--driver=${network.driver}`);
-  for (const [k, v] of Object.entries(network.driver_opts ?? {})) flags.push(`--opt=${k}=${v}`);
+  let ipv6 = network.enable_ipv6 === true;
+  const driverOpts = network.driver_opts ?? {};
+  for (const k in driverOpts) {
+    const v = driverOpts[k]!;
+    if (runtime === "docker" || !k.startsWith(DOCKER_OPTION)) {
+      flags.push(`--opt=${k}=${v}`);
+      continue;
+    }
+    // podman (netavark) refuses docker's options ("unsupported bridge network option"): translate
+    // the ones it has an equivalent for, drop the rest.
+    if (k === "com.docker.network.enable_ipv6") ipv6 ||= v === "true" || v === "1";
+    else if (k === "com.docker.network.driver.mtu") flags.push(`--opt=mtu=${v}`);
+    // (--interface-name: podman 4.4+; for macvlan/ipvlan it would name the parent device instead)
+    else if (k === "com.docker.network.bridge.name" && (network.driver ?? "bridge") === "bridge") flags.push(`--interface-name=${v}`);
+    else issues.push({ path: [...at, "driver_opts", k], message: `${k} is a docker network option podman has no equivalent for; dropped` });
+  }
   if (network.internal) flags.push("--internal");
-  if (network.enable_ipv6) flags.push("--ipv6");
+  if (ipv6) flags.push("--ipv6");
   if (network.enable_ipv4 === false) {
     if (runtime === "docker") flags.push("--ipv4=false");
     else issues.push({ path: [...at, "enable_ipv4"], message: "enable_ipv4: false is not supported by podman network create; ignored" });
@@ -127,9 +149,12 @@ function createFlags(runtime: Runtime, key: string, network: Network, project: s
 
 export function networkUnits(runtime: Runtime, project: Project, used: ReadonlySet<string>, issues: NetworkIssue[]): OneshotPlan[] {
   const units: OneshotPlan[] = [];
+  // Keys with one name are one network (as for volumes).
+  const created = new Set<string>();
   for (const [key, network] of Object.entries(project.networks)) {
-    if (network.external || !used.has(key)) continue;
     const name = network.name!;
+    if (network.external || !used.has(key) || created.has(name)) continue;
+    created.add(name);
     const create = shellCommand([runtime, "network", "create", name, ...createFlags(runtime, key, network, project.name!, issues)]);
     units.push({
       unitName: networkUnit(runtime, name),

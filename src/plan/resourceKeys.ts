@@ -14,9 +14,9 @@ interface ResourceRule {
 type RulesFor<T> = { [K in keyof Required<T>]: ResourceRule };
 
 export const NETWORK_KEYS: RulesFor<Network> = {
-  name: { handling: "option", becomes: "the network's name (default `<project>_<key>`)" },
+  name: { handling: "option", becomes: "the network's name (default, also when empty: `<project>_<key>`)" },
   driver: { handling: "systemd", becomes: "`network create --driver`" },
-  driver_opts: { handling: "systemd", becomes: "`network create --opt`" },
+  driver_opts: { handling: "systemd", becomes: "`network create --opt`; on podman, docker's `com.docker.network.*` options become `--ipv6` (`enable_ipv6`), `--opt=mtu=` (`driver.mtu`), `--interface-name=` (`bridge.name`); the others are dropped with a warning" },
   ipam: { handling: "systemd", becomes: "`--ipam-driver`, `--subnet`, `--ip-range`, `--gateway` (docker also `--aux-address`, `--ipam-opt`)" },
   external: { handling: "option", becomes: "no unit: the network must exist" },
   internal: { handling: "systemd", becomes: "`network create --internal`" },
@@ -27,7 +27,7 @@ export const NETWORK_KEYS: RulesFor<Network> = {
 };
 
 export const VOLUME_KEYS: RulesFor<Volume> = {
-  name: { handling: "option", becomes: "the volume's name (default `<project>_<key>`)" },
+  name: { handling: "option", becomes: "the volume's name (default, also when empty: `<project>_<key>`)" },
   driver: { handling: "systemd", becomes: "`volume create --driver`" },
   driver_opts: { handling: "systemd", becomes: "`volume create --opt`" },
   external: { handling: "option", becomes: "no unit: the volume must exist" },

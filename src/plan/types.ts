@@ -69,6 +69,16 @@ export interface ContainerPlan {
   /** Flags with no typed option, in compose order. */
   extraOptions: string[];
   unit: UnitPlan;
+  /** What the host must provide beyond the runtime (the module asserts or sets it). */
+  host: HostNeeds;
+}
+
+/** Host settings a container relies on. */
+export interface HostNeeds {
+  /** NVIDIA GPUs (`--gpus`, `nvidia.com/gpu=...`): `hardware.nvidia-container-toolkit.enable`. */
+  nvidiaToolkit: boolean;
+  /** A bind of the docker socket on podman: `virtualisation.podman.dockerSocket.enable`. */
+  dockerSocket: boolean;
 }
 
 export interface OneshotPlan {

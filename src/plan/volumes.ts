@@ -6,10 +6,13 @@ import { emptyUnit, type OneshotPlan, type Runtime } from "./types.ts";
 
 export function volumeUnits(runtime: Runtime, project: Project, used: ReadonlySet<string>, removeOnStop: boolean): OneshotPlan[] {
   const units: OneshotPlan[] = [];
+  // Keys with one name (`name:`, or an empty one's `<project>_<key>` matching another) are one volume.
+  const created = new Set<string>();
   for (const key in project.volumes) {
     const volume = project.volumes[key]!;
-    if (volume.external || !used.has(key)) continue;
     const name = volume.name!;
+    if (volume.external || !used.has(key) || created.has(name)) continue;
+    created.add(name);
     const flags: string[] = [];
     if (volume.driver) flags.push(`--driver=${volume.driver}`);
     const driverOpts = volume.driver_opts;

@@ -59,8 +59,9 @@ const byName =
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
   const runtime = plans[0]?.runtime ?? "podman";
   const body: Entry[] = [];
-  if (options.setup) body.push(...setupEntries(runtime));
+  if (options.setup) body.push(...setupEntries(runtime, plans.some((p) => p.containers.some((c) => c.host.dockerSocket))));
   for (const plan of plans) body.push(...planEntries(plan));
+  body.push(...hostAssertions(plans));
   if (options.warnings?.length) body.push(comment("What khepri could not honour"), binding("warnings", strings(options.warnings)));
   const config = attrs(body);
   const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
@@ -80,7 +81,7 @@ function guarded(config: Expr, optionPath: readonly string[], plans: readonly Pl
  * backend is set plainly: a configuration that says otherwise conflicts, which
  * is the point (the module was generated for this runtime).
  */
-function setupEntries(runtime: Runtime): Entry[] {
+function setupEntries(runtime: Runtime, dockerSocket: boolean): Entry[] {
   const byDefault = (value: Expr) => apply(ref("lib.mkDefault"), [value]);
   const entries: Entry[] = [comment("Runtime")];
   if (runtime === "podman") {
@@ -89,6 +90,8 @@ function setupEntries(runtime: Runtime): Entry[] {
         binding("enable", byDefault(bool(true))),
         // Containers find each other by name only with DNS on their networks.
         binding(["defaultNetwork", "settings", "dns_enabled"], byDefault(bool(true))),
+        // A container binds /var/run/docker.sock: podman serves its docker-compatible API there.
+        ...(dockerSocket ? [binding(["dockerSocket", "enable"], byDefault(bool(true)))] : []),
       ])),
       comment("Container DNS on podman networks: iptables matches podman+, nftables podman*."),
       binding(["networking", "firewall", "interfaces", "podman+", "allowedUDPPorts"], list([int(53)])),
@@ -99,6 +102,22 @@ function setupEntries(runtime: Runtime): Entry[] {
   }
   entries.push(binding(["virtualisation", "oci-containers", "backend"], str(runtime)));
   return entries;
+}
+
+/**
+ * What the host must provide for some container, as assertions: an NVIDIA GPU request cannot be
+ * served without NVIDIA's container toolkit (its CDI spec), and the container would fail at start.
+ * (`attrByPath`: NixOS before 24.05 has no such option.)
+ */
+function hostAssertions(plans: readonly Plan[]): Entry[] {
+  const gpuContainers = plans.flatMap((p) => p.containers.filter((c) => c.host.nvidiaToolkit).map((c) => c.name)).sort();
+  if (!gpuContainers.length) return [];
+  const enabled = apply(ref("lib.attrByPath"), [list([str("hardware"), str("nvidia-container-toolkit"), str("enable")]), bool(false), ref("config")]);
+  const message = `khepri: container${gpuContainers.length > 1 ? "s" : ""} ${gpuContainers.join(", ")} use${gpuContainers.length > 1 ? "" : "s"} NVIDIA GPUs, which need hardware.nvidia-container-toolkit.enable = true (NVIDIA's CDI spec and runtime hook)`;
+  return [
+    comment("GPUs"),
+    binding("assertions", list([attrs([binding("assertion", enabled), binding("message", str(message))])])),
+  ];
 }
 
 function planEntries(plan: Plan): Entry[] {
