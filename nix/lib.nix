@@ -90,6 +90,16 @@
     {
       _file = "khepri.lib.composeModule (${name})";
       imports = [ module ];
-      config.khepri.compositions.${name} = composition;
+      config.khepri = {
+        compositions = {
+          ${name} = composition;
+        };
+        composeModuleProjects = [
+          {
+            inherit name;
+            source = if files == [ ] then "no compose file" else toString (lib.head files);
+          }
+        ];
+      };
     };
 }

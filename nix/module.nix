@@ -34,6 +34,35 @@ let
   # Option types
   # ---------------------------------------------------------------------------------------------
 
+  # A submodule that refuses a Nix path. `types.submodule` accepts a path as a module file to
+  # import: `environmentFiles = [ ./app.env ]` would be read (and parsed) as Nix, printing the
+  # env file, a secret, in the error. With the path refused, the module system's type error names
+  # the option and shows only the path.
+  submodule = m: types.addCheck (types.submodule m) (x: !builtins.isPath x);
+
+  # A host path, as a string: it stays on the host, read by the runtime when the container starts.
+  hostPath = types.str // {
+    description = "string (a host path such as \"/srv/app/app.env\", not a Nix path, which would be copied into the Nix store)";
+  };
+
+  # The files defining each option of a submodule (where the module system knows them), for
+  # messages about the submodule's options from the converter.
+  definedIn =
+    options:
+    mkOption {
+      type = types.raw;
+      internal = true;
+      visible = false;
+      readOnly = true;
+      default = lib.mapAttrs (_: o: map toString o.files) (
+        removeAttrs options [
+          "_module"
+          "definedIn"
+        ]
+      );
+      description = "Files defining each option, for messages.";
+    };
+
   # What JSON can hold, and nothing that Nix would copy into the store on the way (paths) or
   # could not serialize (functions). The description is fixed so the recursive type stays finite.
   jsonValue =
@@ -86,7 +115,7 @@ let
       // extra
     );
 
-  fileMount = types.submodule {
+  fileMount = submodule {
     options = {
       source = mkOption {
         type = types.str;
@@ -99,7 +128,7 @@ let
     };
   };
 
-  envFile = types.submodule {
+  envFile = submodule {
     options = {
       path = mkOption {
         type = types.str;
@@ -114,7 +143,7 @@ let
     };
   };
 
-  serviceVolume = types.submodule {
+  serviceVolume = submodule {
     freeformType = types.attrsOf jsonValue;
     options = {
       type = mkOption {
@@ -137,7 +166,7 @@ let
     };
   };
 
-  portMapping = types.submodule {
+  portMapping = submodule {
     options = {
       target = mkOption {
         type = types.port;
@@ -152,7 +181,7 @@ let
     };
   };
 
-  device = types.submodule {
+  device = submodule {
     options = {
       source = mkOption {
         type = types.str;
@@ -163,7 +192,7 @@ let
     };
   };
 
-  serviceNetwork = types.submodule {
+  serviceNetwork = submodule {
     freeformType = types.attrsOf jsonValue;
     options = {
       aliases = strings "Extra names the service is reachable by on this network." { };
@@ -174,7 +203,7 @@ let
     };
   };
 
-  dependency = types.submodule {
+  dependency = submodule {
     options = {
       condition = mkOption {
         type = types.enum [
@@ -197,7 +226,7 @@ let
     };
   };
 
-  healthcheck = types.submodule {
+  healthcheck = submodule {
     options = {
       test =
         optional (types.either types.str (types.listOf types.str))
@@ -222,7 +251,7 @@ let
     };
   };
 
-  logging = types.submodule {
+  logging = submodule {
     options = {
       driver = optional types.str "Log driver (khepri's default is journald)." { };
       options = mkOption {
@@ -234,7 +263,7 @@ let
   };
 
   ulimit = types.either types.int (
-    types.submodule {
+    submodule {
       options = {
         soft = mkOption {
           type = types.int;
@@ -248,253 +277,257 @@ let
     }
   );
 
-  service = types.submodule {
-    # Compose has about 90 service keys; the common ones are typed below, any other one can be
-    # given in camelCase (`deploy`, `blkioConfig`, `gpus`, ...) and is checked by the converter.
-    freeformType = types.attrsOf jsonValue;
+  service = submodule (
+    { options, ... }:
+    {
+      # Compose has about 90 service keys; the common ones are typed below, any other one can be
+      # given in camelCase (`deploy`, `blkioConfig`, `gpus`, ...) and is checked by the converter.
+      freeformType = types.attrsOf jsonValue;
 
-    options = {
-      image = optional (types.either types.str types.package) ''
-        The image: a reference such as `docker.io/library/redis:7` (pulled when missing), or an
-        image built by `pkgs.dockerTools` (`buildImage`, `buildLayeredImage`, `pullImage`,
-        `streamLayeredImage`), which becomes the container's `imageFile` (or `imageStream`) and
-        is loaded before the container starts. Evaluating the configuration never builds or
-        pulls such an image: only its name and tag are passed to the converter.
-      '' { example = literalExpression ''"docker.io/library/redis:7"''; };
+      options = {
+        image = optional (types.either types.str types.package) ''
+          The image: a reference such as `docker.io/library/redis:7` (pulled when missing), or an
+          image built by `pkgs.dockerTools` (`buildImage`, `buildLayeredImage`, `pullImage`,
+          `streamLayeredImage`), which becomes the container's `imageFile` (or `imageStream`) and
+          is loaded before the container starts. Evaluating the configuration never builds or
+          pulls such an image: only its name and tag are passed to the converter.
+        '' { example = literalExpression ''"docker.io/library/redis:7"''; };
 
-      containerName = optional types.str ''
-        Name of the container (compose's `container_name`), also the attribute name under
-        `virtualisation.oci-containers.containers` and part of the unit name
-        `<runtime>-<containerName>`. By default `<composition>-<service>`.
-      '' { example = "paperless_web"; };
+        containerName = optional types.str ''
+          Name of the container (compose's `container_name`), also the attribute name under
+          `virtualisation.oci-containers.containers` and part of the unit name
+          `<runtime>-<containerName>`. By default `<composition>-<service>`.
+        '' { example = "paperless_web"; };
 
-      environment = mkOption {
-        type = types.attrsOf (
-          types.oneOf [
-            types.str
-            types.int
-            types.float
-            types.bool
-          ]
-        );
-        default = { };
-        example = {
-          TZ = "Europe/Berlin";
-          WORKERS = 2;
-        };
-        description = ''
-          Environment variables, merged by name with the compose files' `environment`. Values
-          end up in the Nix store (they are part of the unit): put secrets in
-          {option}`environmentFiles` instead.
-        '';
-      };
-
-      environmentFiles = mkOption {
-        type = types.listOf (types.either types.str envFile);
-        default = [ ];
-        example = literalExpression ''[ config.sops.secrets."paperless.env".path ]'';
-        description = ''
-          Files of `KEY=value` lines read by the runtime when the container starts (compose's
-          `env_file`). Strings, absolute or relative to {option}`projectDirectory`: the files
-          stay on the host and are never copied into the Nix store.
-        '';
-      };
-
-      volumes = mkOption {
-        type = types.listOf (types.either types.str serviceVolume);
-        default = [ ];
-        example = [
-          "data:/data:rw"
-          "/etc/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"
-        ];
-        description = ''
-          Mounts, in compose's short syntax (`SOURCE:TARGET[:MODE]`) or long syntax (`type`,
-          `source`, `target`, `readOnly`, `bind`, `volume`, `tmpfs`). A source that is a name is
-          a volume of the composition, a relative path is relative to {option}`projectDirectory`.
-          Merged with the compose files' mounts by target.
-        '';
-      };
-
-      ports = mkOption {
-        type = types.listOf (
-          types.oneOf [
-            types.str
-            types.port
-            portMapping
-          ]
-        );
-        default = [ ];
-        example = [
-          "8000:8000/tcp"
-          "127.0.0.1:5432:5432"
-        ];
-        description = "Published ports, appended to the compose files' ports.";
-      };
-
-      cmd = optional (types.either types.str (types.listOf types.str)) ''
-        Command (compose's `command`): a list is used as is, a string is split like a shell
-        would.
-      '' { example = [ "gotenberg" "--chromium-disable-javascript=true" ]; };
-
-      entrypoint = optional (types.either types.str (types.listOf types.str)) ''
-        Entrypoint, replacing the image's.
-      '' { example = [ "/docker-entrypoint.sh" ]; };
-
-      networks = mkOption {
-        type = namedOrList serviceNetwork;
-        default = { };
-        example = [
-          "paperless"
-          "proxy_net"
-        ];
-        description = ''
-          Networks of the composition the service joins: a list of names, or an attribute set
-          with per-network settings (`aliases`, `ipv4Address`, ...). Without any, the service
-          joins the composition's `default` network.
-        '';
-      };
-
-      dependsOn = mkOption {
-        type = namedOrList dependency;
-        default = { };
-        example = literalExpression ''
-          {
-            db.condition = "service_healthy";
-            broker = { };
-          }
-        '';
-        description = ''
-          Services to start first: a list of names, or an attribute set with a `condition`
-          (`service_started`, `service_healthy`, `service_completed_successfully`). The
-          dependent's unit waits for the condition.
-        '';
-      };
-
-      restart = optional (types.strMatching "no|always|unless-stopped|on-failure(:[0-9]+)?") ''
-        Restart policy: `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
-      '' { example = "unless-stopped"; };
-
-      labels = mkOption {
-        type = types.attrsOf types.str;
-        default = { };
-        example = {
-          "traefik.enable" = "true";
-        };
-        description = "Container labels, merged by name.";
-      };
-
-      devices = mkOption {
-        type = types.listOf (types.either types.str device);
-        default = [ ];
-        example = [ "/dev/dri:/dev/dri" ];
-        description = "Host devices to pass through (`HOST[:CONTAINER[:PERMISSIONS]]`).";
-      };
-
-      capAdd = strings "Capabilities to add." { example = [ "NET_ADMIN" ]; };
-      capDrop = strings "Capabilities to drop." { example = [ "ALL" ]; };
-
-      extraHosts = mkOption {
-        type = types.either (types.listOf types.str) (
-          types.attrsOf (types.either types.str (types.listOf types.str))
-        );
-        default = [ ];
-        example = [ "host.docker.internal:host-gateway" ];
-        description = ''
-          Extra `/etc/hosts` entries: `"NAME:ADDRESS"` strings, or names to addresses.
-        '';
-      };
-
-      healthcheck = optional healthcheck ''
-        How the runtime checks that the container is healthy; a dependency with
-        `condition = "service_healthy"` waits for it.
-      '' { };
-
-      hostname = optional types.str "Host name inside the container." { };
-      domainname = optional types.str "Domain name inside the container." { };
-      user = optional types.str "User (and group) the command runs as, e.g. `\"1000:1000\"`." { };
-      workingDir = optional types.str "Working directory (compose's `working_dir`)." { };
-
-      secrets = mkOption {
-        type = types.listOf (types.either types.str fileMount);
-        default = [ ];
-        example = [ "db_password" ];
-        description = ''
-          Secrets of the composition (see {option}`secrets`) to mount, by default at
-          `/run/secrets/<name>`, read-only. The files are mounted from the host at run time.
-        '';
-      };
-
-      configs = mkOption {
-        type = types.listOf (types.either types.str fileMount);
-        default = [ ];
-        description = ''
-          Configs of the composition (see {option}`configs`) to mount, by default at `/<name>`.
-        '';
-      };
-
-      privileged = optional types.bool "Run the container privileged." { };
-      readOnly = optional types.bool "Mount the container's root file system read-only." { };
-      init = optional types.bool "Run an init process as PID 1." { };
-      tty = optional types.bool "Allocate a terminal." { };
-      stdinOpen = optional types.bool "Keep standard input open." { };
-
-      tmpfs = strings "Paths to mount as tmpfs (`PATH[:OPTIONS]`)." { example = [ "/run" ]; };
-      dns = strings "DNS servers." { };
-      dnsSearch = strings "DNS search domains." { };
-      dnsOpt = strings "DNS resolver options." { };
-      securityOpt = strings "Security options, e.g. `no-new-privileges:true`." { };
-      groupAdd = strings "Supplementary groups." { };
-
-      expose = mkOption {
-        type = types.listOf (types.either types.str types.port);
-        default = [ ];
-        description = "Ports exposed to other containers (informational; nothing is published).";
-      };
-
-      profiles = strings ''
-        Compose profiles this service belongs to: it is left out unless one of them is active
-        (see the composition's {option}`profiles`).
-      '' { };
-
-      stopGracePeriod = optional types.str "Time from stop signal to kill, e.g. `1m30s`." { };
-      stopSignal = optional types.str "Signal that stops the container, e.g. `SIGINT`." { };
-      networkMode = optional types.str "`host`, `none`, `service:NAME` or `container:NAME`." { };
-      pid = optional types.str "PID namespace, e.g. `host`." { };
-      ipc = optional types.str "IPC namespace, e.g. `host` or `shareable`." { };
-      usernsMode = optional types.str "User namespace mode, e.g. `keep-id` (podman)." { };
-      platform = optional types.str "Image platform, e.g. `linux/arm64`." { };
-      pullPolicy = optional types.str "`always`, `missing`, `never`, `build`, `daily`, ..." { };
-      shmSize = optional (types.either types.str types.int) "Size of `/dev/shm`, e.g. `1g`." { };
-      memLimit = optional (types.either types.str types.int) "Memory limit, e.g. `512m`." { };
-      cpus = optional (types.either types.number types.str) "CPU limit, e.g. `1.5`." { };
-      pidsLimit = optional types.int "Maximum number of processes." { };
-
-      sysctls = mkOption {
-        type = types.attrsOf (types.either types.str types.int);
-        default = { };
-        example = {
-          "net.core.somaxconn" = 1024;
-        };
-        description = "Kernel parameters for the container's namespaces.";
-      };
-
-      ulimits = mkOption {
-        type = types.attrsOf ulimit;
-        default = { };
-        example = {
-          nofile = {
-            soft = 20000;
-            hard = 40000;
+        environment = mkOption {
+          type = types.attrsOf (
+            types.oneOf [
+              types.str
+              types.int
+              types.float
+              types.bool
+            ]
+          );
+          default = { };
+          example = {
+            TZ = "Europe/Berlin";
+            WORKERS = 2;
           };
+          description = ''
+            Environment variables, merged by name with the compose files' `environment`. Values
+            end up in the Nix store (they are part of the unit): put secrets in
+            {option}`environmentFiles` instead.
+          '';
         };
-        description = "Resource limits: a number, or `soft` and `hard`.";
+
+        environmentFiles = mkOption {
+          type = types.listOf (types.either hostPath envFile);
+          default = [ ];
+          example = literalExpression ''[ config.sops.secrets."paperless.env".path ]'';
+          description = ''
+            Files of `KEY=value` lines read by the runtime when the container starts (compose's
+            `env_file`). Strings, absolute or relative to {option}`projectDirectory`: the files
+            stay on the host and are never copied into the Nix store.
+          '';
+        };
+
+        volumes = mkOption {
+          type = types.listOf (types.either hostPath serviceVolume);
+          default = [ ];
+          example = [
+            "data:/data:rw"
+            "/etc/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"
+          ];
+          description = ''
+            Mounts, in compose's short syntax (`SOURCE:TARGET[:MODE]`) or long syntax (`type`,
+            `source`, `target`, `readOnly`, `bind`, `volume`, `tmpfs`). A source that is a name is
+            a volume of the composition, a relative path is relative to {option}`projectDirectory`.
+            Merged with the compose files' mounts by target.
+          '';
+        };
+
+        ports = mkOption {
+          type = types.listOf (
+            types.oneOf [
+              types.str
+              types.port
+              portMapping
+            ]
+          );
+          default = [ ];
+          example = [
+            "8000:8000/tcp"
+            "127.0.0.1:5432:5432"
+          ];
+          description = "Published ports, appended to the compose files' ports.";
+        };
+
+        cmd = optional (types.either types.str (types.listOf types.str)) ''
+          Command (compose's `command`): a list is used as is, a string is split like a shell
+          would.
+        '' { example = [ "gotenberg" "--chromium-disable-javascript=true" ]; };
+
+        entrypoint = optional (types.either types.str (types.listOf types.str)) ''
+          Entrypoint, replacing the image's.
+        '' { example = [ "/docker-entrypoint.sh" ]; };
+
+        networks = mkOption {
+          type = namedOrList serviceNetwork;
+          default = { };
+          example = [
+            "paperless"
+            "proxy_net"
+          ];
+          description = ''
+            Networks of the composition the service joins: a list of names, or an attribute set
+            with per-network settings (`aliases`, `ipv4Address`, ...). Without any, the service
+            joins the composition's `default` network.
+          '';
+        };
+
+        dependsOn = mkOption {
+          type = namedOrList dependency;
+          default = { };
+          example = literalExpression ''
+            {
+              db.condition = "service_healthy";
+              broker = { };
+            }
+          '';
+          description = ''
+            Services to start first: a list of names, or an attribute set with a `condition`
+            (`service_started`, `service_healthy`, `service_completed_successfully`). The
+            dependent's unit waits for the condition.
+          '';
+        };
+
+        restart = optional (types.strMatching "no|always|unless-stopped|on-failure(:[0-9]+)?") ''
+          Restart policy: `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
+        '' { example = "unless-stopped"; };
+
+        labels = mkOption {
+          type = types.attrsOf types.str;
+          default = { };
+          example = {
+            "traefik.enable" = "true";
+          };
+          description = "Container labels, merged by name.";
+        };
+
+        devices = mkOption {
+          type = types.listOf (types.either hostPath device);
+          default = [ ];
+          example = [ "/dev/dri:/dev/dri" ];
+          description = "Host devices to pass through (`HOST[:CONTAINER[:PERMISSIONS]]`).";
+        };
+
+        capAdd = strings "Capabilities to add." { example = [ "NET_ADMIN" ]; };
+        capDrop = strings "Capabilities to drop." { example = [ "ALL" ]; };
+
+        extraHosts = mkOption {
+          type = types.either (types.listOf types.str) (
+            types.attrsOf (types.either types.str (types.listOf types.str))
+          );
+          default = [ ];
+          example = [ "host.docker.internal:host-gateway" ];
+          description = ''
+            Extra `/etc/hosts` entries: `"NAME:ADDRESS"` strings, or names to addresses.
+          '';
+        };
+
+        healthcheck = optional healthcheck ''
+          How the runtime checks that the container is healthy; a dependency with
+          `condition = "service_healthy"` waits for it.
+        '' { };
+
+        hostname = optional types.str "Host name inside the container." { };
+        domainname = optional types.str "Domain name inside the container." { };
+        user = optional types.str "User (and group) the command runs as, e.g. `\"1000:1000\"`." { };
+        workingDir = optional types.str "Working directory (compose's `working_dir`)." { };
+
+        secrets = mkOption {
+          type = types.listOf (types.either types.str fileMount);
+          default = [ ];
+          example = [ "db_password" ];
+          description = ''
+            Secrets of the composition (see {option}`secrets`) to mount, by default at
+            `/run/secrets/<name>`, read-only. The files are mounted from the host at run time.
+          '';
+        };
+
+        configs = mkOption {
+          type = types.listOf (types.either types.str fileMount);
+          default = [ ];
+          description = ''
+            Configs of the composition (see {option}`configs`) to mount, by default at `/<name>`.
+          '';
+        };
+
+        privileged = optional types.bool "Run the container privileged." { };
+        readOnly = optional types.bool "Mount the container's root file system read-only." { };
+        init = optional types.bool "Run an init process as PID 1." { };
+        tty = optional types.bool "Allocate a terminal." { };
+        stdinOpen = optional types.bool "Keep standard input open." { };
+
+        tmpfs = strings "Paths to mount as tmpfs (`PATH[:OPTIONS]`)." { example = [ "/run" ]; };
+        dns = strings "DNS servers." { };
+        dnsSearch = strings "DNS search domains." { };
+        dnsOpt = strings "DNS resolver options." { };
+        securityOpt = strings "Security options, e.g. `no-new-privileges:true`." { };
+        groupAdd = strings "Supplementary groups." { };
+
+        expose = mkOption {
+          type = types.listOf (types.either types.str types.port);
+          default = [ ];
+          description = "Ports exposed to other containers (informational; nothing is published).";
+        };
+
+        profiles = strings ''
+          Compose profiles this service belongs to: it is left out unless one of them is active
+          (see the composition's {option}`profiles`).
+        '' { };
+
+        stopGracePeriod = optional types.str "Time from stop signal to kill, e.g. `1m30s`." { };
+        stopSignal = optional types.str "Signal that stops the container, e.g. `SIGINT`." { };
+        networkMode = optional types.str "`host`, `none`, `service:NAME` or `container:NAME`." { };
+        pid = optional types.str "PID namespace, e.g. `host`." { };
+        ipc = optional types.str "IPC namespace, e.g. `host` or `shareable`." { };
+        usernsMode = optional types.str "User namespace mode, e.g. `keep-id` (podman)." { };
+        platform = optional types.str "Image platform, e.g. `linux/arm64`." { };
+        pullPolicy = optional types.str "`always`, `missing`, `never`, `build`, `daily`, ..." { };
+        shmSize = optional (types.either types.str types.int) "Size of `/dev/shm`, e.g. `1g`." { };
+        memLimit = optional (types.either types.str types.int) "Memory limit, e.g. `512m`." { };
+        cpus = optional (types.either types.number types.str) "CPU limit, e.g. `1.5`." { };
+        pidsLimit = optional types.int "Maximum number of processes." { };
+
+        sysctls = mkOption {
+          type = types.attrsOf (types.either types.str types.int);
+          default = { };
+          example = {
+            "net.core.somaxconn" = 1024;
+          };
+          description = "Kernel parameters for the container's namespaces.";
+        };
+
+        ulimits = mkOption {
+          type = types.attrsOf ulimit;
+          default = { };
+          example = {
+            nofile = {
+              soft = 20000;
+              hard = 40000;
+            };
+          };
+          description = "Resource limits: a number, or `soft` and `hard`.";
+        };
+
+        logging = optional logging "Log driver and options." { };
+        definedIn = definedIn options;
       };
+    }
+  );
 
-      logging = optional logging "Log driver and options." { };
-    };
-  };
-
-  network = types.submodule {
+  network = submodule {
     options = {
       name = optional types.str "Name of the network (default `<composition>_<key>`)." { };
       external = optional types.bool ''
@@ -511,12 +544,12 @@ let
       attachable = optional types.bool "Allow standalone containers to attach." { };
       enableIpv6 = optional types.bool "Enable IPv6." { };
       enableIpv4 = optional types.bool "Enable IPv4." { };
-      ipam = optional (types.submodule {
+      ipam = optional (submodule {
         options = {
           driver = optional types.str "IPAM driver." { };
           config = mkOption {
             type = types.listOf (
-              types.submodule {
+              submodule {
                 options = {
                   subnet = optional types.str "Subnet in CIDR notation." { };
                   ipRange = optional types.str "Range to allocate addresses from." { };
@@ -547,7 +580,7 @@ let
     };
   };
 
-  volume = types.submodule {
+  volume = submodule {
     options = {
       name = optional types.str "Name of the volume (default `<composition>_<key>`)." { };
       external = optional types.bool ''
@@ -572,7 +605,7 @@ let
     };
   };
 
-  secret = types.submodule {
+  secret = submodule {
     options = {
       file = optional types.str ''
         File holding the secret, as a string: absolute (for example
@@ -586,7 +619,7 @@ let
     };
   };
 
-  configFile = types.submodule {
+  configFile = submodule {
     options = {
       file = optional types.str "The file, absolute or relative to {option}`projectDirectory`." { };
       content = optional types.str "The content, inline; written to the Nix store: no secrets." { };
@@ -596,127 +629,131 @@ let
     };
   };
 
-  composition = types.submodule {
-    options = {
-      enable = mkOption {
-        type = types.bool;
-        default = true;
-        description = "Whether to generate this composition.";
-      };
+  composition = submodule (
+    { options, ... }:
+    {
+      options = {
+        enable = mkOption {
+          type = types.bool;
+          default = true;
+          description = "Whether to generate this composition.";
+        };
 
-      composeFile = mkOption {
-        type = types.nullOr types.path;
-        default = null;
-        example = literalExpression "./compose.yaml";
-        description = ''
-          A compose file to start from; the composition's Nix options are merged on top of it
-          like an override file. Copied into the Nix store (it stays the source of truth: no
-          generated file to commit). For `include:` or `extends: file:` to find their files,
-          point into a copied directory: `"''${./stack}/compose.yaml"`.
-        '';
-      };
+        composeFile = mkOption {
+          type = types.nullOr types.path;
+          default = null;
+          example = literalExpression "./compose.yaml";
+          description = ''
+            A compose file to start from; the composition's Nix options are merged on top of it
+            like an override file. Copied into the Nix store (it stays the source of truth: no
+            generated file to commit). For `include:` or `extends: file:` to find their files,
+            point into a copied directory: `"''${./stack}/compose.yaml"`.
+          '';
+        };
 
-      composeFiles = mkOption {
-        type = types.listOf types.path;
-        default = [ ];
-        example = literalExpression "[ ./compose.yaml ./compose.prod.yaml ]";
-        description = ''
-          Compose files merged in order (after {option}`composeFile`), like
-          `docker compose -f a -f b`.
-        '';
-      };
+        composeFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+          example = literalExpression "[ ./compose.yaml ./compose.prod.yaml ]";
+          description = ''
+            Compose files merged in order (after {option}`composeFile`), like
+            `docker compose -f a -f b`.
+          '';
+        };
 
-      envFiles = mkOption {
-        type = types.listOf types.path;
-        default = [ ];
-        example = literalExpression "[ ./stack.env ]";
-        description = ''
-          Files of variables for `''${VAR}` interpolation in the compose files (compose's
-          `--env-file`). They are read when the configuration is built, so they are copied
-          into the Nix store: no secrets here (use a service's `environmentFiles`, read at run
-          time). A `.env` file in {option}`projectDirectory` is not read.
-        '';
-      };
+        envFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+          example = literalExpression "[ ./stack.env ]";
+          description = ''
+            Files of variables for `''${VAR}` interpolation in the compose files (compose's
+            `--env-file`). They are read when the configuration is built, so they are copied
+            into the Nix store: no secrets here (use a service's `environmentFiles`, read at run
+            time). A `.env` file in {option}`projectDirectory` is not read.
+          '';
+        };
 
-      profiles = strings "Compose profiles to activate." { example = [ "debug" ]; };
+        profiles = strings "Compose profiles to activate." { example = [ "debug" ]; };
 
-      projectDirectory = mkOption {
-        type = types.nullOr (types.strMatching "/.*");
-        default = null;
-        example = "/srv/paperless";
-        description = ''
-          Host directory that relative paths (bind mounts, `env_file`, secret and config files)
-          are relative to. A string, never copied into the Nix store. Required when the
-          composition uses such paths: evaluation stops and names this option otherwise.
-        '';
-      };
+        projectDirectory = mkOption {
+          type = types.nullOr (types.strMatching "/.*");
+          default = null;
+          example = "/srv/paperless";
+          description = ''
+            Host directory that relative paths (bind mounts, `env_file`, secret and config files)
+            are relative to. A string, never copied into the Nix store. Required when the
+            composition uses such paths: evaluation stops and names this option otherwise.
+          '';
+        };
 
-      autoStart = mkOption {
-        type = types.bool;
-        default = true;
-        description = ''
-          Whether the composition starts at boot (its root target is wanted by
-          `multi-user.target`).
-        '';
-      };
+        autoStart = mkOption {
+          type = types.bool;
+          default = true;
+          description = ''
+            Whether the composition starts at boot (its root target is wanted by
+            `multi-user.target`).
+          '';
+        };
 
-      services = mkOption {
-        type = types.attrsOf service;
-        default = { };
-        description = ''
-          The containers of the composition, by service name. With {option}`composeFile`,
-          options set here override or extend the compose file's services (environment and
-          labels merged by name, ports appended, ...); a service only declared here is added.
-          Other compose service keys can be given in camelCase too (`deploy`, `gpus`, ...).
-        '';
-      };
+        services = mkOption {
+          type = types.attrsOf service;
+          default = { };
+          description = ''
+            The containers of the composition, by service name. With {option}`composeFile`,
+            options set here override or extend the compose file's services (environment and
+            labels merged by name, ports appended, ...); a service only declared here is added.
+            Other compose service keys can be given in camelCase too (`deploy`, `gpus`, ...).
+          '';
+        };
 
-      networks = mkOption {
-        type = namedOrList network;
-        default = { };
-        example = literalExpression ''
-          {
-            paperless = { };
-            proxy_net.external = true;
-          }
-        '';
-        description = ''
-          Networks of the composition, as a list of names or an attribute set. Each gets a unit
-          `<runtime>-network-<name>`, except external ones.
-        '';
-      };
+        networks = mkOption {
+          type = namedOrList network;
+          default = { };
+          example = literalExpression ''
+            {
+              paperless = { };
+              proxy_net.external = true;
+            }
+          '';
+          description = ''
+            Networks of the composition, as a list of names or an attribute set. Each gets a unit
+            `<runtime>-network-<name>`, except external ones.
+          '';
+        };
 
-      volumes = mkOption {
-        type = namedOrList volume;
-        default = { };
-        example = [
-          "data"
-          "pgdata"
-        ];
-        description = ''
-          Named volumes of the composition, as a list of names or an attribute set. Each gets a
-          unit `<runtime>-volume-<name>`, except external ones.
-        '';
-      };
+        volumes = mkOption {
+          type = namedOrList volume;
+          default = { };
+          example = [
+            "data"
+            "pgdata"
+          ];
+          description = ''
+            Named volumes of the composition, as a list of names or an attribute set. Each gets a
+            unit `<runtime>-volume-<name>`, except external ones.
+          '';
+        };
 
-      secrets = mkOption {
-        type = types.attrsOf secret;
-        default = { };
-        example = literalExpression ''
-          {
-            db_password.file = config.sops.secrets.db_password.path;
-          }
-        '';
-        description = "Secrets services can mount (compose's top-level `secrets`).";
-      };
+        secrets = mkOption {
+          type = types.attrsOf secret;
+          default = { };
+          example = literalExpression ''
+            {
+              db_password.file = config.sops.secrets.db_password.path;
+            }
+          '';
+          description = "Secrets services can mount (compose's top-level `secrets`).";
+        };
 
-      configs = mkOption {
-        type = types.attrsOf configFile;
-        default = { };
-        description = "Configs services can mount (compose's top-level `configs`).";
+        configs = mkOption {
+          type = types.attrsOf configFile;
+          default = { };
+          description = "Configs services can mount (compose's top-level `configs`).";
+        };
+        definedIn = definedIn options;
       };
-    };
-  };
+    }
+  );
 
   # ---------------------------------------------------------------------------------------------
   # From options to the converter's JSON spec
@@ -795,7 +832,12 @@ let
   serviceSpec =
     where: svc:
     prune (
-      lib.mapAttrs (_: deepPrune) (removeAttrs svc [ "_module" ])
+      lib.mapAttrs (_: deepPrune) (
+        removeAttrs svc [
+          "_module"
+          "definedIn"
+        ]
+      )
       // {
         image =
           if isImageDerivation svc.image then imageRef where svc.image else svc.image;
@@ -848,6 +890,8 @@ let
       # The setup block would define `virtualisation.oci-containers.backend`, which the
       # conversion reads: this module does the setup itself (below).
       "--no-setup"
+      # A failed build's log shows the spec's store path: errors go to assertions instead.
+      "--module-errors"
       # A successful build's log is never read: what khepri could not honour goes to
       # NixOS `warnings` instead, shown by nixos-rebuild.
       "--module-warnings"
@@ -930,9 +974,73 @@ let
       ) (builtins.attrNames piece)
     ) (pushDown value);
 
+  conversionText = builtins.readFile conversion;
+
+  # Bad input makes the converter write `{"khepriError": ...}` (`--module-errors`) instead of
+  # failing the build, whose log would show a spec file in the store: the error is reported
+  # here, as an assertion naming the option or the compose file.
+  conversionError =
+    if lib.hasPrefix "{\"khepriError\"" conversionText then
+      (builtins.fromJSON (builtins.unsafeDiscardStringContext conversionText)).khepriError
+    else
+      null;
+
+  # `services.web.dependsOn.dbb`, `services.web.ports[0]`
+  keyPath =
+    path:
+    lib.concatStringsSep "" (
+      lib.imap0 (
+        i: s:
+        if builtins.isInt s then
+          "[${toString s}]"
+        else if builtins.match "[A-Za-z0-9_-]+" s != null then
+          (if i == 0 then "" else ".") + s
+        else
+          ".${builtins.toJSON s}"
+      ) path
+    );
+
+  # Compose files as the converter saw them (store paths) and as the user gave them.
+  composeSources = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      map (file: {
+        store = toString (storeFile file);
+        given = toString file;
+        composition = name;
+      }) (lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles)
+    ) enabled
+  );
+
+  errorMessage =
+    e:
+    let
+      path = if e.path == null then [ ] else e.path;
+      at = lib.elemAt path;
+      source = lib.findFirst (s: s.store == e.file) null composeSources;
+      composition = cfg.compositions.${at 1} or null;
+      # what the module system knows of the option's definitions
+      files =
+        if composition == null || lib.length path < 3 then
+          [ ]
+        else if at 2 == "services" && lib.length path >= 5 then
+          composition.services.${at 3}.definedIn.${at 4} or [ ]
+        else
+          composition.definedIn.${at 2} or [ ];
+      known = lib.filter (f: f != "<unknown-file>") files;
+      definedIn = lib.optionalString (known != [ ]) " (defined in ${lib.concatStringsSep ", " known})";
+    in
+    if source != null then
+      "khepri.compositions.${source.composition}: ${source.given}:${toString e.line}:${toString e.col}: "
+      + "${keyPath path}: ${e.message}"
+    else if lib.take 1 path == [ "compositions" ] && composition != null then
+      "khepri.${keyPath path}: ${e.message}${definedIn}"
+    else
+      "khepri: ${e.message}";
+
   generated =
     let
-      text = builtins.readFile conversion;
+      text = conversionText;
       # `<dir>/x`, `<dir>:/app`, `"<dir>"`, ...; not `<dir>2/x` (another composition's).
       mentions =
         dir:
@@ -951,7 +1059,9 @@ let
       applied = if lib.isFunction imported then imported moduleArgs else imported;
       extra = unforwarded [ ] forwardedTree applied;
     in
-    if missingDirectory != [ ] then
+    if conversionError != null then
+      { }
+    else if missingDirectory != [ ] then
       throw (
         lib.concatMapStringsSep "\n" (name: ''
           khepri: composition "${name}" uses paths relative to its project directory (bind mounts,
@@ -970,29 +1080,76 @@ let
 
   forwarded = path: lib.mkMerge (definitionsAt path generated);
 
+  # Every service of every enabled composition, with the option path it is declared under.
+  allServices = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      lib.mapAttrsToList (svc: s: {
+        where = "khepri.compositions.${name}.services.${svc}";
+        service = s;
+      }) c.services
+    ) enabled
+  );
+
+  # dockerTools images, with the reference the spec gives them.
+  imageServices = map (s: s // { ref = imageRef s.where s.service.image; }) (
+    lib.filter (s: isImageDerivation s.service.image) allServices
+  );
+
   # dockerTools images by the reference the spec gave them, to set `imageFile`/`imageStream` on
   # the generated containers that run them.
   images = lib.listToAttrs (
-    lib.concatLists (
-      lib.mapAttrsToList (
-        name: c:
-        lib.concatLists (
-          lib.mapAttrsToList (
-            svc: s:
-            lib.optional (isImageDerivation s.image) {
-              name = imageRef "khepri.compositions.${name}.services.${svc}" s.image;
-              # streamLayeredImage makes a script that writes the image (`isExe`)
-              value =
-                if s.image.isExe or false then
-                  { imageStream = s.image; }
-                else
-                  { imageFile = s.image; };
-            }
-          ) c.services
-        )
-      ) enabled
-    )
+    map (s: {
+      name = s.ref;
+      # streamLayeredImage makes a script that writes the image (`isExe`)
+      value =
+        if s.service.image.isExe or false then
+          { imageStream = s.service.image; }
+        else
+          { imageFile = s.service.image; };
+    }) imageServices
   );
+
+  # Two different images under one reference: the runtime would run whichever was loaded last.
+  imageClashes = lib.filterAttrs (_: group: lib.length (lib.unique (map (s: s.service.image.outPath) group)) > 1) (
+    lib.groupBy (s: s.ref) imageServices
+  );
+
+  # composeModule calls by project name: two compose files in directories of the same name would
+  # silently become one composition.
+  composeModuleClashes = lib.filterAttrs (_: calls: lib.length calls > 1) (
+    lib.groupBy (call: call.name) cfg.composeModuleProjects
+  );
+
+  # `ports = [ 8080 ]` publishes the container port on a random host port, as compose does.
+  bareContainerPorts = map (s: "${s.where}.ports") (
+    lib.filter (s: lib.any builtins.isInt s.service.ports) allServices
+  );
+
+  khepriAssertions =
+    lib.optional (conversionError != null) {
+      assertion = false;
+      message = errorMessage conversionError;
+    }
+    ++ lib.mapAttrsToList (ref: group: {
+      assertion = false;
+      message =
+        "khepri: different dockerTools images are both named ${ref} (${lib.concatMapStringsSep ", " (s: "${s.where}.image") group}); "
+        + "give them different names or tags: the runtime keeps one image per name:tag.";
+    }) imageClashes
+    ++ lib.mapAttrsToList (name: calls: {
+      assertion = false;
+      message =
+        "khepri.lib.composeModule: ${toString (lib.length calls)} calls make the project \"${name}\" "
+        + "(from ${lib.concatMapStringsSep " and " (call: call.source) calls}); they would merge into one "
+        + "composition. Pass a different projectName to each.";
+    }) composeModuleClashes;
+
+  khepriWarnings = map (
+    where:
+    "${where}: a bare number publishes the container port on a random host port (compose's rule); "
+    + "write \"8080:8080\" to publish it on the same host port, or use `expose` to publish nothing."
+  ) bareContainerPorts;
 
   imageLoads = lib.mkMerge (
     map (
@@ -1061,6 +1218,13 @@ in
       '';
     };
 
+    composeModuleProjects = mkOption {
+      type = types.listOf (types.attrsOf types.str);
+      internal = true;
+      default = [ ];
+      description = "The project of each `khepri.lib.composeModule` call (`name`, `source`), to find clashes.";
+    };
+
     generated = mkOption {
       type = types.nullOr types.package;
       readOnly = true;
@@ -1078,6 +1242,10 @@ in
     lib.mkMerge [
       forwardedConfig
       { virtualisation.oci-containers.containers = imageLoads; }
+      {
+        assertions = khepriAssertions;
+        warnings = khepriWarnings;
+      }
       # What the converter's setup block (left out, see `--no-setup`) does for podman:
       # containers find each other by name only with DNS on their networks, and the DNS server
       # listens on the network's bridge, behind the firewall. Enabling the runtime itself is

@@ -41,7 +41,7 @@ export function main(io: Io): number {
         io.stdout(JSON.stringify(specJsonSchema(), null, 2) + "\n");
         return 0;
       case "convert":
-        return convert(command.args, io);
+        return command.args["module-errors"] ? convertOrRecordError(command.args, io) : convert(command.args, io);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -139,6 +139,7 @@ function convert(args: ConvertArgs, io: Io): number {
     output = JSON.stringify({ compositions: Object.fromEntries(normalized.map((n) => [n.project.name, projectToSpec(n.project)])) }, null, 2) + "\n";
   } else {
     const plans = normalized.map((n, i) => inComposition(compositions[i]!, () => plan(n, args, runtime, compositions[i]!.autoStart ?? autoStart)));
+    checkContainerNames(plans, compositions);
     diagnostics.push(...plans.flatMap((p, i) => p.diagnostics.map((d) => placed(compositions[i]!, d))));
     output = printModule(plans, {
       setup: !args["no-setup"],
@@ -159,6 +160,39 @@ function convert(args: ConvertArgs, io: Io): number {
   }
   if (format === "nix" && !args.quiet) io.stderr(`Generated NixOS config in ${elapsed.toFixed(3)}ms\n`);
   return emit(output, args, format, io);
+}
+
+/**
+ * `--module-errors`: bad input becomes the output, `{"khepriError": {...}}`, so that a build inside
+ * Nix evaluation (which shows only a failed builder's last log lines) lets the NixOS module say
+ * which option or compose file is wrong, in its own terms.
+ */
+function convertOrRecordError(args: ConvertArgs, io: Io): number {
+  try {
+    return convert(args, io);
+  } catch (error) {
+    if (!(error instanceof KhepriError) || !args.output || args.output === "-" || args.check) throw error;
+    const { file, line, col } = error.pos ?? {};
+    const record = { khepriError: { message: error.detail, path: error.path ?? null, file: file ?? null, line: line ?? null, col: col ?? null } };
+    writeFileSync(path.resolve(io.cwd, args.output), JSON.stringify(record) + "\n");
+    return 0;
+  }
+}
+
+/** Two compositions of one spec naming a container alike would define one NixOS option twice. */
+function checkContainerNames(plans: readonly Plan[], compositions: readonly Composition[]): void {
+  const owner = new Map<string, string>();
+  plans.forEach((p, i) => {
+    const composition = compositions[i]!.loaded.name;
+    for (const c of p.containers) {
+      const other = owner.get(c.name);
+      const here = `composition ${composition}, service ${c.service}`;
+      if (other !== undefined) {
+        throw new KhepriError(`container name "${c.name}" is used twice: by ${other} and by ${here}; set containerName on one of them`, undefined, ["compositions", composition, "services", c.service, "containerName"]);
+      }
+      owner.set(c.name, here);
+    }
+  });
 }
 
 const GO_DURATION = /^(\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+$/;

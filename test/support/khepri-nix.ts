@@ -160,3 +160,21 @@ export function convert(args: string[], cwd = repoRoot) {
     env: { PATH: process.env.PATH ?? "", HOME: os.homedir() },
   });
 }
+
+/**
+ * A configuration file as a NixOS module, as a user's `configuration.nix` is: the module system
+ * knows it by its file. Besides the module arguments it gets `khepri` (the flake, as `specialArgs`
+ * would give it) and the Nix values of `args` (attribute name to Nix expression).
+ */
+export function configurationModule(file: string, args: Record<string, string> = {}): string {
+  const extra = Object.entries(args)
+    .map(([name, value]) => `${name} = ${value};`)
+    .join(" ");
+  return `let
+    file = ${nixPath(file)};
+    f = import file;
+  in
+  lib.setFunctionArgs (args: f (args // { inherit khepri; ${extra} }) // { _file = file; }) (
+    removeAttrs (lib.functionArgs f) [ "khepri" ${Object.keys(args).map(nixString).join(" ")} ]
+  )`;
+}

@@ -1,0 +1,109 @@
+// khepri's NixOS module used the way a NixOS configuration uses it: one configuration file per
+// case (test/fixtures/nix-integration/cases/<case>/configuration.nix), evaluated with nixpkgs'
+// real lib and oci-containers.nix and the conversion built by the stand-in converter (see
+// test/support/khepri-nix.ts). Each table row says what the user sees: the containers and units,
+// the assertion or warning, or the evaluation error.
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { type Backend, type NixosFacts, NixosEvalError, findNixosEvalEnv, nixString } from "./support/nixos-eval.ts";
+import { cleanStderr, configurationModule, evalWithKhepri, fixturesDir, ifdSupport } from "./support/khepri-nix.ts";
+import { skipUnless } from "./support/shared.ts";
+
+const { env, missing } = findNixosEvalEnv();
+const skipIfd = (what: string) =>
+  skipUnless(env !== undefined, `nix-module: ${what}`, missing ?? "") || skipUnless(ifdSupport(env!) === undefined, `nix-module: ${what}`, ifdSupport(env!) ?? "");
+
+const casesDir = path.join(fixturesDir, "cases");
+const configuration = (name: string) => path.join(casesDir, name, "configuration.nix");
+
+interface Case {
+  /** the directory under cases/ */
+  dir: string;
+  /** Nix values given to the configuration file besides `khepri` */
+  args?: Record<string, string>;
+  backend?: Backend;
+  select?: string[];
+}
+
+/** Evaluates a case; a failure (an evaluation error or failed assertions) comes back as its text. */
+function evaluate(c: Case): { facts?: NixosFacts; error?: string } {
+  try {
+    const { facts } = evalWithKhepri(env!, {
+      backend: c.backend ?? "podman",
+      modules: [configurationModule(configuration(c.dir), c.args)],
+      select: c.select ?? [],
+    });
+    return { facts };
+  } catch (e) {
+    if (!(e instanceof NixosEvalError)) throw e;
+    return { error: cleanStderr(e.message) };
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors a NixOS user can act on
+// ---------------------------------------------------------------------------------------------
+
+const errorCases: { name: string; case: Case; expect: RegExp[]; reject?: RegExp[] }[] = [
+  ...["environmentFiles", "volumes", "devices", "secrets", "configs", "ports"].map((option) => ({
+    name: `a Nix path in ${option} is a type error, and the file is never read`,
+    case: { dir: "path-option", args: { option: nixString(option) } },
+    expect: [new RegExp(`option \`khepri\\.compositions\\.app\\.services\\.web\\.${option}\\.`), /is not of type/, /app\.env/],
+    // the env file's content is a secret: it must not be in the message
+    reject: [/CANARY_SECRET/, /syntax error/],
+  })),
+  {
+    name: "a converter error names the option and the file that defined it",
+    case: { dir: "depends-on" },
+    expect: [
+      /khepri\.compositions\.app\.services\.web\.dependsOn\.dbb: service "web" depends on "dbb", which is not defined/,
+      /defined in .*cases\/depends-on\/configuration\.nix/,
+    ],
+    reject: [/khepri-spec\.json/, /\/nix\/store/],
+  },
+  {
+    name: "a compose file error names the compose file as given and its line",
+    case: { dir: "bad-compose" },
+    expect: [/cases\/bad-compose\/compose\.yaml:4:\d+: services\.web\.ports\[0\]: "80:abc" is not a port/],
+    reject: [/\/nix\/store/],
+  },
+  {
+    name: "two compositions giving the same containerName: an assertion",
+    case: { dir: "container-names" },
+    expect: [/Failed assertions/, /container name "web" is used twice: by composition a, service web and by composition b, service web/],
+  },
+  {
+    name: "two composeModule calls making the same project name: an assertion",
+    case: { dir: "compose-projects" },
+    expect: [/Failed assertions/, /khepri\.lib\.composeModule: 2 calls make the project "app"/, /compose-projects\/[ab]\/app\/compose\.yaml and .*compose-projects\/[ab]\/app\/compose\.yaml/],
+  },
+  {
+    name: "two different dockerTools images with the same name:tag: an assertion",
+    case: { dir: "image-names" },
+    expect: [/Failed assertions/, /different dockerTools images are both named local\/web:v1/, /services\.web\.image, .*services\.worker\.image/],
+  },
+];
+
+for (const row of errorCases) {
+  test(`errors: ${row.name}`, () => {
+    if (skipIfd(row.name)) return;
+    const { error } = evaluate(row.case);
+    assert.ok(error, "the evaluation fails");
+    for (const re of row.expect) assert.match(error!, re);
+    for (const re of row.reject ?? []) assert.not.match(error!, re);
+  });
+}
+
+test("warnings: a bare container port publishes on a random host port", () => {
+  if (skipIfd("bare port")) return;
+  const { facts, error } = evaluate({ dir: "bare-port" });
+  assert.not.ok(error, error);
+  assert.ok(
+    facts!.warnings.some((w) => /^khepri\.compositions\.app\.services\.web\.ports: a bare number publishes the container port on a random host port/.test(w)),
+    JSON.stringify(facts!.warnings),
+  );
+  assert.equal(facts!.containers["app-web"]!.ports, ["8080/tcp"]);
+});
+
+test.run();
