@@ -45,22 +45,20 @@ let
     description = "string (a host path such as \"/srv/app/app.env\", not a Nix path, which would be copied into the Nix store)";
   };
 
-  # The files defining each option of a submodule (where the module system knows them), for
-  # messages about the submodule's options from the converter.
-  definedIn =
+  # How each option of a submodule was defined: the files (where the module system knows them),
+  # for messages from the converter, and the priority, for how the value meets the compose files'.
+  definitions =
     options:
     mkOption {
       type = types.raw;
       internal = true;
       visible = false;
       readOnly = true;
-      default = lib.mapAttrs (_: o: map toString o.files) (
-        removeAttrs options [
-          "_module"
-          "definedIn"
-        ]
-      );
-      description = "Files defining each option, for messages.";
+      default = lib.mapAttrs (_: o: {
+        files = map toString o.files;
+        priority = o.highestPrio or lib.modules.defaultOverridePriority;
+      }) (removeAttrs options [ "_module" "definitions" ]);
+      description = "The files and the priority of each option's definitions.";
     };
 
   # What JSON can hold, and nothing that Nix would copy into the store on the way (paths) or
@@ -301,12 +299,14 @@ let
 
         environment = mkOption {
           type = types.attrsOf (
-            types.oneOf [
-              types.str
-              types.int
-              types.float
-              types.bool
-            ]
+            types.nullOr (
+              types.oneOf [
+                types.str
+                types.int
+                types.float
+                types.bool
+              ]
+            )
           );
           default = { };
           example = {
@@ -314,9 +314,9 @@ let
             WORKERS = 2;
           };
           description = ''
-            Environment variables, merged by name with the compose files' `environment`. Values
-            end up in the Nix store (they are part of the unit): put secrets in
-            {option}`environmentFiles` instead.
+            Environment variables, merged by name with the compose files' `environment`; `null`
+            removes a variable the compose files set. Values end up in the Nix store (they are
+            part of the unit): put secrets in {option}`environmentFiles` instead.
           '';
         };
 
@@ -406,12 +406,12 @@ let
         '' { example = "unless-stopped"; };
 
         labels = mkOption {
-          type = types.attrsOf types.str;
+          type = types.attrsOf (types.nullOr types.str);
           default = { };
           example = {
             "traefik.enable" = "true";
           };
-          description = "Container labels, merged by name.";
+          description = "Container labels, merged by name; `null` removes one the compose files set.";
         };
 
         devices = mkOption {
@@ -522,7 +522,7 @@ let
         };
 
         logging = optional logging "Log driver and options." { };
-        definedIn = definedIn options;
+        definitions = definitions options;
       };
     }
   );
@@ -750,7 +750,7 @@ let
           default = { };
           description = "Configs services can mount (compose's top-level `configs`).";
         };
-        definedIn = definedIn options;
+        definitions = definitions options;
       };
     }
   );
@@ -829,23 +829,50 @@ let
     else
       builtins.toJSON v;
 
+  # The converter's words for compose's `!reset` and `!override` (src/model/specNames.ts).
+  reset = {
+    "!reset" = null;
+  };
+
+  # How a Nix value meets the compose files' value of the same key, by the priority of its
+  # definition against the compose files' (a plain definition's): a plain definition merges like
+  # a compose override file, except that an explicit `[ ]` or `{ }` empties the key; a
+  # definition of higher priority (`lib.mkForce`, `lib.mkOverride 50`) replaces it whole, and
+  # `null` there removes it. Options nobody defined (their default) say nothing.
+  againstCompose =
+    definitions: key: value:
+    let
+      priority = definitions.${key}.priority or lib.modules.defaultOverridePriority;
+    in
+    if priority < lib.modules.defaultOverridePriority then
+      (if value == null then reset else { "!override" = value; })
+    else if priority == lib.modules.defaultOverridePriority && (value == [ ] || value == { }) then
+      reset
+    else
+      value;
+
+  # `null` for an environment variable or a label: the compose files' one is removed.
+  entries = f: lib.mapAttrs (_: v: if v == null then reset else f v);
+
   serviceSpec =
     where: svc:
-    prune (
-      lib.mapAttrs (_: deepPrune) (
-        removeAttrs svc [
-          "_module"
-          "definedIn"
-        ]
-      )
-      // {
-        image =
-          if isImageDerivation svc.image then imageRef where svc.image else svc.image;
-        environment = lib.mapAttrs (_: envValue) svc.environment;
-        networks = namedMap svc.networks;
-        dependsOn = namedMap svc.dependsOn;
-      }
-    );
+    let
+      values =
+        lib.mapAttrs (_: deepPrune) (
+          removeAttrs svc [
+            "_module"
+            "definitions"
+          ]
+        )
+        // {
+          image = if isImageDerivation svc.image then imageRef where svc.image else svc.image;
+          environment = entries envValue svc.environment;
+          labels = entries lib.id svc.labels;
+          networks = namedMap svc.networks;
+          dependsOn = namedMap svc.dependsOn;
+        };
+    in
+    prune (lib.mapAttrs (againstCompose svc.definitions) values);
 
   compositionSpec =
     name: c:
@@ -1024,9 +1051,9 @@ let
         if composition == null || lib.length path < 3 then
           [ ]
         else if at 2 == "services" && lib.length path >= 5 then
-          composition.services.${at 3}.definedIn.${at 4} or [ ]
+          composition.services.${at 3}.definitions.${at 4}.files or [ ]
         else
-          composition.definedIn.${at 2} or [ ];
+          composition.definitions.${at 2}.files or [ ];
       known = lib.filter (f: f != "<unknown-file>") files;
       definedIn = lib.optionalString (known != [ ]) " (defined in ${lib.concatStringsSep ", " known})";
     in

@@ -6,13 +6,19 @@
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { type Backend, type NixosFacts, NixosEvalError, findNixosEvalEnv, nixString } from "./support/nixos-eval.ts";
+import { type Backend, type NixosFacts, NixosEvalError, findNixosEvalEnv, nixString, shellWords } from "./support/nixos-eval.ts";
 import { cleanStderr, configurationModule, evalWithKhepri, fixturesDir, ifdSupport } from "./support/khepri-nix.ts";
 import { skipUnless } from "./support/shared.ts";
 
 const { env, missing } = findNixosEvalEnv();
 const skipIfd = (what: string) =>
   skipUnless(env !== undefined, `nix-module: ${what}`, missing ?? "") || skipUnless(ifdSupport(env!) === undefined, `nix-module: ${what}`, ifdSupport(env!) ?? "");
+
+const argvOf = (facts: NixosFacts, unit: string) => {
+  const service = facts.services[unit];
+  assert.ok(service, `unit ${unit} exists: ${Object.keys(facts.services).join(", ")}`);
+  return shellWords(service.script);
+};
 
 const casesDir = path.join(fixturesDir, "cases");
 const configuration = (name: string) => path.join(casesDir, name, "configuration.nix");
@@ -105,5 +111,37 @@ test("warnings: a bare container port publishes on a random host port", () => {
   );
   assert.equal(facts!.containers["app-web"]!.ports, ["8080/tcp"]);
 });
+
+
+// ---------------------------------------------------------------------------------------------
+// Nix priorities on top of compose files
+// ---------------------------------------------------------------------------------------------
+
+for (const via of ["compositions", "composeModule"]) {
+  test(`priorities (${via}): plain merges, mkForce replaces, [ ] and { } empty, null removes`, () => {
+    if (skipIfd(`priorities ${via}`)) return;
+    const { facts, error } = evaluate({ dir: "priorities", args: { via: nixString(via) } });
+    assert.not.ok(error, error);
+    const web = facts!.containers["prio-web"]!;
+    const worker = facts!.containers["prio-worker"]!;
+    const own = (labels: Record<string, string>) => Object.keys(labels).filter((l) => !l.startsWith("com.docker.compose."));
+    // a plain definition merges: entries by name, lists appended; null removes one entry
+    assert.equal(web.environment, { KEEP: "compose", CHANGE: "nix", ADDED: "nix" });
+    assert.equal(own(web.labels), ["keep"]);
+    assert.equal(web.ports, ["80:80/tcp", "443:443/tcp", "8080:8080/tcp"]);
+    assert.is(web.image, "docker.io/library/nginx:1.27");
+    assert.equal(web.volumes, ["/srv/html:/usr/share/nginx/html:ro"]);
+    // mkForce null on a scalar: the compose file's hostname is gone
+    assert.not.ok(argvOf(facts!, "podman-prio-web").some((a) => a.includes("from-compose")));
+    // mkForce replaces whole: a list, a map, a scalar
+    assert.equal(worker.ports, ["9090:9000/tcp"]);
+    assert.equal(worker.environment, { B: "nix" });
+    assert.is(worker.image, "docker.io/library/alpine:3");
+    // an explicit [ ] or { } empties what the compose file set
+    assert.equal(worker.volumes, []);
+    assert.equal(own(worker.labels), []);
+    assert.not.ok(argvOf(facts!, "podman-prio-worker").some((a) => a.includes("1.1.1.1")));
+  });
+}
 
 test.run();

@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import { KhepriError, withPathPrefix } from "../diagnostics/index.ts";
-import { Project, renameFields, toComposeName, toSpecPath } from "../model/index.ts";
+import { OVERRIDE, Project, renameFields, specMarker, toComposeName, toSpecPath } from "../model/index.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { projectVariables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
@@ -83,6 +83,9 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
         diagnostics: [],
       };
   const own = composeDocument(body, specFile);
+  // What the spec replaces or removes goes from the compose files' model first: the merge then
+  // adds the spec's value to nothing.
+  for (const at of takeMarkers(own, [])) removeAt(base.model, at);
   const canonical = resolveRelativePaths(canonicalizeProject(own, specFile), { baseDir: base.directory, home: options.processEnv.HOME });
   resolveHostFiles(canonical, { ...options, files, variables: base.variables, diagnostics: base.diagnostics });
   const model = resolveTags(mergeProjects(base.model, canonical));
@@ -141,6 +144,28 @@ function composeDocument(body: RawMap, file: string): RawMap {
   });
   if (!isRawMap(renamed)) throw new KhepriError("a composition is an object", { file, line: 1, col: 1 });
   return renamed;
+}
+
+/**
+ * Unwraps `{"!override": v}` to `v` and drops `{"!reset": null}` keys, in place; returns the key
+ * paths of both, whose compose-file values are to go.
+ */
+function takeMarkers(map: RawMap, at: string[]): string[][] {
+  const found: string[][] = [];
+  for (const [key, value] of Object.entries(map)) {
+    const marker = specMarker(value);
+    if (marker === OVERRIDE) map[key] = (value as RawMap)[OVERRIDE]!;
+    else if (marker) delete map[key];
+    if (marker) found.push([...at, key]);
+    else if (isRawMap(value)) found.push(...takeMarkers(value, [...at, key]));
+  }
+  return found;
+}
+
+function removeAt(map: RawMap, at: readonly string[]): void {
+  let parent: RawValue | undefined = map;
+  for (const key of at.slice(0, -1)) parent = isRawMap(parent) && Object.hasOwn(parent, key) ? parent[key] : undefined;
+  if (isRawMap(parent)) delete parent[at[at.length - 1]!];
 }
 
 /** The first khepri README lists volumes (and networks) by name: `volumes = [ "data" ]`. */

@@ -1,5 +1,5 @@
 export * from "./compose.ts";
 export { splitShellWords, shellOperatorAt } from "./shellwords.ts";
-export { projectToSpec, renameFields, specName, toComposeName, toSpecJsonSchema, toSpecPath } from "./specNames.ts";
+export { OVERRIDE, RESET, projectToSpec, renameFields, specMarker, specName, toComposeName, toSpecJsonSchema, toSpecPath } from "./specNames.ts";
 export { own } from "./own.ts";
 export { DURATION_UNIT_SECONDS } from "./patterns.ts";
