@@ -629,6 +629,25 @@ let
     };
   };
 
+  # A network or volume several compositions share, declared once: `khepri.networks.<name>`.
+  sharedResource =
+    kind:
+    submodule {
+      options = {
+        driver = optional types.str "${kind} driver." { };
+        driverOpts = mkOption {
+          type = types.attrsOf types.str;
+          default = { };
+          description = "Driver options (`--opt`).";
+        };
+        labels = mkOption {
+          type = types.attrsOf types.str;
+          default = { };
+          description = "Labels.";
+        };
+      };
+    };
+
   composition = submodule (
     { options, ... }:
     {
@@ -1153,6 +1172,97 @@ let
     lib.filter (s: lib.any builtins.isInt s.service.ports) allServices
   );
 
+  # -- Networks and volumes shared between compositions ----------------------------------------
+
+  # `khepri.networks.<name>` / `khepri.volumes.<name>`: created at boot, left in place.
+  sharedUnit = kind: name: r: {
+    description = "khepri: shared ${kind} ${name}";
+    path = [ config.virtualisation.${backend}.package ];
+    script =
+      "${backend} ${kind} inspect ${lib.escapeShellArg name} >/dev/null 2>&1 || "
+      + "${backend} ${kind} create ${
+        lib.escapeShellArgs (
+          [ name ]
+          ++ lib.optional (r.driver != null) "--driver=${r.driver}"
+          ++ lib.mapAttrsToList (k: v: "--opt=${k}=${v}") r.driverOpts
+          ++ lib.mapAttrsToList (k: v: "--label=${k}=${v}") r.labels
+        )
+      }";
+    serviceConfig = {
+      Type = "oneshot";
+      RemainAfterExit = true;
+    };
+    wantedBy = [ "multi-user.target" ];
+  };
+
+  sharedUnits = lib.mkMerge [
+    (lib.mapAttrs' (name: r: lib.nameValuePair "${backend}-network-${name}" (sharedUnit "network" name r)) cfg.networks)
+    (lib.mapAttrs' (name: r: lib.nameValuePair "${backend}-volume-${name}" (sharedUnit "volume" name r)) cfg.volumes)
+  ];
+
+  # Runtime networks every runtime has; no unit makes them.
+  builtinNetworks = [
+    "host"
+    "none"
+    "bridge"
+    "podman"
+    "default"
+  ];
+
+  # `proxy_net`, `proxy_net:alias=web`, `name=proxy_net,alias=web` -> `proxy_net`;
+  # `data:/data:ro` -> `data`.
+  resourceOf = entry: lib.removePrefix "name=" (lib.head (lib.splitString ":" (lib.head (lib.splitString "," entry))));
+
+  generatedUnits = definitionsAt [ "systemd" "services" ] generated;
+
+  # Per generated container: the networks and volumes it uses whose units its own composition
+  # does not make (external ones), each with the unit that would provide it.
+  externalUses = lib.concatMap (
+    containers:
+    lib.mapAttrsToList (
+      container: c:
+      let
+        unit = "${backend}-${container}";
+        own = lib.concatMap (units: units.${unit}.requires or [ ]) generatedUnits;
+        uses =
+          kind: names:
+          map (resource: {
+            inherit kind resource container;
+            unit = "${backend}-${kind}-${resource}";
+          }) (lib.filter (r: !(lib.elem "${backend}-${kind}-${r}.service" own)) names);
+        volumeSources = lib.filter (v: builtins.isString v && lib.hasInfix ":" v) (c.volumes or [ ]);
+      in
+      {
+        inherit unit;
+        uses =
+          uses "network" (lib.subtractLists builtinNetworks (map resourceOf (c.networks or [ ])))
+          ++ uses "volume" (lib.filter (r: !(lib.hasPrefix "/" r)) (map resourceOf volumeSources));
+      }
+    ) containers
+  ) (definitionsAt [ "virtualisation" "oci-containers" "containers" ] generated);
+
+  provided = use: config.systemd.services ? ${use.unit};
+
+  # A consumer starts after the unit that makes what it uses, and stops with it.
+  sharedOrdering = lib.mkMerge (
+    map (
+      x:
+      let
+        units = map (use: "${use.unit}.service") (lib.filter provided x.uses);
+      in
+      {
+        ${x.unit} = {
+          requires = units;
+          after = units;
+        };
+      }
+    ) (lib.filter (x: x.uses != [ ]) externalUses)
+  );
+
+  missingShared = lib.groupBy (use: "${use.kind} ${use.resource}") (
+    lib.filter (use: !(provided use)) (lib.concatMap (x: x.uses) externalUses)
+  );
+
   khepriAssertions =
     lib.optional (conversionError != null) {
       assertion = false;
@@ -1172,7 +1282,18 @@ let
         + "composition. Pass a different projectName to each.";
     }) composeModuleClashes;
 
-  khepriWarnings = map (
+  khepriWarnings =
+    lib.mapAttrsToList (
+      what: uses:
+      let
+        use = lib.head uses;
+      in
+      "khepri: ${what} is external (used by ${lib.concatStringsSep ", " (lib.unique (map (u: u.container) uses))}) "
+      + "but nothing on this system creates it: declare khepri.${use.kind}s.${use.resource} = { }; "
+      + "(or a composition's non-external ${use.kind} with name = \"${use.resource}\"), "
+      + "or create it by hand with `${backend} ${use.kind} create ${use.resource}`."
+    ) missingShared
+    ++ map (
     where:
     "${where}: a bare number publishes the container port on a random host port (compose's rule); "
     + "write \"8080:8080\" to publish it on the same host port, or use `expose` to publish nothing."
@@ -1208,6 +1329,34 @@ in
       description = ''
         The khepri converter that turns the compositions into NixOS configuration while the
         system is built. The container runtime is {option}`virtualisation.oci-containers.backend`.
+      '';
+    };
+
+    networks = mkOption {
+      type = types.attrsOf (sharedResource "Network");
+      default = { };
+      example = {
+        proxy_net = { };
+      };
+      description = ''
+        Networks shared by compositions, by the name the runtime knows them by. Each gets a unit
+        `<runtime>-network-<name>` started at boot (and never removed by a composition's stop);
+        the containers of every composition that declares the network `external` require that
+        unit and start after it. A composition that declares a network non-external under a
+        fixed `name` provides it the same way.
+      '';
+    };
+
+    volumes = mkOption {
+      type = types.attrsOf (sharedResource "Volume");
+      default = { };
+      example = {
+        media = { };
+      };
+      description = ''
+        Volumes shared by compositions, as {option}`khepri.networks` for networks: a unit
+        `<runtime>-volume-<name>` that the containers of compositions declaring the volume
+        `external` require and start after.
       '';
     };
 
@@ -1265,9 +1414,12 @@ in
     };
   };
 
-  config = lib.mkIf (enabled != { }) (
+  config = lib.mkMerge [
+    { systemd.services = sharedUnits; }
+    (lib.mkIf (enabled != { }) (
     lib.mkMerge [
       forwardedConfig
+      { systemd.services = sharedOrdering; }
       { virtualisation.oci-containers.containers = imageLoads; }
       {
         assertions = khepriAssertions;
@@ -1289,5 +1441,6 @@ in
         };
       }
     ]
-  );
+    ))
+  ];
 }

@@ -144,4 +144,26 @@ for (const via of ["compositions", "composeModule"]) {
   });
 }
 
+// ---------------------------------------------------------------------------------------------
+// Networks and volumes shared between compositions (networks: the seed test in nix-integration)
+// ---------------------------------------------------------------------------------------------
+
+test("shared volumes: consumers wait for the owner's unit or khepri.volumes', a missing one is a warning", () => {
+  if (skipIfd("shared volumes")) return;
+  const { facts, error } = evaluate({ dir: "shared-volumes" });
+  assert.not.ok(error, error);
+  const player = facts!.services["podman-player-player"]!;
+  for (const unit of ["podman-volume-media.service", "podman-volume-cache.service"]) {
+    assert.ok(player.requires.includes(unit) && player.after.includes(unit), `${unit}: ${JSON.stringify(player)}`);
+  }
+  assert.ok(facts!.services["podman-volume-cache"]!.wantedBy.includes("multi-user.target"));
+  assert.not.ok(player.requires.some((u) => u.includes("/srv/player")));
+  const job = facts!.services["podman-backup-job"]!;
+  assert.not.ok(job.requires.includes("podman-volume-backups.service"), "no unit to require");
+  assert.equal(
+    facts!.warnings.filter((w) => /volume/.test(w)),
+    ["khepri: volume backups is external (used by backup-job) but nothing on this system creates it: declare khepri.volumes.backups = { }; (or a composition's non-external volume with name = \"backups\"), or create it by hand with `podman volume create backups`."],
+  );
+});
+
 test.run();
