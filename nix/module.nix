@@ -664,9 +664,9 @@ let
           example = literalExpression "./compose.yaml";
           description = ''
             A compose file to start from; the composition's Nix options are merged on top of it
-            like an override file. Copied into the Nix store (it stays the source of truth: no
-            generated file to commit). For `include:` or `extends: file:` to find their files,
-            point into a copied directory: `"''${./stack}/compose.yaml"`.
+            like an override file. Copied into the Nix store alone (it stays the source of truth:
+            no generated file to commit); files it includes or extends are listed in
+            {option}`includes`.
           '';
         };
 
@@ -677,6 +677,18 @@ let
           description = ''
             Compose files merged in order (after {option}`composeFile`), like
             `docker compose -f a -f b`.
+          '';
+        };
+
+        includes = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+          example = literalExpression "[ ./stack/common/compose.yaml ./stack/base.yaml ]";
+          description = ''
+            Compose files the compose files `include:` or `extends: file:`. These and the
+            compose files are copied into the Nix store together, keeping their places relative
+            to each other, and nothing else is: an `.env` or secret file beside them stays out of
+            the store (unlike `"''${./stack}/compose.yaml"`, which copies the whole directory).
           '';
         };
 
@@ -820,6 +832,46 @@ let
         inherit name;
       };
 
+  # The compose files of a composition in the store: each alone, or with its `includes`, the
+  # files copied from their common directory with their layout and nothing else beside them.
+  composeCopies =
+    c:
+    let
+      files = lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles;
+      wanted = map toString (files ++ c.includes);
+      directories = map (f: lib.splitString "/" (dirOf f)) wanted;
+      root = lib.concatStringsSep "/" (lib.foldl' lib.lists.commonPrefix (lib.head directories) directories);
+      copy = builtins.path {
+        path = /. + root;
+        name = "khepri-compose-sources";
+        filter =
+          file: type:
+          lib.elem file wanted || (type == "directory" && lib.any (w: lib.hasPrefix "${file}/" w) wanted);
+      };
+    in
+    map (
+      file:
+      {
+        given = toString file;
+        store = if c.includes == [ ] then toString (storeFile file) else "${copy}${lib.removePrefix root (toString file)}";
+      }
+    ) files;
+
+  # `"${./stack}/compose.yaml"`: the whole directory went into the store.
+  wholeDirectories = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      map (file: "khepri.compositions.${name}: ${toString file}") (
+        lib.filter (
+          file:
+          builtins.isString file
+          && lib.hasPrefix "${builtins.storeDir}/" file
+          && dirOf file != builtins.storeDir
+        ) (lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles)
+      )
+    ) enabled
+  );
+
   # Compose reads `<projectDirectory>/.env` when no env file is given: that would make the build
   # depend on the host (and copy what it holds into the store). An empty env file turns it off.
   noEnvFile = builtins.toFile "khepri-no-env-file" "";
@@ -905,9 +957,7 @@ let
       )
     else
       prune {
-        composeFiles = map storeFile (
-          lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles
-        );
+        composeFiles = map (f: f.store) (composeCopies c);
         envFiles = if c.envFiles == [ ] then [ noEnvFile ] else map storeFile c.envFiles;
         inherit (c) profiles autoStart;
         projectDirectory =
@@ -1048,14 +1098,7 @@ let
 
   # Compose files as the converter saw them (store paths) and as the user gave them.
   composeSources = lib.concatLists (
-    lib.mapAttrsToList (
-      name: c:
-      map (file: {
-        store = toString (storeFile file);
-        given = toString file;
-        composition = name;
-      }) (lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles)
-    ) enabled
+    lib.mapAttrsToList (name: c: map (f: f // { composition = name; }) (composeCopies c)) enabled
   );
 
   errorMessage =
@@ -1283,7 +1326,13 @@ let
     }) composeModuleClashes;
 
   khepriWarnings =
-    lib.mapAttrsToList (
+    map (
+      what:
+      "${what} is in a directory copied whole into the Nix store (\"\${./dir}/compose.yaml\"), "
+      + "with any .env or secret file beside it: give composeFile = ./dir/compose.yaml and list the "
+      + "files it includes or extends in includes, which copies only those."
+    ) wholeDirectories
+    ++ lib.mapAttrsToList (
       what: uses:
       let
         use = lib.head uses;

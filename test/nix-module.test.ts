@@ -3,6 +3,8 @@
 // real lib and oci-containers.nix and the conversion built by the stand-in converter (see
 // test/support/khepri-nix.ts). Each table row says what the user sees: the containers and units,
 // the assertion or warning, or the evaluation error.
+import { existsSync } from "node:fs";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -163,6 +165,45 @@ test("shared volumes: consumers wait for the owner's unit or khepri.volumes', a 
   assert.equal(
     facts!.warnings.filter((w) => /volume/.test(w)),
     ["khepri: volume backups is external (used by backup-job) but nothing on this system creates it: declare khepri.volumes.backups = { }; (or a composition's non-external volume with name = \"backups\"), or create it by hand with `podman volume create backups`."],
+  );
+});
+
+// ---------------------------------------------------------------------------------------------
+// Nothing secret reaches the store: only the compose files and what they include
+// ---------------------------------------------------------------------------------------------
+
+/** The store paths (top level) that hold the given files. */
+const storeRoots = (files: string[]) => [...new Set(files.map((f) => f.split("/").slice(0, 4).join("/")))];
+
+for (const via of ["compositions", "composeModule"]) {
+  test(`includes (${via}): the included files are copied, the .env and secret beside them are not`, () => {
+    if (skipIfd(`includes ${via}`)) return;
+    const { facts, error } = evaluate({ dir: "includes", args: { via: nixString(via) }, select: ["khepri.generated.khepriSpec"] });
+    assert.not.ok(error, error);
+    // include found the files, from two directories
+    assert.equal(Object.keys(facts!.containers).sort(), ["stack-cache", "stack-web", "stack-worker"]);
+    assert.is(facts!.containers["stack-worker"]!.environment.FROM_BASE, "yes");
+    const web = facts!.containers["stack-web"]!;
+    assert.ok(web.environmentFiles.includes("/srv/stack/.env"), JSON.stringify(web.environmentFiles));
+    const spec = JSON.parse(facts!.selected["khepri.generated.khepriSpec"] as string) as { compositions: Record<string, { composeFiles: string[] }> };
+    const copied = storeRoots(spec.compositions.stack!.composeFiles);
+    assert.not.match(JSON.stringify(facts), /KHEPRI_CANARY/);
+    assert.ok(copied.every((p) => p.startsWith("/nix/store/") && existsSync(p)), copied.join(" "));
+    const grep = spawnSync("grep", ["-r", "-l", "KHEPRI_CANARY", ...copied], { encoding: "utf8" });
+    assert.is(grep.status, 1, `canaries in the store: ${grep.stdout}${grep.stderr}`);
+    const listing = spawnSync("find", [copied[0]!], { encoding: "utf8" }).stdout;
+    assert.not.match(listing, /\.env|secrets|notes\.txt/);
+  });
+}
+
+test("the old idiom \"${./dir}/compose.yaml\" still works, with a warning that it copies the directory", () => {
+  if (skipIfd("whole directory")) return;
+  const { facts, error } = evaluate({ dir: "whole-directory" });
+  assert.not.ok(error, error);
+  assert.ok(facts!.containers["web-web"]);
+  assert.ok(
+    facts!.warnings.some((w) => /^khepri\.compositions\.web: \/nix\/store\/.*-stack\/compose\.yaml is in a directory copied whole into the Nix store/.test(w)),
+    JSON.stringify(facts!.warnings),
   );
 });
 
