@@ -28,7 +28,10 @@ let
 
   cfg = config.khepri;
   backend = config.virtualisation.oci-containers.backend;
-  system = pkgs.stdenv.hostPlatform.system;
+  # The conversion runs while the system is built, on the machine that builds it: the converter
+  # is the build platform's, as nixpkgs takes build tools from `pkgs.buildPackages` (an aarch64
+  # host's configuration evaluated on x86_64 runs the x86_64 converter).
+  buildSystem = pkgs.buildPackages.stdenv.hostPlatform.system;
 
   # ---------------------------------------------------------------------------------------------
   # Option types
@@ -975,7 +978,7 @@ let
   # `placeholder "out"` becomes the output path when it runs.
   conversion = derivation {
     name = "khepri-compositions.nix";
-    system = cfg.package.system or system;
+    system = cfg.package.system or buildSystem;
     builder = lib.getExe' cfg.package "khepri";
     args = [
       "convert"
@@ -1372,12 +1375,14 @@ in
     package = mkOption {
       type = types.package;
       default =
-        khepriPackages.${system}.default
-          or (throw "khepri has no package for ${system}; set khepri.package to the converter.");
-      defaultText = literalExpression "khepri.packages.\${pkgs.stdenv.hostPlatform.system}.default";
+        khepriPackages.${buildSystem}.default
+          or (throw "khepri has no package for ${buildSystem}; set khepri.package to the converter.");
+      defaultText = literalExpression "khepri.packages.\${pkgs.buildPackages.stdenv.hostPlatform.system}.default";
       description = ''
         The khepri converter that turns the compositions into NixOS configuration while the
-        system is built. The container runtime is {option}`virtualisation.oci-containers.backend`.
+        system is built, so the build platform's (`pkgs.buildPackages`): a configuration for
+        another architecture evaluates and builds without a builder for it. The container
+        runtime is {option}`virtualisation.oci-containers.backend`.
       '';
     };
 

@@ -207,4 +207,17 @@ test("the old idiom \"${./dir}/compose.yaml\" still works, with a warning that i
   );
 });
 
+// ---------------------------------------------------------------------------------------------
+// The converter of the build platform
+// ---------------------------------------------------------------------------------------------
+
+test("cross: an aarch64 host's configuration runs the build platform's converter", () => {
+  if (skipIfd("cross")) return;
+  const { facts, error } = evaluate({ dir: "cross", select: ["khepri.package.system"] });
+  // before, the conversion needed an aarch64-linux builder
+  assert.not.ok(error, error);
+  assert.is(facts!.selected["khepri.package.system"], process.arch === "arm64" ? "aarch64-linux" : "x86_64-linux");
+  assert.equal(Object.keys(facts!.containers), ["app-web"]);
+});
+
 test.run();

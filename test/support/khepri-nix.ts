@@ -110,8 +110,12 @@ function entryExpression(env: NixosEvalEnv, opts: KhepriEvalOptions): string {
     dist = ${nixPath(distDir)};
     node = ${nixString(process.execPath)};
   };
+  # The flake's packages: this machine's is the stand-in; another system's says it is for that
+  # system, so a conversion that ran it would need a builder for that system.
   module = import (repo + "/nix/module.nix") {
-    khepriPackages = lib.genAttrs lib.systems.flakeExposed (_: { default = package; });
+    khepriPackages = lib.genAttrs lib.systems.flakeExposed (system: {
+      default = if system == builtins.currentSystem then package else package // { inherit system; };
+    });
   };
   khepri = {
     nixosModules.default = module;
