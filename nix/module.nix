@@ -60,7 +60,7 @@ let
       default = lib.mapAttrs (_: o: {
         files = map toString o.files;
         priority = o.highestPrio or lib.modules.defaultOverridePriority;
-      }) (removeAttrs options [ "_module" "definitions" ]);
+      }) (lib.filterAttrs (_: lib.isOption) (removeAttrs options [ "_module" "definitions" ]));
       description = "The files and the priority of each option's definitions.";
     };
 
@@ -729,6 +729,21 @@ let
           '';
         };
 
+        podman.user = mkOption {
+          type = types.nullOr types.str;
+          default = null;
+          example = "alice";
+          description = ''
+            Run the whole composition with this user's rootless podman: its containers get
+            `podman.user`, its network and volume units run as the user with the user's
+            runtime directory, after `user@<uid>.service`. The user must be a normal user with a
+            static uid and subordinate uid/gid ranges (`autoSubUidGidRange` or
+            `subUidRanges`/`subGidRanges`); `linger = true` when a dependency waits for a
+            healthcheck. Ports below `net.ipv4.ip_unprivileged_port_start` (1024) cannot be
+            published. Needs `virtualisation.oci-containers.backend = "podman"`.
+          '';
+        };
+
         services = mkOption {
           type = types.attrsOf service;
           default = { };
@@ -963,6 +978,7 @@ let
         composeFiles = map (f: f.store) (composeCopies c);
         envFiles = if c.envFiles == [ ] then [ noEnvFile ] else map storeFile c.envFiles;
         inherit (c) profiles autoStart;
+        podmanUser = c.podman.user;
         projectDirectory =
           if c.projectDirectory != null then c.projectDirectory else unsetDirectory name;
         services = lib.mapAttrs (svc: serviceSpec "${where}.services.${svc}") c.services;
@@ -1309,8 +1325,113 @@ let
     lib.filter (use: !(provided use)) (lib.concatMap (x: x.uses) externalUses)
   );
 
+  # -- Rootless podman ------------------------------------------------------------------------
+
+  rootless = lib.filterAttrs (_: c: c.podman.user != null) enabled;
+  rootful = lib.filterAttrs (_: c: c.podman.user == null) enabled;
+
+  rootlessUser = c: config.users.users.${c.podman.user} or { };
+
+  # The generated units of a composition (partOf its root target) and its containers.
+  unitsOf =
+    name:
+    lib.concatMap (
+      units:
+      lib.attrNames (lib.filterAttrs (_: u: lib.elem "podman-compose-${name}-root.target" (u.partOf or [ ])) units)
+    ) generatedUnits;
+  containersOf =
+    name:
+    lib.concatMap (
+      containers:
+      lib.attrValues (lib.filterAttrs (_: c: (c.labels or { })."com.docker.compose.project" or null == name) containers)
+    ) (definitionsAt [ "virtualisation" "oci-containers" "containers" ] generated);
+
+  # A container waits for another's healthcheck through `--sdnotify=healthy`, which a rootless
+  # container reports through the user's systemd: the user manager must run (lingering).
+  healthGated = name: lib.any (c: (c.podman or { }).sdnotify or null == "healthy") (containersOf name);
+
+  # The host port of `8080:80/tcp`, `127.0.0.1:8080:80`, `8000-8010:8000-8010` (its first).
+  hostPort =
+    port:
+    let
+      parts = lib.splitString ":" (lib.head (lib.splitString "/" port));
+      published = lib.elemAt parts (lib.length parts - 2);
+      first = lib.head (lib.splitString "-" published);
+    in
+    if lib.length parts < 2 || builtins.match "[0-9]+" first == null then null else lib.toInt first;
+
+  unprivilegedPortStart = config.boot.kernel.sysctl."net.ipv4.ip_unprivileged_port_start" or 1024;
+
+  # What oci-containers does for a rootless container's unit, for the network and volume units:
+  # the user's runtime directory, started by the user's manager (kept by lingering).
+  rootlessUnits = lib.mkMerge (
+    lib.mapAttrsToList (
+      name: c:
+      let
+        user = rootlessUser c;
+        uid = toString (user.uid or "");
+        linger = lib.optional (user.linger or false) "linger-users.service";
+      in
+      lib.genAttrs (lib.filter (u: builtins.match "podman-(network|volume|build)-.*" u != null) (unitsOf name)) (_: {
+        environment.XDG_RUNTIME_DIR = "/run/user/${uid}";
+        requires = [ "user@${uid}.service" ];
+        after = [ "user@${uid}.service" ] ++ linger;
+        wants = linger;
+      })
+    ) rootless
+  );
+
+  rootlessAssertions = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      let
+        where = "khepri.compositions.${name}.podman.user";
+        userName = c.podman.user;
+        user = rootlessUser c;
+      in
+      [
+        {
+          assertion = backend == "podman";
+          message = "${where}: rootless containers need virtualisation.oci-containers.backend = \"podman\".";
+        }
+        {
+          assertion = user.isNormalUser or false;
+          message = "${where}: ${userName} must be a normal user (users.users.${userName}.isNormalUser = true).";
+        }
+        {
+          assertion = (user.uid or null) != null;
+          message = "${where}: ${userName} needs a static uid (users.users.${userName}.uid), for its runtime directory /run/user/<uid> and user@<uid>.service.";
+        }
+        {
+          assertion = (user.autoSubUidGidRange or false) || ((user.subUidRanges or [ ]) != [ ] && (user.subGidRanges or [ ]) != [ ]);
+          message = "${where}: ${userName} needs subordinate uids and gids for rootless podman: users.users.${userName}.autoSubUidGidRange = true, or subUidRanges and subGidRanges.";
+        }
+        {
+          assertion = !(healthGated name) || (user.linger or false);
+          message = "${where}: a service of ${name} waits for a healthcheck (podman --sdnotify=healthy), which rootless podman reports through ${userName}'s systemd: set users.users.${userName}.linger = true.";
+        }
+      ]
+    ) rootless
+  );
+
+  lowRootlessPorts = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      map (port: "khepri.compositions.${name}: port ${port} cannot be published by ${c.podman.user}'s rootless podman (below net.ipv4.ip_unprivileged_port_start = ${toString unprivilegedPortStart}); publish a port from ${toString unprivilegedPortStart} up, or lower that sysctl (boot.kernel.sysctl).") (
+        lib.filter (
+          port:
+          let
+            p = hostPort port;
+          in
+          p != null && p < unprivilegedPortStart
+        ) (lib.concatMap (container: container.ports or [ ]) (containersOf name))
+      )
+    ) rootless
+  );
+
   khepriAssertions =
-    lib.optional (conversionError != null) {
+    rootlessAssertions
+    ++ lib.optional (conversionError != null) {
       assertion = false;
       message = errorMessage conversionError;
     }
@@ -1329,7 +1450,8 @@ let
     }) composeModuleClashes;
 
   khepriWarnings =
-    map (
+    lowRootlessPorts
+    ++ map (
       what:
       "${what} is in a directory copied whole into the Nix store (\"\${./dir}/compose.yaml\"), "
       + "with any .env or secret file beside it: give composeFile = ./dir/compose.yaml and list the "
@@ -1474,6 +1596,7 @@ in
     lib.mkMerge [
       forwardedConfig
       { systemd.services = sharedOrdering; }
+      { systemd.services = rootlessUnits; }
       { virtualisation.oci-containers.containers = imageLoads; }
       {
         assertions = khepriAssertions;
@@ -1485,11 +1608,12 @@ in
       # done by oci-containers. The conditions sit on the values, so reading the backend never
       # depends on these definitions.
       {
-        virtualisation.podman.defaultNetwork.settings.dns_enabled = lib.mkIf (backend == "podman") (
-          lib.mkDefault true
-        );
+        # (for rootful podman only: a rootless user's networks and DNS are the user's own)
+        virtualisation.podman.defaultNetwork.settings.dns_enabled =
+          lib.mkIf (backend == "podman" && rootful != { })
+            (lib.mkDefault true);
         # iptables matches interface names with `+`, nftables with `*`.
-        networking.firewall.interfaces = lib.mkIf (backend == "podman") {
+        networking.firewall.interfaces = lib.mkIf (backend == "podman" && rootful != { }) {
           "podman+".allowedUDPPorts = [ 53 ];
           "podman*".allowedUDPPorts = [ 53 ];
         };

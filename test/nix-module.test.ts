@@ -220,4 +220,52 @@ test("cross: an aarch64 host's configuration runs the build platform's converter
   assert.equal(Object.keys(facts!.containers), ["app-web"]);
 });
 
+// ---------------------------------------------------------------------------------------------
+// Rootless podman
+// ---------------------------------------------------------------------------------------------
+
+test("rootless: a composition run by one user's podman, with the real oci-containers module", () => {
+  if (skipIfd("rootless")) return;
+  const { facts, error } = evaluate({ dir: "rootless", args: { user: nixString("alice") }, select: ["networking.firewall.interfaces"] });
+  assert.not.ok(error, error);
+  for (const name of ["wiki-db", "wiki-web"]) assert.is((facts!.containers[name] as unknown as { podman: { user: string } }).podman.user, "alice", name);
+  // the network and volume units: as alice, in her runtime directory, after her user manager
+  for (const unit of ["podman-network-wiki_default", "podman-volume-wiki_data"]) {
+    const u = facts!.services[unit]!;
+    assert.ok(u, unit);
+    assert.is(u.serviceConfig.User, "alice", unit);
+    assert.is(u.environment.XDG_RUNTIME_DIR, "/run/user/1000", unit);
+    for (const dep of ["user@1000.service", "linger-users.service"]) assert.ok(u.after.includes(dep), `${unit} after ${dep}`);
+    assert.ok(u.requires.includes("user@1000.service"), unit);
+  }
+  // the containers' units: oci-containers' own rootless handling
+  const web = facts!.services["podman-wiki-web"]!;
+  assert.ok(web.after.includes("linger-users.service"), JSON.stringify(web.after));
+  assert.is(web.environment.HOME, "/home/alice");
+  // a privileged port: warned; none of the rootful host settings
+  assert.equal(
+    facts!.warnings.filter((w) => w.includes("ip_unprivileged_port_start")),
+    ["khepri.compositions.wiki: port 127.0.0.1:443:443/tcp cannot be published by alice's rootless podman (below net.ipv4.ip_unprivileged_port_start = 1024); publish a port from 1024 up, or lower that sysctl (boot.kernel.sysctl)."],
+  );
+  const interfaces = (facts!.selected["networking.firewall.interfaces"] ?? {}) as Record<string, unknown>;
+  assert.not.ok(interfaces["podman+"], JSON.stringify(interfaces));
+  assert.not.ok(facts!.podman.defaultNetworkSettings?.dns_enabled);
+});
+
+test("rootless: what the user lacks is a failed assertion each", () => {
+  if (skipIfd("rootless assertions")) return;
+  const { error } = evaluate({ dir: "rootless", args: { user: nixString("bob") } });
+  assert.ok(error);
+  for (const re of [
+    /khepri\.compositions\.wiki\.podman\.user: bob must be a normal user \(users\.users\.bob\.isNormalUser = true\)/,
+    /bob needs a static uid \(users\.users\.bob\.uid\)/,
+    /bob needs subordinate uids and gids for rootless podman/,
+    /waits for a healthcheck .*set users\.users\.bob\.linger = true/,
+  ]) {
+    assert.match(error!, re);
+  }
+  const docker = evaluate({ dir: "rootless", args: { user: nixString("alice") }, backend: "docker" });
+  assert.match(docker.error ?? "", /rootless containers need virtualisation\.oci-containers\.backend = "podman"/);
+});
+
 test.run();

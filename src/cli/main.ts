@@ -98,6 +98,7 @@ interface Composition {
   specFile?: string;
   profiles: string[];
   autoStart?: boolean | undefined;
+  podmanUser?: string | undefined;
 }
 
 function parseFlagBool(value: string | undefined, flag: string, fallback: boolean): boolean {
@@ -138,7 +139,10 @@ function convert(args: ConvertArgs, io: Io): number {
   if (format === "json") {
     output = JSON.stringify({ compositions: Object.fromEntries(normalized.map((n) => [n.project.name, projectToSpec(n.project)])) }, null, 2) + "\n";
   } else {
-    const plans = normalized.map((n, i) => inComposition(compositions[i]!, () => plan(n, args, runtime, compositions[i]!.autoStart ?? autoStart)));
+    const plans = normalized.map((n, i) => {
+      const c = compositions[i]!;
+      return inComposition(c, () => plan(n, args, runtime, c.autoStart ?? autoStart, c.podmanUser ?? args["podman-user"]));
+    });
     checkContainerNames(plans, compositions);
     diagnostics.push(...plans.flatMap((p, i) => p.diagnostics.map((d) => placed(compositions[i]!, d))));
     output = printModule(plans, {
@@ -221,7 +225,7 @@ function composeComposition(args: ConvertArgs, io: Io, processEnv: Io["env"]): C
   return { loaded, profiles: activeProfiles([], loaded.variables) };
 }
 
-function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime, autoStart: boolean): Plan {
+function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime, autoStart: boolean, podmanUser: string | undefined): Plan {
   return planProject(normalized, {
     runtime,
     autoStart,
@@ -230,7 +234,7 @@ function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime
     removeVolumes: args["remove-volumes"],
     rootTarget: !args["no-root-target"],
     defaultStopTimeout: args["default-stop-timeout"],
-    podmanUser: args["podman-user"],
+    podmanUser: runtime === "podman" ? podmanUser : undefined,
   });
 }
 

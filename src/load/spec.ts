@@ -21,7 +21,7 @@ import { copyChildPosition, copySelfPosition, isRawList, isRawMap, positionOf, s
 import { parseYaml } from "./yaml.ts";
 
 /** Keys of a composition that are about where it comes from, not compose content. */
-const SOURCE_KEYS = ["composeFile", "composeFiles", "envFiles", "profiles", "projectDirectory", "autoStart"] as const;
+const SOURCE_KEYS = ["composeFile", "composeFiles", "envFiles", "profiles", "projectDirectory", "autoStart", "podmanUser"] as const;
 
 export interface SpecComposition {
   loaded: LoadedProject;
@@ -30,6 +30,8 @@ export interface SpecComposition {
   profiles: string[];
   /** Per-composition `autoStart`, when the spec sets it. */
   autoStart?: boolean;
+  /** The user whose rootless podman runs the composition, when the spec sets one. */
+  podmanUser?: string;
 }
 
 export interface SpecOptions extends HostFileOptions {
@@ -92,6 +94,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
   model.name = project;
   const composition: SpecComposition = { loaded: { ...base, model }, specFile, profiles: source.profiles };
   if (source.autoStart !== undefined) composition.autoStart = source.autoStart;
+  if (source.podmanUser !== undefined) composition.podmanUser = source.podmanUser;
   return composition;
 }
 
@@ -101,6 +104,7 @@ interface SourceSettings {
   profiles: string[];
   projectDirectory?: string;
   autoStart?: boolean;
+  podmanUser?: string;
 }
 
 function sourceSettings(body: RawMap, at: (string | number)[]): SourceSettings {
@@ -120,6 +124,8 @@ function sourceSettings(body: RawMap, at: (string | number)[]): SourceSettings {
   };
   const dir = strings("projectDirectory")[0];
   if (dir !== undefined) settings.projectDirectory = dir;
+  const user = strings("podmanUser")[0];
+  if (user !== undefined) settings.podmanUser = user;
   if (body.autoStart !== undefined) {
     if (typeof body.autoStart !== "boolean") throw new KhepriError("expected true or false", positionOf(body, "autoStart"), [...at, "autoStart"]);
     settings.autoStart = body.autoStart;
