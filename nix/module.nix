@@ -45,7 +45,9 @@ let
 
   # A host path, as a string: it stays on the host, read by the runtime when the container starts.
   hostPath = types.str // {
-    description = "string (a host path such as \"/srv/app/app.env\", not a Nix path, which would be copied into the Nix store)";
+    description =
+      "string (a host path such as \"/srv/app/app.env\", "
+      + "not a Nix path, which would be copied into the Nix store)";
   };
 
   # How each option of a submodule was defined: the files (where the module system knows them),
@@ -871,7 +873,11 @@ let
       file:
       {
         given = toString file;
-        store = if c.includes == [ ] then toString (storeFile file) else "${copy}${lib.removePrefix root (toString file)}";
+        store =
+          if c.includes == [ ] then
+            toString (storeFile file)
+          else
+            "${copy}${lib.removePrefix root (toString file)}";
       }
     ) files;
 
@@ -1400,15 +1406,23 @@ let
         }
         {
           assertion = (user.uid or null) != null;
-          message = "${where}: ${userName} needs a static uid (users.users.${userName}.uid), for its runtime directory /run/user/<uid> and user@<uid>.service.";
+          message =
+            "${where}: ${userName} needs a static uid (users.users.${userName}.uid), "
+            + "for its runtime directory /run/user/<uid> and user@<uid>.service.";
         }
         {
-          assertion = (user.autoSubUidGidRange or false) || ((user.subUidRanges or [ ]) != [ ] && (user.subGidRanges or [ ]) != [ ]);
-          message = "${where}: ${userName} needs subordinate uids and gids for rootless podman: users.users.${userName}.autoSubUidGidRange = true, or subUidRanges and subGidRanges.";
+          assertion =
+            (user.autoSubUidGidRange or false)
+            || ((user.subUidRanges or [ ]) != [ ] && (user.subGidRanges or [ ]) != [ ]);
+          message =
+            "${where}: ${userName} needs subordinate uids and gids for rootless podman: "
+            + "users.users.${userName}.autoSubUidGidRange = true, or subUidRanges and subGidRanges.";
         }
         {
           assertion = !(healthGated name) || (user.linger or false);
-          message = "${where}: a service of ${name} waits for a healthcheck (podman --sdnotify=healthy), which rootless podman reports through ${userName}'s systemd: set users.users.${userName}.linger = true.";
+          message =
+            "${where}: a service of ${name} waits for a healthcheck (podman --sdnotify=healthy), which "
+            + "rootless podman reports through ${userName}'s systemd: set users.users.${userName}.linger = true.";
         }
       ]
     ) rootless
@@ -1417,7 +1431,12 @@ let
   lowRootlessPorts = lib.concatLists (
     lib.mapAttrsToList (
       name: c:
-      map (port: "khepri.compositions.${name}: port ${port} cannot be published by ${c.podman.user}'s rootless podman (below net.ipv4.ip_unprivileged_port_start = ${toString unprivilegedPortStart}); publish a port from ${toString unprivilegedPortStart} up, or lower that sysctl (boot.kernel.sysctl).") (
+      map (
+        port:
+        "khepri.compositions.${name}: port ${port} cannot be published by ${c.podman.user}'s rootless podman "
+        + "(below net.ipv4.ip_unprivileged_port_start = ${toString unprivilegedPortStart}); publish a port "
+        + "from ${toString unprivilegedPortStart} up, or lower that sysctl (boot.kernel.sysctl)."
+      ) (
         lib.filter (
           port:
           let
@@ -1438,7 +1457,8 @@ let
     ++ lib.mapAttrsToList (ref: group: {
       assertion = false;
       message =
-        "khepri: different dockerTools images are both named ${ref} (${lib.concatMapStringsSep ", " (s: "${s.where}.image") group}); "
+        "khepri: different dockerTools images are both named ${ref} "
+        + "(${lib.concatMapStringsSep ", " (s: "${s.where}.image") group}); "
         + "give them different names or tags: the runtime keeps one image per name:tag.";
     }) imageClashes
     ++ lib.mapAttrsToList (name: calls: {
