@@ -26,6 +26,8 @@
     # Arguments
 
     - `composeFile`, `composeFiles`: a compose file, or several merged in order (paths).
+    - `includes`: the files they `include:` or `extends: file:` (paths); only these and the
+      compose files are copied into the store, keeping their places relative to each other.
     - `envFiles`: files of variables for `${VAR}` interpolation (copied into the store).
     - `profiles`: compose profiles to activate.
     - `projectName`: the project name; by default the base name of `projectDirectory`, else of
@@ -90,6 +92,16 @@
     {
       _file = "khepri.lib.composeModule (${name})";
       imports = [ module ];
-      config.khepri.compositions.${name} = composition;
+      config.khepri = {
+        compositions = {
+          ${name} = composition;
+        };
+        composeModuleProjects = [
+          {
+            inherit name;
+            source = if files == [ ] then "no compose file" else toString (lib.head files);
+          }
+        ];
+      };
     };
 }

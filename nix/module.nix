@@ -28,11 +28,43 @@ let
 
   cfg = config.khepri;
   backend = config.virtualisation.oci-containers.backend;
-  system = pkgs.stdenv.hostPlatform.system;
+  # The conversion runs while the system is built, on the machine that builds it: the converter
+  # is the build platform's, as nixpkgs takes build tools from `pkgs.buildPackages` (an aarch64
+  # host's configuration evaluated on x86_64 runs the x86_64 converter).
+  buildSystem = pkgs.buildPackages.stdenv.hostPlatform.system;
 
   # ---------------------------------------------------------------------------------------------
   # Option types
   # ---------------------------------------------------------------------------------------------
+
+  # A submodule that refuses a Nix path. `types.submodule` accepts a path as a module file to
+  # import: `environmentFiles = [ ./app.env ]` would be read (and parsed) as Nix, printing the
+  # env file, a secret, in the error. With the path refused, the module system's type error names
+  # the option and shows only the path.
+  submodule = m: types.addCheck (types.submodule m) (x: !builtins.isPath x);
+
+  # A host path, as a string: it stays on the host, read by the runtime when the container starts.
+  hostPath = types.str // {
+    description =
+      "string (a host path such as \"/srv/app/app.env\", "
+      + "not a Nix path, which would be copied into the Nix store)";
+  };
+
+  # How each option of a submodule was defined: the files (where the module system knows them),
+  # for messages from the converter, and the priority, for how the value meets the compose files'.
+  definitions =
+    options:
+    mkOption {
+      type = types.raw;
+      internal = true;
+      visible = false;
+      readOnly = true;
+      default = lib.mapAttrs (_: o: {
+        files = map toString o.files;
+        priority = o.highestPrio or lib.modules.defaultOverridePriority;
+      }) (lib.filterAttrs (_: lib.isOption) (removeAttrs options [ "_module" "definitions" ]));
+      description = "The files and the priority of each option's definitions.";
+    };
 
   # What JSON can hold, and nothing that Nix would copy into the store on the way (paths) or
   # could not serialize (functions). The description is fixed so the recursive type stays finite.
@@ -86,7 +118,7 @@ let
       // extra
     );
 
-  fileMount = types.submodule {
+  fileMount = submodule {
     options = {
       source = mkOption {
         type = types.str;
@@ -99,7 +131,7 @@ let
     };
   };
 
-  envFile = types.submodule {
+  envFile = submodule {
     options = {
       path = mkOption {
         type = types.str;
@@ -114,7 +146,7 @@ let
     };
   };
 
-  serviceVolume = types.submodule {
+  serviceVolume = submodule {
     freeformType = types.attrsOf jsonValue;
     options = {
       type = mkOption {
@@ -137,7 +169,7 @@ let
     };
   };
 
-  portMapping = types.submodule {
+  portMapping = submodule {
     options = {
       target = mkOption {
         type = types.port;
@@ -152,7 +184,7 @@ let
     };
   };
 
-  device = types.submodule {
+  device = submodule {
     options = {
       source = mkOption {
         type = types.str;
@@ -163,7 +195,7 @@ let
     };
   };
 
-  serviceNetwork = types.submodule {
+  serviceNetwork = submodule {
     freeformType = types.attrsOf jsonValue;
     options = {
       aliases = strings "Extra names the service is reachable by on this network." { };
@@ -174,7 +206,7 @@ let
     };
   };
 
-  dependency = types.submodule {
+  dependency = submodule {
     options = {
       condition = mkOption {
         type = types.enum [
@@ -197,7 +229,7 @@ let
     };
   };
 
-  healthcheck = types.submodule {
+  healthcheck = submodule {
     options = {
       test =
         optional (types.either types.str (types.listOf types.str))
@@ -222,7 +254,7 @@ let
     };
   };
 
-  logging = types.submodule {
+  logging = submodule {
     options = {
       driver = optional types.str "Log driver (khepri's default is journald)." { };
       options = mkOption {
@@ -234,7 +266,7 @@ let
   };
 
   ulimit = types.either types.int (
-    types.submodule {
+    submodule {
       options = {
         soft = mkOption {
           type = types.int;
@@ -248,253 +280,259 @@ let
     }
   );
 
-  service = types.submodule {
-    # Compose has about 90 service keys; the common ones are typed below, any other one can be
-    # given in camelCase (`deploy`, `blkioConfig`, `gpus`, ...) and is checked by the converter.
-    freeformType = types.attrsOf jsonValue;
+  service = submodule (
+    { options, ... }:
+    {
+      # Compose has about 90 service keys; the common ones are typed below, any other one can be
+      # given in camelCase (`deploy`, `blkioConfig`, `gpus`, ...) and is checked by the converter.
+      freeformType = types.attrsOf jsonValue;
 
-    options = {
-      image = optional (types.either types.str types.package) ''
-        The image: a reference such as `docker.io/library/redis:7` (pulled when missing), or an
-        image built by `pkgs.dockerTools` (`buildImage`, `buildLayeredImage`, `pullImage`,
-        `streamLayeredImage`), which becomes the container's `imageFile` (or `imageStream`) and
-        is loaded before the container starts. Evaluating the configuration never builds or
-        pulls such an image: only its name and tag are passed to the converter.
-      '' { example = literalExpression ''"docker.io/library/redis:7"''; };
+      options = {
+        image = optional (types.either types.str types.package) ''
+          The image: a reference such as `docker.io/library/redis:7` (pulled when missing), or an
+          image built by `pkgs.dockerTools` (`buildImage`, `buildLayeredImage`, `pullImage`,
+          `streamLayeredImage`), which becomes the container's `imageFile` (or `imageStream`) and
+          is loaded before the container starts. Evaluating the configuration never builds or
+          pulls such an image: only its name and tag are passed to the converter.
+        '' { example = literalExpression ''"docker.io/library/redis:7"''; };
 
-      containerName = optional types.str ''
-        Name of the container (compose's `container_name`), also the attribute name under
-        `virtualisation.oci-containers.containers` and part of the unit name
-        `<runtime>-<containerName>`. By default `<composition>-<service>`.
-      '' { example = "paperless_web"; };
+        containerName = optional types.str ''
+          Name of the container (compose's `container_name`), also the attribute name under
+          `virtualisation.oci-containers.containers` and part of the unit name
+          `<runtime>-<containerName>`. By default `<composition>-<service>`.
+        '' { example = "paperless_web"; };
 
-      environment = mkOption {
-        type = types.attrsOf (
-          types.oneOf [
-            types.str
-            types.int
-            types.float
-            types.bool
-          ]
-        );
-        default = { };
-        example = {
-          TZ = "Europe/Berlin";
-          WORKERS = 2;
-        };
-        description = ''
-          Environment variables, merged by name with the compose files' `environment`. Values
-          end up in the Nix store (they are part of the unit): put secrets in
-          {option}`environmentFiles` instead.
-        '';
-      };
-
-      environmentFiles = mkOption {
-        type = types.listOf (types.either types.str envFile);
-        default = [ ];
-        example = literalExpression ''[ config.sops.secrets."paperless.env".path ]'';
-        description = ''
-          Files of `KEY=value` lines read by the runtime when the container starts (compose's
-          `env_file`). Strings, absolute or relative to {option}`projectDirectory`: the files
-          stay on the host and are never copied into the Nix store.
-        '';
-      };
-
-      volumes = mkOption {
-        type = types.listOf (types.either types.str serviceVolume);
-        default = [ ];
-        example = [
-          "data:/data:rw"
-          "/etc/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"
-        ];
-        description = ''
-          Mounts, in compose's short syntax (`SOURCE:TARGET[:MODE]`) or long syntax (`type`,
-          `source`, `target`, `readOnly`, `bind`, `volume`, `tmpfs`). A source that is a name is
-          a volume of the composition, a relative path is relative to {option}`projectDirectory`.
-          Merged with the compose files' mounts by target.
-        '';
-      };
-
-      ports = mkOption {
-        type = types.listOf (
-          types.oneOf [
-            types.str
-            types.port
-            portMapping
-          ]
-        );
-        default = [ ];
-        example = [
-          "8000:8000/tcp"
-          "127.0.0.1:5432:5432"
-        ];
-        description = "Published ports, appended to the compose files' ports.";
-      };
-
-      cmd = optional (types.either types.str (types.listOf types.str)) ''
-        Command (compose's `command`): a list is used as is, a string is split like a shell
-        would.
-      '' { example = [ "gotenberg" "--chromium-disable-javascript=true" ]; };
-
-      entrypoint = optional (types.either types.str (types.listOf types.str)) ''
-        Entrypoint, replacing the image's.
-      '' { example = [ "/docker-entrypoint.sh" ]; };
-
-      networks = mkOption {
-        type = namedOrList serviceNetwork;
-        default = { };
-        example = [
-          "paperless"
-          "proxy_net"
-        ];
-        description = ''
-          Networks of the composition the service joins: a list of names, or an attribute set
-          with per-network settings (`aliases`, `ipv4Address`, ...). Without any, the service
-          joins the composition's `default` network.
-        '';
-      };
-
-      dependsOn = mkOption {
-        type = namedOrList dependency;
-        default = { };
-        example = literalExpression ''
-          {
-            db.condition = "service_healthy";
-            broker = { };
-          }
-        '';
-        description = ''
-          Services to start first: a list of names, or an attribute set with a `condition`
-          (`service_started`, `service_healthy`, `service_completed_successfully`). The
-          dependent's unit waits for the condition.
-        '';
-      };
-
-      restart = optional (types.strMatching "no|always|unless-stopped|on-failure(:[0-9]+)?") ''
-        Restart policy: `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
-      '' { example = "unless-stopped"; };
-
-      labels = mkOption {
-        type = types.attrsOf types.str;
-        default = { };
-        example = {
-          "traefik.enable" = "true";
-        };
-        description = "Container labels, merged by name.";
-      };
-
-      devices = mkOption {
-        type = types.listOf (types.either types.str device);
-        default = [ ];
-        example = [ "/dev/dri:/dev/dri" ];
-        description = "Host devices to pass through (`HOST[:CONTAINER[:PERMISSIONS]]`).";
-      };
-
-      capAdd = strings "Capabilities to add." { example = [ "NET_ADMIN" ]; };
-      capDrop = strings "Capabilities to drop." { example = [ "ALL" ]; };
-
-      extraHosts = mkOption {
-        type = types.either (types.listOf types.str) (
-          types.attrsOf (types.either types.str (types.listOf types.str))
-        );
-        default = [ ];
-        example = [ "host.docker.internal:host-gateway" ];
-        description = ''
-          Extra `/etc/hosts` entries: `"NAME:ADDRESS"` strings, or names to addresses.
-        '';
-      };
-
-      healthcheck = optional healthcheck ''
-        How the runtime checks that the container is healthy; a dependency with
-        `condition = "service_healthy"` waits for it.
-      '' { };
-
-      hostname = optional types.str "Host name inside the container." { };
-      domainname = optional types.str "Domain name inside the container." { };
-      user = optional types.str "User (and group) the command runs as, e.g. `\"1000:1000\"`." { };
-      workingDir = optional types.str "Working directory (compose's `working_dir`)." { };
-
-      secrets = mkOption {
-        type = types.listOf (types.either types.str fileMount);
-        default = [ ];
-        example = [ "db_password" ];
-        description = ''
-          Secrets of the composition (see {option}`secrets`) to mount, by default at
-          `/run/secrets/<name>`, read-only. The files are mounted from the host at run time.
-        '';
-      };
-
-      configs = mkOption {
-        type = types.listOf (types.either types.str fileMount);
-        default = [ ];
-        description = ''
-          Configs of the composition (see {option}`configs`) to mount, by default at `/<name>`.
-        '';
-      };
-
-      privileged = optional types.bool "Run the container privileged." { };
-      readOnly = optional types.bool "Mount the container's root file system read-only." { };
-      init = optional types.bool "Run an init process as PID 1." { };
-      tty = optional types.bool "Allocate a terminal." { };
-      stdinOpen = optional types.bool "Keep standard input open." { };
-
-      tmpfs = strings "Paths to mount as tmpfs (`PATH[:OPTIONS]`)." { example = [ "/run" ]; };
-      dns = strings "DNS servers." { };
-      dnsSearch = strings "DNS search domains." { };
-      dnsOpt = strings "DNS resolver options." { };
-      securityOpt = strings "Security options, e.g. `no-new-privileges:true`." { };
-      groupAdd = strings "Supplementary groups." { };
-
-      expose = mkOption {
-        type = types.listOf (types.either types.str types.port);
-        default = [ ];
-        description = "Ports exposed to other containers (informational; nothing is published).";
-      };
-
-      profiles = strings ''
-        Compose profiles this service belongs to: it is left out unless one of them is active
-        (see the composition's {option}`profiles`).
-      '' { };
-
-      stopGracePeriod = optional types.str "Time from stop signal to kill, e.g. `1m30s`." { };
-      stopSignal = optional types.str "Signal that stops the container, e.g. `SIGINT`." { };
-      networkMode = optional types.str "`host`, `none`, `service:NAME` or `container:NAME`." { };
-      pid = optional types.str "PID namespace, e.g. `host`." { };
-      ipc = optional types.str "IPC namespace, e.g. `host` or `shareable`." { };
-      usernsMode = optional types.str "User namespace mode, e.g. `keep-id` (podman)." { };
-      platform = optional types.str "Image platform, e.g. `linux/arm64`." { };
-      pullPolicy = optional types.str "`always`, `missing`, `never`, `build`, `daily`, ..." { };
-      shmSize = optional (types.either types.str types.int) "Size of `/dev/shm`, e.g. `1g`." { };
-      memLimit = optional (types.either types.str types.int) "Memory limit, e.g. `512m`." { };
-      cpus = optional (types.either types.number types.str) "CPU limit, e.g. `1.5`." { };
-      pidsLimit = optional types.int "Maximum number of processes." { };
-
-      sysctls = mkOption {
-        type = types.attrsOf (types.either types.str types.int);
-        default = { };
-        example = {
-          "net.core.somaxconn" = 1024;
-        };
-        description = "Kernel parameters for the container's namespaces.";
-      };
-
-      ulimits = mkOption {
-        type = types.attrsOf ulimit;
-        default = { };
-        example = {
-          nofile = {
-            soft = 20000;
-            hard = 40000;
+        environment = mkOption {
+          type = types.attrsOf (
+            types.nullOr (
+              types.oneOf [
+                types.str
+                types.int
+                types.float
+                types.bool
+              ]
+            )
+          );
+          default = { };
+          example = {
+            TZ = "Europe/Berlin";
+            WORKERS = 2;
           };
+          description = ''
+            Environment variables, merged by name with the compose files' `environment`; `null`
+            removes a variable the compose files set. Values end up in the Nix store (they are
+            part of the unit): put secrets in {option}`environmentFiles` instead.
+          '';
         };
-        description = "Resource limits: a number, or `soft` and `hard`.";
+
+        environmentFiles = mkOption {
+          type = types.listOf (types.either hostPath envFile);
+          default = [ ];
+          example = literalExpression ''[ config.sops.secrets."paperless.env".path ]'';
+          description = ''
+            Files of `KEY=value` lines read by the runtime when the container starts (compose's
+            `env_file`). Strings, absolute or relative to {option}`projectDirectory`: the files
+            stay on the host and are never copied into the Nix store.
+          '';
+        };
+
+        volumes = mkOption {
+          type = types.listOf (types.either hostPath serviceVolume);
+          default = [ ];
+          example = [
+            "data:/data:rw"
+            "/etc/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"
+          ];
+          description = ''
+            Mounts, in compose's short syntax (`SOURCE:TARGET[:MODE]`) or long syntax (`type`,
+            `source`, `target`, `readOnly`, `bind`, `volume`, `tmpfs`). A source that is a name is
+            a volume of the composition, a relative path is relative to {option}`projectDirectory`.
+            Merged with the compose files' mounts by target.
+          '';
+        };
+
+        ports = mkOption {
+          type = types.listOf (
+            types.oneOf [
+              types.str
+              types.port
+              portMapping
+            ]
+          );
+          default = [ ];
+          example = [
+            "8000:8000/tcp"
+            "127.0.0.1:5432:5432"
+          ];
+          description = "Published ports, appended to the compose files' ports.";
+        };
+
+        cmd = optional (types.either types.str (types.listOf types.str)) ''
+          Command (compose's `command`): a list is used as is, a string is split like a shell
+          would.
+        '' { example = [ "gotenberg" "--chromium-disable-javascript=true" ]; };
+
+        entrypoint = optional (types.either types.str (types.listOf types.str)) ''
+          Entrypoint, replacing the image's.
+        '' { example = [ "/docker-entrypoint.sh" ]; };
+
+        networks = mkOption {
+          type = namedOrList serviceNetwork;
+          default = { };
+          example = [
+            "paperless"
+            "proxy_net"
+          ];
+          description = ''
+            Networks of the composition the service joins: a list of names, or an attribute set
+            with per-network settings (`aliases`, `ipv4Address`, ...). Without any, the service
+            joins the composition's `default` network.
+          '';
+        };
+
+        dependsOn = mkOption {
+          type = namedOrList dependency;
+          default = { };
+          example = literalExpression ''
+            {
+              db.condition = "service_healthy";
+              broker = { };
+            }
+          '';
+          description = ''
+            Services to start first: a list of names, or an attribute set with a `condition`
+            (`service_started`, `service_healthy`, `service_completed_successfully`). The
+            dependent's unit waits for the condition.
+          '';
+        };
+
+        restart = optional (types.strMatching "no|always|unless-stopped|on-failure(:[0-9]+)?") ''
+          Restart policy: `no`, `always`, `unless-stopped`, `on-failure` or `on-failure:N`.
+        '' { example = "unless-stopped"; };
+
+        labels = mkOption {
+          type = types.attrsOf (types.nullOr types.str);
+          default = { };
+          example = {
+            "traefik.enable" = "true";
+          };
+          description = "Container labels, merged by name; `null` removes one the compose files set.";
+        };
+
+        devices = mkOption {
+          type = types.listOf (types.either hostPath device);
+          default = [ ];
+          example = [ "/dev/dri:/dev/dri" ];
+          description = "Host devices to pass through (`HOST[:CONTAINER[:PERMISSIONS]]`).";
+        };
+
+        capAdd = strings "Capabilities to add." { example = [ "NET_ADMIN" ]; };
+        capDrop = strings "Capabilities to drop." { example = [ "ALL" ]; };
+
+        extraHosts = mkOption {
+          type = types.either (types.listOf types.str) (
+            types.attrsOf (types.either types.str (types.listOf types.str))
+          );
+          default = [ ];
+          example = [ "host.docker.internal:host-gateway" ];
+          description = ''
+            Extra `/etc/hosts` entries: `"NAME:ADDRESS"` strings, or names to addresses.
+          '';
+        };
+
+        healthcheck = optional healthcheck ''
+          How the runtime checks that the container is healthy; a dependency with
+          `condition = "service_healthy"` waits for it.
+        '' { };
+
+        hostname = optional types.str "Host name inside the container." { };
+        domainname = optional types.str "Domain name inside the container." { };
+        user = optional types.str "User (and group) the command runs as, e.g. `\"1000:1000\"`." { };
+        workingDir = optional types.str "Working directory (compose's `working_dir`)." { };
+
+        secrets = mkOption {
+          type = types.listOf (types.either types.str fileMount);
+          default = [ ];
+          example = [ "db_password" ];
+          description = ''
+            Secrets of the composition (see {option}`secrets`) to mount, by default at
+            `/run/secrets/<name>`, read-only. The files are mounted from the host at run time.
+          '';
+        };
+
+        configs = mkOption {
+          type = types.listOf (types.either types.str fileMount);
+          default = [ ];
+          description = ''
+            Configs of the composition (see {option}`configs`) to mount, by default at `/<name>`.
+          '';
+        };
+
+        privileged = optional types.bool "Run the container privileged." { };
+        readOnly = optional types.bool "Mount the container's root file system read-only." { };
+        init = optional types.bool "Run an init process as PID 1." { };
+        tty = optional types.bool "Allocate a terminal." { };
+        stdinOpen = optional types.bool "Keep standard input open." { };
+
+        tmpfs = strings "Paths to mount as tmpfs (`PATH[:OPTIONS]`)." { example = [ "/run" ]; };
+        dns = strings "DNS servers." { };
+        dnsSearch = strings "DNS search domains." { };
+        dnsOpt = strings "DNS resolver options." { };
+        securityOpt = strings "Security options, e.g. `no-new-privileges:true`." { };
+        groupAdd = strings "Supplementary groups." { };
+
+        expose = mkOption {
+          type = types.listOf (types.either types.str types.port);
+          default = [ ];
+          description = "Ports exposed to other containers (informational; nothing is published).";
+        };
+
+        profiles = strings ''
+          Compose profiles this service belongs to: it is left out unless one of them is active
+          (see the composition's {option}`profiles`).
+        '' { };
+
+        stopGracePeriod = optional types.str "Time from stop signal to kill, e.g. `1m30s`." { };
+        stopSignal = optional types.str "Signal that stops the container, e.g. `SIGINT`." { };
+        networkMode = optional types.str "`host`, `none`, `service:NAME` or `container:NAME`." { };
+        pid = optional types.str "PID namespace, e.g. `host`." { };
+        ipc = optional types.str "IPC namespace, e.g. `host` or `shareable`." { };
+        usernsMode = optional types.str "User namespace mode, e.g. `keep-id` (podman)." { };
+        platform = optional types.str "Image platform, e.g. `linux/arm64`." { };
+        pullPolicy = optional types.str "`always`, `missing`, `never`, `build`, `daily`, ..." { };
+        shmSize = optional (types.either types.str types.int) "Size of `/dev/shm`, e.g. `1g`." { };
+        memLimit = optional (types.either types.str types.int) "Memory limit, e.g. `512m`." { };
+        cpus = optional (types.either types.number types.str) "CPU limit, e.g. `1.5`." { };
+        pidsLimit = optional types.int "Maximum number of processes." { };
+
+        sysctls = mkOption {
+          type = types.attrsOf (types.either types.str types.int);
+          default = { };
+          example = {
+            "net.core.somaxconn" = 1024;
+          };
+          description = "Kernel parameters for the container's namespaces.";
+        };
+
+        ulimits = mkOption {
+          type = types.attrsOf ulimit;
+          default = { };
+          example = {
+            nofile = {
+              soft = 20000;
+              hard = 40000;
+            };
+          };
+          description = "Resource limits: a number, or `soft` and `hard`.";
+        };
+
+        logging = optional logging "Log driver and options." { };
+        definitions = definitions options;
       };
+    }
+  );
 
-      logging = optional logging "Log driver and options." { };
-    };
-  };
-
-  network = types.submodule {
+  network = submodule {
     options = {
       name = optional types.str "Name of the network (default `<composition>_<key>`)." { };
       external = optional types.bool ''
@@ -511,12 +549,12 @@ let
       attachable = optional types.bool "Allow standalone containers to attach." { };
       enableIpv6 = optional types.bool "Enable IPv6." { };
       enableIpv4 = optional types.bool "Enable IPv4." { };
-      ipam = optional (types.submodule {
+      ipam = optional (submodule {
         options = {
           driver = optional types.str "IPAM driver." { };
           config = mkOption {
             type = types.listOf (
-              types.submodule {
+              submodule {
                 options = {
                   subnet = optional types.str "Subnet in CIDR notation." { };
                   ipRange = optional types.str "Range to allocate addresses from." { };
@@ -547,7 +585,7 @@ let
     };
   };
 
-  volume = types.submodule {
+  volume = submodule {
     options = {
       name = optional types.str "Name of the volume (default `<composition>_<key>`)." { };
       external = optional types.bool ''
@@ -572,7 +610,7 @@ let
     };
   };
 
-  secret = types.submodule {
+  secret = submodule {
     options = {
       file = optional types.str ''
         File holding the secret, as a string: absolute (for example
@@ -586,7 +624,7 @@ let
     };
   };
 
-  configFile = types.submodule {
+  configFile = submodule {
     options = {
       file = optional types.str "The file, absolute or relative to {option}`projectDirectory`." { };
       content = optional types.str "The content, inline; written to the Nix store: no secrets." { };
@@ -596,127 +634,177 @@ let
     };
   };
 
-  composition = types.submodule {
-    options = {
-      enable = mkOption {
-        type = types.bool;
-        default = true;
-        description = "Whether to generate this composition.";
-      };
-
-      composeFile = mkOption {
-        type = types.nullOr types.path;
-        default = null;
-        example = literalExpression "./compose.yaml";
-        description = ''
-          A compose file to start from; the composition's Nix options are merged on top of it
-          like an override file. Copied into the Nix store (it stays the source of truth: no
-          generated file to commit). For `include:` or `extends: file:` to find their files,
-          point into a copied directory: `"''${./stack}/compose.yaml"`.
-        '';
-      };
-
-      composeFiles = mkOption {
-        type = types.listOf types.path;
-        default = [ ];
-        example = literalExpression "[ ./compose.yaml ./compose.prod.yaml ]";
-        description = ''
-          Compose files merged in order (after {option}`composeFile`), like
-          `docker compose -f a -f b`.
-        '';
-      };
-
-      envFiles = mkOption {
-        type = types.listOf types.path;
-        default = [ ];
-        example = literalExpression "[ ./stack.env ]";
-        description = ''
-          Files of variables for `''${VAR}` interpolation in the compose files (compose's
-          `--env-file`). They are read when the configuration is built, so they are copied
-          into the Nix store: no secrets here (use a service's `environmentFiles`, read at run
-          time). A `.env` file in {option}`projectDirectory` is not read.
-        '';
-      };
-
-      profiles = strings "Compose profiles to activate." { example = [ "debug" ]; };
-
-      projectDirectory = mkOption {
-        type = types.nullOr (types.strMatching "/.*");
-        default = null;
-        example = "/srv/paperless";
-        description = ''
-          Host directory that relative paths (bind mounts, `env_file`, secret and config files)
-          are relative to. A string, never copied into the Nix store. Required when the
-          composition uses such paths: evaluation stops and names this option otherwise.
-        '';
-      };
-
-      autoStart = mkOption {
-        type = types.bool;
-        default = true;
-        description = ''
-          Whether the composition starts at boot (its root target is wanted by
-          `multi-user.target`).
-        '';
-      };
-
-      services = mkOption {
-        type = types.attrsOf service;
-        default = { };
-        description = ''
-          The containers of the composition, by service name. With {option}`composeFile`,
-          options set here override or extend the compose file's services (environment and
-          labels merged by name, ports appended, ...); a service only declared here is added.
-          Other compose service keys can be given in camelCase too (`deploy`, `gpus`, ...).
-        '';
-      };
-
-      networks = mkOption {
-        type = namedOrList network;
-        default = { };
-        example = literalExpression ''
-          {
-            paperless = { };
-            proxy_net.external = true;
-          }
-        '';
-        description = ''
-          Networks of the composition, as a list of names or an attribute set. Each gets a unit
-          `<runtime>-network-<name>`, except external ones.
-        '';
-      };
-
-      volumes = mkOption {
-        type = namedOrList volume;
-        default = { };
-        example = [
-          "data"
-          "pgdata"
-        ];
-        description = ''
-          Named volumes of the composition, as a list of names or an attribute set. Each gets a
-          unit `<runtime>-volume-<name>`, except external ones.
-        '';
-      };
-
-      secrets = mkOption {
-        type = types.attrsOf secret;
-        default = { };
-        example = literalExpression ''
-          {
-            db_password.file = config.sops.secrets.db_password.path;
-          }
-        '';
-        description = "Secrets services can mount (compose's top-level `secrets`).";
-      };
-
-      configs = mkOption {
-        type = types.attrsOf configFile;
-        default = { };
-        description = "Configs services can mount (compose's top-level `configs`).";
+  # A network or volume several compositions share, declared once: `khepri.networks.<name>`.
+  sharedResource =
+    kind:
+    submodule {
+      options = {
+        driver = optional types.str "${kind} driver." { };
+        driverOpts = mkOption {
+          type = types.attrsOf types.str;
+          default = { };
+          description = "Driver options (`--opt`).";
+        };
+        labels = mkOption {
+          type = types.attrsOf types.str;
+          default = { };
+          description = "Labels.";
+        };
       };
     };
-  };
+
+  composition = submodule (
+    { options, ... }:
+    {
+      options = {
+        enable = mkOption {
+          type = types.bool;
+          default = true;
+          description = "Whether to generate this composition.";
+        };
+
+        composeFile = mkOption {
+          type = types.nullOr types.path;
+          default = null;
+          example = literalExpression "./compose.yaml";
+          description = ''
+            A compose file to start from; the composition's Nix options are merged on top of it
+            like an override file. Copied into the Nix store alone (it stays the source of truth:
+            no generated file to commit); files it includes or extends are listed in
+            {option}`includes`.
+          '';
+        };
+
+        composeFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+          example = literalExpression "[ ./compose.yaml ./compose.prod.yaml ]";
+          description = ''
+            Compose files merged in order (after {option}`composeFile`), like
+            `docker compose -f a -f b`.
+          '';
+        };
+
+        includes = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+          example = literalExpression "[ ./stack/common/compose.yaml ./stack/base.yaml ]";
+          description = ''
+            Compose files the compose files `include:` or `extends: file:`. These and the
+            compose files are copied into the Nix store together, keeping their places relative
+            to each other, and nothing else is: an `.env` or secret file beside them stays out of
+            the store (unlike `"''${./stack}/compose.yaml"`, which copies the whole directory).
+          '';
+        };
+
+        envFiles = mkOption {
+          type = types.listOf types.path;
+          default = [ ];
+          example = literalExpression "[ ./stack.env ]";
+          description = ''
+            Files of variables for `''${VAR}` interpolation in the compose files (compose's
+            `--env-file`). They are read when the configuration is built, so they are copied
+            into the Nix store: no secrets here (use a service's `environmentFiles`, read at run
+            time). A `.env` file in {option}`projectDirectory` is not read.
+          '';
+        };
+
+        profiles = strings "Compose profiles to activate." { example = [ "debug" ]; };
+
+        projectDirectory = mkOption {
+          type = types.nullOr (types.strMatching "/.*");
+          default = null;
+          example = "/srv/paperless";
+          description = ''
+            Host directory that relative paths (bind mounts, `env_file`, secret and config files)
+            are relative to. A string, never copied into the Nix store. Required when the
+            composition uses such paths: evaluation stops and names this option otherwise.
+          '';
+        };
+
+        autoStart = mkOption {
+          type = types.bool;
+          default = true;
+          description = ''
+            Whether the composition starts at boot (its root target is wanted by
+            `multi-user.target`).
+          '';
+        };
+
+        podman.user = mkOption {
+          type = types.nullOr types.str;
+          default = null;
+          example = "alice";
+          description = ''
+            Run the whole composition with this user's rootless podman: its containers get
+            `podman.user`, its network and volume units run as the user with the user's
+            runtime directory, after `user@<uid>.service`. The user must be a normal user with a
+            static uid and subordinate uid/gid ranges (`autoSubUidGidRange` or
+            `subUidRanges`/`subGidRanges`); `linger = true` when a dependency waits for a
+            healthcheck. Ports below `net.ipv4.ip_unprivileged_port_start` (1024) cannot be
+            published. Needs `virtualisation.oci-containers.backend = "podman"`.
+          '';
+        };
+
+        services = mkOption {
+          type = types.attrsOf service;
+          default = { };
+          description = ''
+            The containers of the composition, by service name. With {option}`composeFile`,
+            options set here override or extend the compose file's services (environment and
+            labels merged by name, ports appended, ...); a service only declared here is added.
+            Other compose service keys can be given in camelCase too (`deploy`, `gpus`, ...).
+          '';
+        };
+
+        networks = mkOption {
+          type = namedOrList network;
+          default = { };
+          example = literalExpression ''
+            {
+              paperless = { };
+              proxy_net.external = true;
+            }
+          '';
+          description = ''
+            Networks of the composition, as a list of names or an attribute set. Each gets a unit
+            `<runtime>-network-<name>`, except external ones.
+          '';
+        };
+
+        volumes = mkOption {
+          type = namedOrList volume;
+          default = { };
+          example = [
+            "data"
+            "pgdata"
+          ];
+          description = ''
+            Named volumes of the composition, as a list of names or an attribute set. Each gets a
+            unit `<runtime>-volume-<name>`, except external ones.
+          '';
+        };
+
+        secrets = mkOption {
+          type = types.attrsOf secret;
+          default = { };
+          example = literalExpression ''
+            {
+              db_password.file = config.sops.secrets.db_password.path;
+            }
+          '';
+          description = "Secrets services can mount (compose's top-level `secrets`).";
+        };
+
+        configs = mkOption {
+          type = types.attrsOf configFile;
+          default = { };
+          description = "Configs services can mount (compose's top-level `configs`).";
+        };
+        definitions = definitions options;
+      };
+    }
+  );
 
   # ---------------------------------------------------------------------------------------------
   # From options to the converter's JSON spec
@@ -764,6 +852,50 @@ let
         inherit name;
       };
 
+  # The compose files of a composition in the store: each alone, or with its `includes`, the
+  # files copied from their common directory with their layout and nothing else beside them.
+  composeCopies =
+    c:
+    let
+      files = lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles;
+      wanted = map toString (files ++ c.includes);
+      directories = map (f: lib.splitString "/" (dirOf f)) wanted;
+      root = lib.concatStringsSep "/" (lib.foldl' lib.lists.commonPrefix (lib.head directories) directories);
+      copy = builtins.path {
+        path = /. + root;
+        name = "khepri-compose-sources";
+        filter =
+          file: type:
+          lib.elem file wanted || (type == "directory" && lib.any (w: lib.hasPrefix "${file}/" w) wanted);
+      };
+    in
+    map (
+      file:
+      {
+        given = toString file;
+        store =
+          if c.includes == [ ] then
+            toString (storeFile file)
+          else
+            "${copy}${lib.removePrefix root (toString file)}";
+      }
+    ) files;
+
+  # `"${./stack}/compose.yaml"`: the whole directory went into the store.
+  wholeDirectories = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      map (file: "khepri.compositions.${name}: ${toString file}") (
+        lib.filter (
+          file:
+          builtins.isString file
+          && lib.hasPrefix "${builtins.storeDir}/" file
+          && dirOf file != builtins.storeDir
+        ) (lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles)
+      )
+    ) enabled
+  );
+
   # Compose reads `<projectDirectory>/.env` when no env file is given: that would make the build
   # depend on the host (and copy what it holds into the store). An empty env file turns it off.
   noEnvFile = builtins.toFile "khepri-no-env-file" "";
@@ -792,18 +924,50 @@ let
     else
       builtins.toJSON v;
 
+  # The converter's words for compose's `!reset` and `!override` (src/model/specNames.ts).
+  reset = {
+    "!reset" = null;
+  };
+
+  # How a Nix value meets the compose files' value of the same key, by the priority of its
+  # definition against the compose files' (a plain definition's): a plain definition merges like
+  # a compose override file, except that an explicit `[ ]` or `{ }` empties the key; a
+  # definition of higher priority (`lib.mkForce`, `lib.mkOverride 50`) replaces it whole, and
+  # `null` there removes it. Options nobody defined (their default) say nothing.
+  againstCompose =
+    definitions: key: value:
+    let
+      priority = definitions.${key}.priority or lib.modules.defaultOverridePriority;
+    in
+    if priority < lib.modules.defaultOverridePriority then
+      (if value == null then reset else { "!override" = value; })
+    else if priority == lib.modules.defaultOverridePriority && (value == [ ] || value == { }) then
+      reset
+    else
+      value;
+
+  # `null` for an environment variable or a label: the compose files' one is removed.
+  entries = f: lib.mapAttrs (_: v: if v == null then reset else f v);
+
   serviceSpec =
     where: svc:
-    prune (
-      lib.mapAttrs (_: deepPrune) (removeAttrs svc [ "_module" ])
-      // {
-        image =
-          if isImageDerivation svc.image then imageRef where svc.image else svc.image;
-        environment = lib.mapAttrs (_: envValue) svc.environment;
-        networks = namedMap svc.networks;
-        dependsOn = namedMap svc.dependsOn;
-      }
-    );
+    let
+      values =
+        lib.mapAttrs (_: deepPrune) (
+          removeAttrs svc [
+            "_module"
+            "definitions"
+          ]
+        )
+        // {
+          image = if isImageDerivation svc.image then imageRef where svc.image else svc.image;
+          environment = entries envValue svc.environment;
+          labels = entries lib.id svc.labels;
+          networks = namedMap svc.networks;
+          dependsOn = namedMap svc.dependsOn;
+        };
+    in
+    prune (lib.mapAttrs (againstCompose svc.definitions) values);
 
   compositionSpec =
     name: c:
@@ -817,11 +981,10 @@ let
       )
     else
       prune {
-        composeFiles = map storeFile (
-          lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles
-        );
+        composeFiles = map (f: f.store) (composeCopies c);
         envFiles = if c.envFiles == [ ] then [ noEnvFile ] else map storeFile c.envFiles;
         inherit (c) profiles autoStart;
+        podmanUser = c.podman.user;
         projectDirectory =
           if c.projectDirectory != null then c.projectDirectory else unsetDirectory name;
         services = lib.mapAttrs (svc: serviceSpec "${where}.services.${svc}") c.services;
@@ -837,7 +1000,7 @@ let
   # `placeholder "out"` becomes the output path when it runs.
   conversion = derivation {
     name = "khepri-compositions.nix";
-    system = cfg.package.system or system;
+    system = cfg.package.system or buildSystem;
     builder = lib.getExe' cfg.package "khepri";
     args = [
       "convert"
@@ -848,6 +1011,8 @@ let
       # The setup block would define `virtualisation.oci-containers.backend`, which the
       # conversion reads: this module does the setup itself (below).
       "--no-setup"
+      # A failed build's log shows the spec's store path: errors go to assertions instead.
+      "--module-errors"
       # A successful build's log is never read: what khepri could not honour goes to
       # NixOS `warnings` instead, shown by nixos-rebuild.
       "--module-warnings"
@@ -930,9 +1095,66 @@ let
       ) (builtins.attrNames piece)
     ) (pushDown value);
 
+  conversionText = builtins.readFile conversion;
+
+  # Bad input makes the converter write `{"khepriError": ...}` (`--module-errors`) instead of
+  # failing the build, whose log would show a spec file in the store: the error is reported
+  # here, as an assertion naming the option or the compose file.
+  conversionError =
+    if lib.hasPrefix "{\"khepriError\"" conversionText then
+      (builtins.fromJSON (builtins.unsafeDiscardStringContext conversionText)).khepriError
+    else
+      null;
+
+  # `services.web.dependsOn.dbb`, `services.web.ports[0]`
+  keyPath =
+    path:
+    lib.concatStringsSep "" (
+      lib.imap0 (
+        i: s:
+        if builtins.isInt s then
+          "[${toString s}]"
+        else if builtins.match "[A-Za-z0-9_-]+" s != null then
+          (if i == 0 then "" else ".") + s
+        else
+          ".${builtins.toJSON s}"
+      ) path
+    );
+
+  # Compose files as the converter saw them (store paths) and as the user gave them.
+  composeSources = lib.concatLists (
+    lib.mapAttrsToList (name: c: map (f: f // { composition = name; }) (composeCopies c)) enabled
+  );
+
+  errorMessage =
+    e:
+    let
+      path = if e.path == null then [ ] else e.path;
+      at = lib.elemAt path;
+      source = lib.findFirst (s: s.store == e.file) null composeSources;
+      composition = cfg.compositions.${at 1} or null;
+      # what the module system knows of the option's definitions
+      files =
+        if composition == null || lib.length path < 3 then
+          [ ]
+        else if at 2 == "services" && lib.length path >= 5 then
+          composition.services.${at 3}.definitions.${at 4}.files or [ ]
+        else
+          composition.definitions.${at 2}.files or [ ];
+      known = lib.filter (f: f != "<unknown-file>") files;
+      definedIn = lib.optionalString (known != [ ]) " (defined in ${lib.concatStringsSep ", " known})";
+    in
+    if source != null then
+      "khepri.compositions.${source.composition}: ${source.given}:${toString e.line}:${toString e.col}: "
+      + "${keyPath path}: ${e.message}"
+    else if lib.take 1 path == [ "compositions" ] && composition != null then
+      "khepri.${keyPath path}: ${e.message}${definedIn}"
+    else
+      "khepri: ${e.message}";
+
   generated =
     let
-      text = builtins.readFile conversion;
+      text = conversionText;
       # `<dir>/x`, `<dir>:/app`, `"<dir>"`, ...; not `<dir>2/x` (another composition's).
       mentions =
         dir:
@@ -951,7 +1173,9 @@ let
       applied = if lib.isFunction imported then imported moduleArgs else imported;
       extra = unforwarded [ ] forwardedTree applied;
     in
-    if missingDirectory != [ ] then
+    if conversionError != null then
+      { }
+    else if missingDirectory != [ ] then
       throw (
         lib.concatMapStringsSep "\n" (name: ''
           khepri: composition "${name}" uses paths relative to its project directory (bind mounts,
@@ -970,29 +1194,304 @@ let
 
   forwarded = path: lib.mkMerge (definitionsAt path generated);
 
+  # Every service of every enabled composition, with the option path it is declared under.
+  allServices = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      lib.mapAttrsToList (svc: s: {
+        where = "khepri.compositions.${name}.services.${svc}";
+        service = s;
+      }) c.services
+    ) enabled
+  );
+
+  # dockerTools images, with the reference the spec gives them.
+  imageServices = map (s: s // { ref = imageRef s.where s.service.image; }) (
+    lib.filter (s: isImageDerivation s.service.image) allServices
+  );
+
   # dockerTools images by the reference the spec gave them, to set `imageFile`/`imageStream` on
   # the generated containers that run them.
   images = lib.listToAttrs (
-    lib.concatLists (
-      lib.mapAttrsToList (
-        name: c:
-        lib.concatLists (
-          lib.mapAttrsToList (
-            svc: s:
-            lib.optional (isImageDerivation s.image) {
-              name = imageRef "khepri.compositions.${name}.services.${svc}" s.image;
-              # streamLayeredImage makes a script that writes the image (`isExe`)
-              value =
-                if s.image.isExe or false then
-                  { imageStream = s.image; }
-                else
-                  { imageFile = s.image; };
-            }
-          ) c.services
-        )
-      ) enabled
-    )
+    map (s: {
+      name = s.ref;
+      # streamLayeredImage makes a script that writes the image (`isExe`)
+      value =
+        if s.service.image.isExe or false then
+          { imageStream = s.service.image; }
+        else
+          { imageFile = s.service.image; };
+    }) imageServices
   );
+
+  # Two different images under one reference: the runtime would run whichever was loaded last.
+  imageClashes = lib.filterAttrs (_: group: lib.length (lib.unique (map (s: s.service.image.outPath) group)) > 1) (
+    lib.groupBy (s: s.ref) imageServices
+  );
+
+  # composeModule calls by project name: two compose files in directories of the same name would
+  # silently become one composition.
+  composeModuleClashes = lib.filterAttrs (_: calls: lib.length calls > 1) (
+    lib.groupBy (call: call.name) cfg.composeModuleProjects
+  );
+
+  # `ports = [ 8080 ]` publishes the container port on a random host port, as compose does.
+  bareContainerPorts = map (s: "${s.where}.ports") (
+    lib.filter (s: lib.any builtins.isInt s.service.ports) allServices
+  );
+
+  # -- Networks and volumes shared between compositions ----------------------------------------
+
+  # `khepri.networks.<name>` / `khepri.volumes.<name>`: created at boot, left in place.
+  sharedUnit = kind: name: r: {
+    description = "khepri: shared ${kind} ${name}";
+    path = [ config.virtualisation.${backend}.package ];
+    script =
+      "${backend} ${kind} inspect ${lib.escapeShellArg name} >/dev/null 2>&1 || "
+      + "${backend} ${kind} create ${
+        lib.escapeShellArgs (
+          [ name ]
+          ++ lib.optional (r.driver != null) "--driver=${r.driver}"
+          ++ lib.mapAttrsToList (k: v: "--opt=${k}=${v}") r.driverOpts
+          ++ lib.mapAttrsToList (k: v: "--label=${k}=${v}") r.labels
+        )
+      }";
+    serviceConfig = {
+      Type = "oneshot";
+      RemainAfterExit = true;
+    };
+    wantedBy = [ "multi-user.target" ];
+  };
+
+  sharedUnits = lib.mkMerge [
+    (lib.mapAttrs' (name: r: lib.nameValuePair "${backend}-network-${name}" (sharedUnit "network" name r)) cfg.networks)
+    (lib.mapAttrs' (name: r: lib.nameValuePair "${backend}-volume-${name}" (sharedUnit "volume" name r)) cfg.volumes)
+  ];
+
+  # Runtime networks every runtime has; no unit makes them.
+  builtinNetworks = [
+    "host"
+    "none"
+    "bridge"
+    "podman"
+    "default"
+  ];
+
+  # `proxy_net`, `proxy_net:alias=web`, `name=proxy_net,alias=web` -> `proxy_net`;
+  # `data:/data:ro` -> `data`.
+  resourceOf = entry: lib.removePrefix "name=" (lib.head (lib.splitString ":" (lib.head (lib.splitString "," entry))));
+
+  generatedUnits = definitionsAt [ "systemd" "services" ] generated;
+
+  # Per generated container: the networks and volumes it uses whose units its own composition
+  # does not make (external ones), each with the unit that would provide it.
+  externalUses = lib.concatMap (
+    containers:
+    lib.mapAttrsToList (
+      container: c:
+      let
+        unit = "${backend}-${container}";
+        own = lib.concatMap (units: units.${unit}.requires or [ ]) generatedUnits;
+        uses =
+          kind: names:
+          map (resource: {
+            inherit kind resource container;
+            unit = "${backend}-${kind}-${resource}";
+          }) (lib.filter (r: !(lib.elem "${backend}-${kind}-${r}.service" own)) names);
+        volumeSources = lib.filter (v: builtins.isString v && lib.hasInfix ":" v) (c.volumes or [ ]);
+      in
+      {
+        inherit unit;
+        uses =
+          uses "network" (lib.subtractLists builtinNetworks (map resourceOf (c.networks or [ ])))
+          ++ uses "volume" (lib.filter (r: !(lib.hasPrefix "/" r)) (map resourceOf volumeSources));
+      }
+    ) containers
+  ) (definitionsAt [ "virtualisation" "oci-containers" "containers" ] generated);
+
+  provided = use: config.systemd.services ? ${use.unit};
+
+  # A consumer starts after the unit that makes what it uses, and stops with it.
+  sharedOrdering = lib.mkMerge (
+    map (
+      x:
+      let
+        units = map (use: "${use.unit}.service") (lib.filter provided x.uses);
+      in
+      {
+        ${x.unit} = {
+          requires = units;
+          after = units;
+        };
+      }
+    ) (lib.filter (x: x.uses != [ ]) externalUses)
+  );
+
+  missingShared = lib.groupBy (use: "${use.kind} ${use.resource}") (
+    lib.filter (use: !(provided use)) (lib.concatMap (x: x.uses) externalUses)
+  );
+
+  # -- Rootless podman ------------------------------------------------------------------------
+
+  rootless = lib.filterAttrs (_: c: c.podman.user != null) enabled;
+  rootful = lib.filterAttrs (_: c: c.podman.user == null) enabled;
+
+  rootlessUser = c: config.users.users.${c.podman.user} or { };
+
+  # The generated units of a composition (partOf its root target) and its containers.
+  unitsOf =
+    name:
+    lib.concatMap (
+      units:
+      lib.attrNames (lib.filterAttrs (_: u: lib.elem "podman-compose-${name}-root.target" (u.partOf or [ ])) units)
+    ) generatedUnits;
+  containersOf =
+    name:
+    lib.concatMap (
+      containers:
+      lib.attrValues (lib.filterAttrs (_: c: (c.labels or { })."com.docker.compose.project" or null == name) containers)
+    ) (definitionsAt [ "virtualisation" "oci-containers" "containers" ] generated);
+
+  # A container waits for another's healthcheck through `--sdnotify=healthy`, which a rootless
+  # container reports through the user's systemd: the user manager must run (lingering).
+  healthGated = name: lib.any (c: (c.podman or { }).sdnotify or null == "healthy") (containersOf name);
+
+  # The host port of `8080:80/tcp`, `127.0.0.1:8080:80`, `8000-8010:8000-8010` (its first).
+  hostPort =
+    port:
+    let
+      parts = lib.splitString ":" (lib.head (lib.splitString "/" port));
+      published = lib.elemAt parts (lib.length parts - 2);
+      first = lib.head (lib.splitString "-" published);
+    in
+    if lib.length parts < 2 || builtins.match "[0-9]+" first == null then null else lib.toInt first;
+
+  unprivilegedPortStart = config.boot.kernel.sysctl."net.ipv4.ip_unprivileged_port_start" or 1024;
+
+  # What oci-containers does for a rootless container's unit, for the network and volume units:
+  # the user's runtime directory, started by the user's manager (kept by lingering).
+  rootlessUnits = lib.mkMerge (
+    lib.mapAttrsToList (
+      name: c:
+      let
+        user = rootlessUser c;
+        uid = toString (user.uid or "");
+        linger = lib.optional (user.linger or false) "linger-users.service";
+      in
+      lib.genAttrs (lib.filter (u: builtins.match "podman-(network|volume|build)-.*" u != null) (unitsOf name)) (_: {
+        environment.XDG_RUNTIME_DIR = "/run/user/${uid}";
+        requires = [ "user@${uid}.service" ];
+        after = [ "user@${uid}.service" ] ++ linger;
+        wants = linger;
+      })
+    ) rootless
+  );
+
+  rootlessAssertions = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      let
+        where = "khepri.compositions.${name}.podman.user";
+        userName = c.podman.user;
+        user = rootlessUser c;
+      in
+      [
+        {
+          assertion = backend == "podman";
+          message = "${where}: rootless containers need virtualisation.oci-containers.backend = \"podman\".";
+        }
+        {
+          assertion = user.isNormalUser or false;
+          message = "${where}: ${userName} must be a normal user (users.users.${userName}.isNormalUser = true).";
+        }
+        {
+          assertion = (user.uid or null) != null;
+          message =
+            "${where}: ${userName} needs a static uid (users.users.${userName}.uid), "
+            + "for its runtime directory /run/user/<uid> and user@<uid>.service.";
+        }
+        {
+          assertion =
+            (user.autoSubUidGidRange or false)
+            || ((user.subUidRanges or [ ]) != [ ] && (user.subGidRanges or [ ]) != [ ]);
+          message =
+            "${where}: ${userName} needs subordinate uids and gids for rootless podman: "
+            + "users.users.${userName}.autoSubUidGidRange = true, or subUidRanges and subGidRanges.";
+        }
+        {
+          assertion = !(healthGated name) || (user.linger or false);
+          message =
+            "${where}: a service of ${name} waits for a healthcheck (podman --sdnotify=healthy), which "
+            + "rootless podman reports through ${userName}'s systemd: set users.users.${userName}.linger = true.";
+        }
+      ]
+    ) rootless
+  );
+
+  lowRootlessPorts = lib.concatLists (
+    lib.mapAttrsToList (
+      name: c:
+      map (
+        port:
+        "khepri.compositions.${name}: port ${port} cannot be published by ${c.podman.user}'s rootless podman "
+        + "(below net.ipv4.ip_unprivileged_port_start = ${toString unprivilegedPortStart}); publish a port "
+        + "from ${toString unprivilegedPortStart} up, or lower that sysctl (boot.kernel.sysctl)."
+      ) (
+        lib.filter (
+          port:
+          let
+            p = hostPort port;
+          in
+          p != null && p < unprivilegedPortStart
+        ) (lib.concatMap (container: container.ports or [ ]) (containersOf name))
+      )
+    ) rootless
+  );
+
+  khepriAssertions =
+    rootlessAssertions
+    ++ lib.optional (conversionError != null) {
+      assertion = false;
+      message = errorMessage conversionError;
+    }
+    ++ lib.mapAttrsToList (ref: group: {
+      assertion = false;
+      message =
+        "khepri: different dockerTools images are both named ${ref} "
+        + "(${lib.concatMapStringsSep ", " (s: "${s.where}.image") group}); "
+        + "give them different names or tags: the runtime keeps one image per name:tag.";
+    }) imageClashes
+    ++ lib.mapAttrsToList (name: calls: {
+      assertion = false;
+      message =
+        "khepri.lib.composeModule: ${toString (lib.length calls)} calls make the project \"${name}\" "
+        + "(from ${lib.concatMapStringsSep " and " (call: call.source) calls}); they would merge into one "
+        + "composition. Pass a different projectName to each.";
+    }) composeModuleClashes;
+
+  khepriWarnings =
+    lowRootlessPorts
+    ++ map (
+      what:
+      "${what} is in a directory copied whole into the Nix store (\"\${./dir}/compose.yaml\"), "
+      + "with any .env or secret file beside it: give composeFile = ./dir/compose.yaml and list the "
+      + "files it includes or extends in includes, which copies only those."
+    ) wholeDirectories
+    ++ lib.mapAttrsToList (
+      what: uses:
+      let
+        use = lib.head uses;
+      in
+      "khepri: ${what} is external (used by ${lib.concatStringsSep ", " (lib.unique (map (u: u.container) uses))}) "
+      + "but nothing on this system creates it: declare khepri.${use.kind}s.${use.resource} = { }; "
+      + "(or a composition's non-external ${use.kind} with name = \"${use.resource}\"), "
+      + "or create it by hand with `${backend} ${use.kind} create ${use.resource}`."
+    ) missingShared
+    ++ map (
+    where:
+    "${where}: a bare number publishes the container port on a random host port (compose's rule); "
+    + "write \"8080:8080\" to publish it on the same host port, or use `expose` to publish nothing."
+  ) bareContainerPorts;
 
   imageLoads = lib.mkMerge (
     map (
@@ -1018,12 +1517,42 @@ in
     package = mkOption {
       type = types.package;
       default =
-        khepriPackages.${system}.default
-          or (throw "khepri has no package for ${system}; set khepri.package to the converter.");
-      defaultText = literalExpression "khepri.packages.\${pkgs.stdenv.hostPlatform.system}.default";
+        khepriPackages.${buildSystem}.default
+          or (throw "khepri has no package for ${buildSystem}; set khepri.package to the converter.");
+      defaultText = literalExpression "khepri.packages.\${pkgs.buildPackages.stdenv.hostPlatform.system}.default";
       description = ''
         The khepri converter that turns the compositions into NixOS configuration while the
-        system is built. The container runtime is {option}`virtualisation.oci-containers.backend`.
+        system is built, so the build platform's (`pkgs.buildPackages`): a configuration for
+        another architecture evaluates and builds without a builder for it. The container
+        runtime is {option}`virtualisation.oci-containers.backend`.
+      '';
+    };
+
+    networks = mkOption {
+      type = types.attrsOf (sharedResource "Network");
+      default = { };
+      example = {
+        proxy_net = { };
+      };
+      description = ''
+        Networks shared by compositions, by the name the runtime knows them by. Each gets a unit
+        `<runtime>-network-<name>` started at boot (and never removed by a composition's stop);
+        the containers of every composition that declares the network `external` require that
+        unit and start after it. A composition that declares a network non-external under a
+        fixed `name` provides it the same way.
+      '';
+    };
+
+    volumes = mkOption {
+      type = types.attrsOf (sharedResource "Volume");
+      default = { };
+      example = {
+        media = { };
+      };
+      description = ''
+        Volumes shared by compositions, as {option}`khepri.networks` for networks: a unit
+        `<runtime>-volume-<name>` that the containers of compositions declaring the volume
+        `external` require and start after.
       '';
     };
 
@@ -1061,6 +1590,13 @@ in
       '';
     };
 
+    composeModuleProjects = mkOption {
+      type = types.listOf (types.attrsOf types.str);
+      internal = true;
+      default = [ ];
+      description = "The project of each `khepri.lib.composeModule` call (`name`, `source`), to find clashes.";
+    };
+
     generated = mkOption {
       type = types.nullOr types.package;
       readOnly = true;
@@ -1074,25 +1610,35 @@ in
     };
   };
 
-  config = lib.mkIf (enabled != { }) (
+  config = lib.mkMerge [
+    { systemd.services = sharedUnits; }
+    (lib.mkIf (enabled != { }) (
     lib.mkMerge [
       forwardedConfig
+      { systemd.services = sharedOrdering; }
+      { systemd.services = rootlessUnits; }
       { virtualisation.oci-containers.containers = imageLoads; }
+      {
+        assertions = khepriAssertions;
+        warnings = khepriWarnings;
+      }
       # What the converter's setup block (left out, see `--no-setup`) does for podman:
       # containers find each other by name only with DNS on their networks, and the DNS server
       # listens on the network's bridge, behind the firewall. Enabling the runtime itself is
       # done by oci-containers. The conditions sit on the values, so reading the backend never
       # depends on these definitions.
       {
-        virtualisation.podman.defaultNetwork.settings.dns_enabled = lib.mkIf (backend == "podman") (
-          lib.mkDefault true
-        );
+        # (for rootful podman only: a rootless user's networks and DNS are the user's own)
+        virtualisation.podman.defaultNetwork.settings.dns_enabled =
+          lib.mkIf (backend == "podman" && rootful != { })
+            (lib.mkDefault true);
         # iptables matches interface names with `+`, nftables with `*`.
-        networking.firewall.interfaces = lib.mkIf (backend == "podman") {
+        networking.firewall.interfaces = lib.mkIf (backend == "podman" && rootful != { }) {
           "podman+".allowedUDPPorts = [ 53 ];
           "podman*".allowedUDPPorts = [ 53 ];
         };
       }
     ]
-  );
+    ))
+  ];
 }

@@ -64,8 +64,11 @@ function assertSameAsConverter(facts: NixosFacts, direct: NixosFacts) {
   assert.equal(containers(facts), containers(direct));
   assert.equal(Object.keys(facts.services).sort(), Object.keys(direct.services).sort());
   for (const [name, unit] of Object.entries(direct.services)) {
-    const mine = facts.services[name];
-    assert.ok(mine, `unit ${name} is forwarded`);
+    const found = facts.services[name];
+    assert.ok(found, `unit ${name} is forwarded`);
+    // the module orders consumers of another composition's network or volume after its unit
+    const shared = (units: string[], theirs: string[]) => units.filter((u) => theirs.includes(u) || !/-(network|volume)-/.test(u));
+    const mine = { ...found, requires: shared(found.requires, unit.requires), after: shared(found.after, unit.after) };
     if (loaded.has(name)) {
       // a pulled image waits for the network, a loaded one does not
       const online = (units: string[]) => units.filter((u) => u !== "network-online.target");
@@ -212,6 +215,12 @@ test("(b) the first README's caddy + paperless + nginx compositions, declared in
   assert.ok(facts.containers["caddy-caddy"]!.volumes.includes("/etc/caddy/Caddyfile:/etc/caddy/Caddyfile:ro"));
   // units: external network none, named volumes one each, a root target per composition
   assert.not.ok(facts.services["docker-network-proxy_net"], "no unit for an external network");
+  // nothing creates it: a warning names it and says how
+  const missingNet = facts.warnings.filter((w) => w.startsWith("khepri: network proxy_net is external"));
+  assert.is(missingNet.length, 1, JSON.stringify(facts.warnings));
+  assert.match(missingNet[0]!, /caddy-caddy/);
+  assert.match(missingNet[0]!, /khepri\.networks\.proxy_net = \{ \};/);
+  assert.match(missingNet[0]!, /docker network create proxy_net/);
   for (const unit of ["docker-network-paperless_paperless", "docker-volume-caddy_caddy_data", "docker-volume-paperless_pgdata", "docker-paperless_web"]) {
     assert.ok(facts.services[unit], `${unit} in ${Object.keys(facts.services).join(", ")}`);
   }
@@ -222,6 +231,27 @@ test("(b) the first README's caddy + paperless + nginx compositions, declared in
   assert.is(nginx.imageFile, "docker-image-nginx-latest.tar");
 
   assertSameAsConverter(facts, convertSpec(specOf(facts), "docker"));
+});
+
+test("(b) the first README's example boots with one declaration of the network its compositions share", () => {
+  if (skipUnless(hasShared, "nix-integration: seed with proxy_net", "../shared is absent")) return;
+  if (skipIfd("seed with proxy_net")) return;
+  const seed = seedModules()!;
+  const { facts } = evalWithKhepri(env!, {
+    backend: "docker",
+    modules: [nixPath(seed.paperless), nixPath(seed.nginx), "{ khepri.networks.proxy_net = { }; }"],
+  });
+  const unit = facts.services["docker-network-proxy_net"];
+  assert.ok(unit, "the shared network has a unit");
+  assert.ok(unit!.wantedBy.includes("multi-user.target"));
+  assert.match(oneLine(unit!.script), /docker network inspect proxy_net .*\|\| docker network create proxy_net/);
+  // both compositions' containers on proxy_net wait for it; the others do not
+  for (const container of ["caddy-caddy", "paperless_web"]) {
+    const u = facts.services[`docker-${container}`]!;
+    assert.ok(u.requires.includes("docker-network-proxy_net.service") && u.after.includes("docker-network-proxy_net.service"), container);
+  }
+  assert.not.ok(facts.services["docker-paperless-db"]!.requires.includes("docker-network-proxy_net.service"));
+  assert.not.ok(facts.warnings.some((w) => w.includes("proxy_net")), JSON.stringify(facts.warnings));
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -351,6 +381,11 @@ test("(d) two compositions share a network one of them creates; one conversion f
   const web = argvOf(facts, "podman-app-web");
   assert.ok(web.some((a) => a.includes("proxy_net") && a.includes("alias=app")), JSON.stringify(web));
   assert.ok(argvOf(facts, "podman-proxy-caddy").some((a) => a.includes("proxy_net")));
+  // the consumer starts after the owner's network unit and stops with it; nothing is missing
+  const appWeb = facts.services["podman-app-web"]!;
+  assert.ok(appWeb.requires.includes("podman-network-proxy_net.service") && appWeb.after.includes("podman-network-proxy_net.service"), JSON.stringify(appWeb));
+  assert.not.ok(facts.services["podman-app-cache"]!.requires.includes("podman-network-proxy_net.service"));
+  assert.not.ok(facts.warnings.some((w) => w.includes("proxy_net")), JSON.stringify(facts.warnings));
   // separate root targets; autoStart = false leaves one out of multi-user.target
   assert.ok(facts.targets["podman-compose-proxy-root"]!.wantedBy.includes("multi-user.target"));
   assert.not.ok(facts.targets["podman-compose-app-root"]!.wantedBy.includes("multi-user.target"));

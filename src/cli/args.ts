@@ -29,6 +29,7 @@ export const CONVERT_OPTIONS = [
   { name: "warnings-as-errors", kind: "boolean", group: "output", help: "exit 1 when there is any warning" },
   { name: "quiet", short: "q", kind: "boolean", group: "output", help: "print no notes and no timing" },
   { name: "module-warnings", kind: "boolean", group: "output", help: "also put the warnings into the module (NixOS `warnings`), for conversions whose output nobody reads" },
+  { name: "module-errors", kind: "boolean", group: "output", help: "on bad input write the error (JSON: message, file, line, col, path) to the output and exit 0, for a build that reports it itself" },
   { name: "ignore-process-env", kind: "boolean", group: "input", help: "interpolate from env files only, not from the process environment (for builds in a sandbox)" },
   { name: "runtime", kind: "string", value: "podman|docker", group: "generation", help: "container runtime the module targets (default: podman)" },
   { name: "podman-user", kind: "string", value: "USER", group: "generation", help: "run the containers rootless as this user (podman.user; podman only)" },

@@ -41,7 +41,7 @@ export function main(io: Io): number {
         io.stdout(JSON.stringify(specJsonSchema(), null, 2) + "\n");
         return 0;
       case "convert":
-        return convert(command.args, io);
+        return command.args["module-errors"] ? convertOrRecordError(command.args, io) : convert(command.args, io);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -98,6 +98,7 @@ interface Composition {
   specFile?: string;
   profiles: string[];
   autoStart?: boolean | undefined;
+  podmanUser?: string | undefined;
 }
 
 function parseFlagBool(value: string | undefined, flag: string, fallback: boolean): boolean {
@@ -138,7 +139,11 @@ function convert(args: ConvertArgs, io: Io): number {
   if (format === "json") {
     output = JSON.stringify({ compositions: Object.fromEntries(normalized.map((n) => [n.project.name, projectToSpec(n.project)])) }, null, 2) + "\n";
   } else {
-    const plans = normalized.map((n, i) => inComposition(compositions[i]!, () => plan(n, args, runtime, compositions[i]!.autoStart ?? autoStart)));
+    const plans = normalized.map((n, i) => {
+      const c = compositions[i]!;
+      return inComposition(c, () => plan(n, args, runtime, c.autoStart ?? autoStart, c.podmanUser ?? args["podman-user"]));
+    });
+    checkContainerNames(plans, compositions);
     diagnostics.push(...plans.flatMap((p, i) => p.diagnostics.map((d) => placed(compositions[i]!, d))));
     output = printModule(plans, {
       setup: !args["no-setup"],
@@ -159,6 +164,39 @@ function convert(args: ConvertArgs, io: Io): number {
   }
   if (format === "nix" && !args.quiet) io.stderr(`Generated NixOS config in ${elapsed.toFixed(3)}ms\n`);
   return emit(output, args, format, io);
+}
+
+/**
+ * `--module-errors`: bad input becomes the output, `{"khepriError": {...}}`, so that a build inside
+ * Nix evaluation (which shows only a failed builder's last log lines) lets the NixOS module say
+ * which option or compose file is wrong, in its own terms.
+ */
+function convertOrRecordError(args: ConvertArgs, io: Io): number {
+  try {
+    return convert(args, io);
+  } catch (error) {
+    if (!(error instanceof KhepriError) || !args.output || args.output === "-" || args.check) throw error;
+    const { file, line, col } = error.pos ?? {};
+    const record = { khepriError: { message: error.detail, path: error.path ?? null, file: file ?? null, line: line ?? null, col: col ?? null } };
+    writeFileSync(path.resolve(io.cwd, args.output), JSON.stringify(record) + "\n");
+    return 0;
+  }
+}
+
+/** Two compositions of one spec naming a container alike would define one NixOS option twice. */
+function checkContainerNames(plans: readonly Plan[], compositions: readonly Composition[]): void {
+  const owner = new Map<string, string>();
+  plans.forEach((p, i) => {
+    const composition = compositions[i]!.loaded.name;
+    for (const c of p.containers) {
+      const other = owner.get(c.name);
+      const here = `composition ${composition}, service ${c.service}`;
+      if (other !== undefined) {
+        throw new KhepriError(`container name "${c.name}" is used twice: by ${other} and by ${here}; set containerName on one of them`, undefined, ["compositions", composition, "services", c.service, "containerName"]);
+      }
+      owner.set(c.name, here);
+    }
+  });
 }
 
 const GO_DURATION = /^(\d+(\.\d+)?(ns|us|\u00b5s|ms|s|m|h))+$/;
@@ -187,7 +225,7 @@ function composeComposition(args: ConvertArgs, io: Io, processEnv: Io["env"]): C
   return { loaded, profiles: activeProfiles([], loaded.variables) };
 }
 
-function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime, autoStart: boolean): Plan {
+function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime, autoStart: boolean, podmanUser: string | undefined): Plan {
   return planProject(normalized, {
     runtime,
     autoStart,
@@ -196,7 +234,7 @@ function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime
     removeVolumes: args["remove-volumes"],
     rootTarget: !args["no-root-target"],
     defaultStopTimeout: args["default-stop-timeout"],
-    podmanUser: args["podman-user"],
+    podmanUser: runtime === "podman" ? podmanUser : undefined,
   });
 }
 

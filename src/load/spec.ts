@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import { KhepriError, withPathPrefix } from "../diagnostics/index.ts";
-import { Project, renameFields, toComposeName, toSpecPath } from "../model/index.ts";
+import { OVERRIDE, Project, renameFields, specMarker, toComposeName, toSpecPath } from "../model/index.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { projectVariables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
@@ -22,7 +22,7 @@ import { copyChildPosition, copySelfPosition, isRawList, isRawMap, mayHoldNul, p
 import { parseYaml } from "./yaml.ts";
 
 /** Keys of a composition that are about where it comes from, not compose content. */
-const SOURCE_KEYS = ["composeFile", "composeFiles", "envFiles", "profiles", "projectDirectory", "autoStart"] as const;
+const SOURCE_KEYS = ["composeFile", "composeFiles", "envFiles", "profiles", "projectDirectory", "autoStart", "podmanUser"] as const;
 
 export interface SpecComposition {
   loaded: LoadedProject;
@@ -31,6 +31,8 @@ export interface SpecComposition {
   profiles: string[];
   /** Per-composition `autoStart`, when the spec sets it. */
   autoStart?: boolean;
+  /** The user whose rootless podman runs the composition, when the spec sets one. */
+  podmanUser?: string;
 }
 
 export interface SpecOptions extends HostFileOptions {
@@ -86,6 +88,9 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
         diagnostics: [],
       };
   const own = composeDocument(body, specFile);
+  // What the spec replaces or removes goes from the compose files' model first: the merge then
+  // adds the spec's value to nothing.
+  for (const at of takeMarkers(own, [])) removeAt(base.model, at);
   const canonical = resolveRelativePaths(canonicalizeProject(own, specFile), { baseDir: base.directory, home: options.processEnv.HOME });
   resolveHostFiles(canonical, { ...options, files, variables: base.variables, diagnostics: base.diagnostics });
   const model = resolveTags(mergeProjects(base.model, canonical));
@@ -94,6 +99,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
   if (!positionOf(model)) copySelfPosition(model, body);
   const composition: SpecComposition = { loaded: { ...base, model }, specFile, profiles: source.profiles };
   if (source.autoStart !== undefined) composition.autoStart = source.autoStart;
+  if (source.podmanUser !== undefined) composition.podmanUser = source.podmanUser;
   return composition;
 }
 
@@ -103,6 +109,7 @@ interface SourceSettings {
   profiles: string[];
   projectDirectory?: string;
   autoStart?: boolean;
+  podmanUser?: string;
 }
 
 function sourceSettings(body: RawMap, at: (string | number)[]): SourceSettings {
@@ -122,6 +129,8 @@ function sourceSettings(body: RawMap, at: (string | number)[]): SourceSettings {
   };
   const dir = strings("projectDirectory")[0];
   if (dir !== undefined) settings.projectDirectory = dir;
+  const user = strings("podmanUser")[0];
+  if (user !== undefined) settings.podmanUser = user;
   if (body.autoStart !== undefined) {
     if (typeof body.autoStart !== "boolean") throw new KhepriError("expected true or false", positionOf(body, "autoStart"), [...at, "autoStart"]);
     settings.autoStart = body.autoStart;
@@ -146,6 +155,28 @@ function composeDocument(body: RawMap, file: string): RawMap {
   });
   if (!isRawMap(renamed)) throw new KhepriError("a composition is an object", { file, line: 1, col: 1 });
   return renamed;
+}
+
+/**
+ * Unwraps `{"!override": v}` to `v` and drops `{"!reset": null}` keys, in place; returns the key
+ * paths of both, whose compose-file values are to go.
+ */
+function takeMarkers(map: RawMap, at: string[]): string[][] {
+  const found: string[][] = [];
+  for (const [key, value] of Object.entries(map)) {
+    const marker = specMarker(value);
+    if (marker === OVERRIDE) map[key] = (value as RawMap)[OVERRIDE]!;
+    else if (marker) delete map[key];
+    if (marker) found.push([...at, key]);
+    else if (isRawMap(value)) found.push(...takeMarkers(value, [...at, key]));
+  }
+  return found;
+}
+
+function removeAt(map: RawMap, at: readonly string[]): void {
+  let parent: RawValue | undefined = map;
+  for (const key of at.slice(0, -1)) parent = isRawMap(parent) && Object.hasOwn(parent, key) ? parent[key] : undefined;
+  if (isRawMap(parent)) delete parent[at[at.length - 1]!];
 }
 
 /** The first khepri README lists volumes (and networks) by name: `volumes = [ "data" ]`. */

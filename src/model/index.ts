@@ -1,5 +1,5 @@
 export * from "./compose.ts";
 export { splitShellWords, shellOperatorAt } from "./shellwords.ts";
-export { fieldsAt, projectToSpec, renameFields, specName, toComposeName, toSpecJsonSchema, toSpecPath } from "./specNames.ts";
+export { OVERRIDE, RESET, fieldsAt, projectToSpec, renameFields, specMarker, specName, toComposeName, toSpecJsonSchema, toSpecPath } from "./specNames.ts";
 export { own } from "./own.ts";
 export { DURATION_UNIT_SECONDS } from "./scalars.ts";

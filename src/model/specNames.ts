@@ -40,6 +40,22 @@ function branchFor(def: Def, value: unknown): Def | undefined {
   return undefined;
 }
 
+/**
+ * How a spec value meets the compose files' value at its key (the spec's own words for compose's
+ * `!override` and `!reset` tags, which JSON cannot write): `{"!override": value}` replaces it
+ * whole instead of merging, `{"!reset": null}` removes it.
+ */
+export const OVERRIDE = "!override";
+export const RESET = "!reset";
+
+/** The marker's key when `value` is `{"!override": ...}` or `{"!reset": ...}`. */
+export function specMarker(value: unknown): typeof OVERRIDE | typeof RESET | undefined {
+  if (!isObject(value)) return undefined;
+  const keys = Object.keys(value);
+  if (keys.length !== 1) return undefined;
+  return keys[0] === OVERRIDE ? OVERRIDE : keys[0] === RESET ? RESET : undefined;
+}
+
 export type Rename = (key: string, fields: readonly string[]) => string | undefined;
 
 /**
@@ -53,6 +69,13 @@ export function renameFields(
   rename: Rename,
   onRename?: (from: Record<string, unknown>, fromKey: string, to: Record<string, unknown>, toKey: string) => void,
 ): unknown {
+  // a marker's value is renamed as the value it stands for
+  if (specMarker(value) === OVERRIDE) {
+    const marker = value as Record<string, unknown>;
+    const out = { [OVERRIDE]: renameFields(marker[OVERRIDE], schema, rename, onRename) };
+    onRename?.(marker, OVERRIDE, out, OVERRIDE);
+    return out;
+  }
   let def = unwrap(schema);
   if (def.type === "union") def = branchFor(def, value) ?? def;
   if (def.type === "array" && Array.isArray(value)) return value.map((item) => renameFields(item, def.element, rename, onRename));

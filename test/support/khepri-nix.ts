@@ -110,8 +110,12 @@ function entryExpression(env: NixosEvalEnv, opts: KhepriEvalOptions): string {
     dist = ${nixPath(distDir)};
     node = ${nixString(process.execPath)};
   };
+  # The flake's packages: this machine's is the stand-in; another system's says it is for that
+  # system, so a conversion that ran it would need a builder for that system.
   module = import (repo + "/nix/module.nix") {
-    khepriPackages = lib.genAttrs lib.systems.flakeExposed (_: { default = package; });
+    khepriPackages = lib.genAttrs lib.systems.flakeExposed (system: {
+      default = if system == builtins.currentSystem then package else package // { inherit system; };
+    });
   };
   khepri = {
     nixosModules.default = module;
@@ -159,4 +163,22 @@ export function convert(args: string[], cwd = repoRoot) {
     encoding: "utf8",
     env: { PATH: process.env.PATH ?? "", HOME: os.homedir() },
   });
+}
+
+/**
+ * A configuration file as a NixOS module, as a user's `configuration.nix` is: the module system
+ * knows it by its file. Besides the module arguments it gets `khepri` (the flake, as `specialArgs`
+ * would give it) and the Nix values of `args` (attribute name to Nix expression).
+ */
+export function configurationModule(file: string, args: Record<string, string> = {}): string {
+  const extra = Object.entries(args)
+    .map(([name, value]) => `${name} = ${value};`)
+    .join(" ");
+  return `let
+    file = ${nixPath(file)};
+    f = import file;
+  in
+  lib.setFunctionArgs (args: f (args // { inherit khepri; ${extra} }) // { _file = file; }) (
+    removeAttrs (lib.functionArgs f) [ "khepri" ${Object.keys(args).map(nixString).join(" ")} ]
+  )`;
 }

@@ -109,6 +109,9 @@ let
       system = "x86_64-linux";
       isLinux = true;
     };
+    stdenv.buildPlatform = stdenv.hostPlatform;
+    # not cross: the build platform's packages are these (a cross test replaces `pkgs`)
+    buildPackages = stubPkgs;
 
     docker = mkPkg "docker" "27.5.1";
     podman = mkPkg "podman" "5.4.1";
@@ -815,6 +818,8 @@ let
       config = {
         _module.args = {
           pkgs = lib.mkDefault stubPkgs;
+          # for a test that makes `pkgs` of another platform from them
+          inherit stubPkgs;
           utils = lib.mkDefault utils;
         };
         users.users.root = {
