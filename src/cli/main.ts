@@ -177,8 +177,9 @@ function convertOrRecordError(args: ConvertArgs, io: Io): number {
   } catch (error) {
     if (!(error instanceof KhepriError) || !args.output || args.output === "-" || args.check) throw error;
     const { file, line, col } = error.pos ?? {};
-    const record = { khepriError: { message: error.detail, path: error.path ?? null, file: file ?? null, line: line ?? null, col: col ?? null } };
-    writeFileSync(path.resolve(io.cwd, args.output), JSON.stringify(record) + "\n");
+    // (formatLocated without a place: the message escaped and clipped as on the terminal)
+    const record = { khepriError: { message: formatLocated(error.detail), path: error.path ?? null, file: file ?? null, line: line ?? null, col: col ?? null } };
+    writeOutputFile(path.resolve(io.cwd, args.output), JSON.stringify(record) + "\n");
     return 0;
   }
 }
