@@ -65,7 +65,7 @@ const errorCases: { name: string; case: Case; expect: RegExp[]; reject?: RegExp[
     name: "a converter error names the option and the file that defined it",
     case: { dir: "depends-on" },
     expect: [
-      /khepri\.compositions\.app\.services\.web\.dependsOn\.dbb: service "web" depends on "dbb", which is not defined/,
+      /khepri\.compositions\.app\.services\.web\.dependsOn\.dbb: service "web" depends on "dbb", which is not defined \(services: db, web\)/,
       /defined in .*cases\/depends-on\/configuration\.nix/,
     ],
     reject: [/khepri-spec\.json/, /\/nix\/store/],

@@ -45,7 +45,7 @@ export function resolveDependencies(
     const implicit = implicitDependencies(name, service);
     for (let i = 0; i < implicit.length; i++) {
       const dep = implicit[i]!;
-      if (!own(project.services, dep.service)) throw missing(name, dep.service, inactive, locate, dep.path);
+      if (!own(project.services, dep.service)) throw missing(name, dep.service, project.services, inactive, locate, dep.path);
     }
     // A service whose depends_on comes out as it is written (no implicit or dropped entries) is kept as it is.
     let changed = implicit.length > 0;
@@ -55,7 +55,7 @@ export function resolveDependencies(
       if (dep === name) throw locate.error(`service "${name}" depends on itself`, ["services", name, "depends_on", dep]);
       if (!own(project.services, dep)) {
         const path = ["services", name, "depends_on", dep];
-        if (spec.required) throw missing(name, dep, inactive, locate, path);
+        if (spec.required) throw missing(name, dep, project.services, inactive, locate, path);
         diagnostics.push({ level: "note", message: `optional dependency "${dep}" is not part of the project; ignored`, pos: locate(path), path });
         changed = true;
       }
@@ -81,9 +81,14 @@ function withDependsOn(service: Service, dependsOn: Record<string, DependsOn>): 
   return rest;
 }
 
-function missing(name: string, dep: string, inactive: ReadonlyMap<string, readonly string[]>, locate: Locate, path: (string | number)[]) {
+/** How many service names a "not defined" message lists (a typo is usually obvious from a few). */
+const LISTED_SERVICES = 20;
+
+function missing(name: string, dep: string, services: Project["services"], inactive: ReadonlyMap<string, readonly string[]>, locate: Locate, path: (string | number)[]) {
   const profiles = inactive.get(dep);
-  const hint = profiles ? `, which is only in profile(s) ${profiles.join(", ")}: activate one with --profile` : ", which is not defined";
+  const names = Object.keys(services);
+  const listed = names.length > LISTED_SERVICES ? [...names.slice(0, LISTED_SERVICES), "…"] : names;
+  const hint = profiles ? `, which is only in profile(s) ${profiles.join(", ")}: activate one with --profile` : `, which is not defined (services: ${listed.join(", ")})`;
   return locate.error(`service "${name}" depends on "${dep}"${hint}`, path);
 }
 
