@@ -1043,6 +1043,8 @@ let
     [ "systemd" "user" "services" ]
     [ "systemd" "tmpfiles" "rules" ]
     [ "systemd" "tmpfiles" "settings" ]
+    # (a container binding /var/run/docker.sock on podman)
+    [ "virtualisation" "podman" "dockerSocket" "enable" ]
     [ "assertions" ]
     [ "warnings" ]
   ];

@@ -165,14 +165,28 @@ const SOCKET_ROWS: Row[] = [
     has: ["dockerSocket.enable = lib.mkDefault true;"],
     says: [/^note: .*services\.traefik\.volumes\[0\]: \/var\/run\/docker\.sock: .*virtualisation\.podman\.dockerSocket\.enable/, /^note: .*services\.other\.volumes\[0\]: \/run\/docker\.sock/],
   },
-  // --no-setup leaves the runtime's configuration to the user: the note says to set it.
-  { fixture: "docker-socket", runtime: "podman", args: ["--no-setup"], lacks: ["dockerSocket"], says: [/with --no-setup, set it in your configuration/] },
+  // --no-setup leaves out the runtime's setup, not what a container needs of the host.
+  { fixture: "docker-socket", runtime: "podman", args: ["--no-setup"], has: ["dockerSocket.enable = lib.mkDefault true;"], lacks: ["virtualisation.podman.enable"] },
   // docker serves its own socket.
   { fixture: "docker-socket", runtime: "docker", lacks: ["dockerSocket"], silent: [/docker\.sock/] },
   // rootless podman has no rootful socket to bind.
   { fixture: "docker-socket", runtime: "podman", args: ["--podman-user", "alice"], lacks: ["dockerSocket"], says: [/^warning: .*rootless podman serves/] },
 ];
 for (const row of SOCKET_ROWS) test(`fidelity: docker socket: ${rowName(row)}`, () => check(row));
+
+// Through khepri.compositions (converted with --no-setup): the host gets podman's docker socket,
+// and a configuration that says no wins over the default.
+test("fidelity: docker socket: khepri.compositions enables podman's docker socket", () => {
+  if (skipUnless(nixEnv !== undefined, "fidelity: khepri.compositions docker socket", missing ?? "")) return;
+  const ifd = ifdSupport(nixEnv!);
+  if (skipUnless(ifd === undefined, "fidelity: khepri.compositions docker socket", ifd ?? "")) return;
+  const composition = `{ khepri.compositions.proxy.services.traefik = { image = "docker.io/library/traefik:3"; volumes = [ "/var/run/docker.sock:/var/run/docker.sock:ro" ]; }; }`;
+  const socket = "virtualisation.podman.dockerSocket.enable";
+  const on = evalWithKhepri(nixEnv!, { backend: "podman", modules: [composition], select: [socket] });
+  assert.is(on.facts.selected?.[socket], true);
+  const off = evalWithKhepri(nixEnv!, { backend: "podman", modules: [composition, `{ ${socket} = false; }`], select: [socket] });
+  assert.is(off.facts.selected?.[socket], false);
+});
 
 // ---- 3. Docker-only network options on podman ----------------------------------------------------
 // docker compose hands `driver_opts` to the engine as they are (docker network create --opt), so

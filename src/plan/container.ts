@@ -254,7 +254,7 @@ function applyDockerSocket(plan: ContainerPlan, service: Service, ctx: Container
       ctx.report("warning", `${v.source} is the rootful docker socket; rootless podman serves its docker-compatible API at /run/user/<uid>/podman/podman.sock (systemctl --user enable podman.socket): bind that instead`, [...at, "volumes", i]);
     } else {
       plan.host.dockerSocket = true;
-      ctx.report("note", `${v.source}: podman serves its docker-compatible API there with virtualisation.podman.dockerSocket.enable, which the module's setup block sets (lib.mkDefault true); with --no-setup, set it in your configuration`, [...at, "volumes", i]);
+      ctx.report("note", `${v.source}: podman serves its docker-compatible API there with virtualisation.podman.dockerSocket.enable, which the module sets (lib.mkDefault true)`, [...at, "volumes", i]);
     }
     return;
   }

@@ -59,9 +59,9 @@ const byName =
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
   const runtime = plans[0]?.runtime ?? "podman";
   const body: Entry[] = [];
-  if (options.setup) body.push(...setupEntries(runtime, plans.some((p) => p.containers.some((c) => c.host.dockerSocket))));
+  if (options.setup) body.push(...setupEntries(runtime));
   for (const plan of plans) body.push(...planEntries(plan));
-  body.push(...hostAssertions(plans));
+  body.push(...hostAssertions(plans), ...hostServices(plans));
   if (options.warnings?.length) body.push(comment("What khepri could not honour"), binding("warnings", strings(options.warnings)));
   const config = attrs(body);
   const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
@@ -81,7 +81,7 @@ function guarded(config: Expr, optionPath: readonly string[], plans: readonly Pl
  * backend is set plainly: a configuration that says otherwise conflicts, which
  * is the point (the module was generated for this runtime).
  */
-function setupEntries(runtime: Runtime, dockerSocket: boolean): Entry[] {
+function setupEntries(runtime: Runtime): Entry[] {
   const byDefault = (value: Expr) => apply(ref("lib.mkDefault"), [value]);
   const entries: Entry[] = [comment("Runtime")];
   if (runtime === "podman") {
@@ -90,8 +90,6 @@ function setupEntries(runtime: Runtime, dockerSocket: boolean): Entry[] {
         binding("enable", byDefault(bool(true))),
         // Containers find each other by name only with DNS on their networks.
         binding(["defaultNetwork", "settings", "dns_enabled"], byDefault(bool(true))),
-        // A container binds /var/run/docker.sock: podman serves its docker-compatible API there.
-        ...(dockerSocket ? [binding(["dockerSocket", "enable"], byDefault(bool(true)))] : []),
       ])),
       comment("Container DNS on podman networks: iptables matches podman+, nftables podman*."),
       binding(["networking", "firewall", "interfaces", "podman+", "allowedUDPPorts"], list([int(53)])),
@@ -117,6 +115,19 @@ function hostAssertions(plans: readonly Plan[]): Entry[] {
   return [
     comment("GPUs"),
     binding("assertions", list([attrs([binding("assertion", enabled), binding("message", str(message))])])),
+  ];
+}
+
+/**
+ * What the host must run for some container, whatever the setup block (`--no-setup`, and the NixOS
+ * module, which leaves it out): a container binding /var/run/docker.sock on podman needs podman's
+ * docker-compatible API there. A default: a configuration saying otherwise wins.
+ */
+function hostServices(plans: readonly Plan[]): Entry[] {
+  if (!plans.some((p) => p.containers.some((c) => c.host.dockerSocket))) return [];
+  return [
+    comment("A container binds the docker socket: podman serves its docker-compatible API there."),
+    binding(["virtualisation", "podman", "dockerSocket", "enable"], apply(ref("lib.mkDefault"), [bool(true)])),
   ];
 }
 
