@@ -21,12 +21,13 @@
 //
 // A report, not a test: exit 0 whatever the figures, unless --strict (then 1 on a missed budget).
 //
-//   node scripts/bench.mjs [--runs N] [--quick] [--strict] [--no-nix] [--write-stack DIR [--services N]]
+//   node scripts/bench.mjs [--runs N] [--quick] [--strict] [--no-nix] [--keep] [--write-stack DIR [--services N]]
 //
 //   --runs N       rounds of interleaved runs (default 10; the mealie pair runs 4N times)
 //   --quick        a smoke run of the bench itself (used by test/bench.test.ts): one round,
 //                  stacks of 50 and 500 services, 1 and 2 compositions; its verdicts mean little
 //   --no-nix       leave out the NixOS part
+//   --keep         keep the temporary directory (generated stacks, Nix entry files, private store)
 //   --write-stack  only write the generated stack (500 services, or --services N) into DIR, to profile
 import { spawnSync } from "node:child_process";
 import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -163,7 +164,8 @@ if (!existsSync(bundle)) {
 }
 
 const work = mkdtempSync(path.join(os.tmpdir(), "khepri-bench-"));
-process.on("exit", () => rmSync(work, { recursive: true, force: true }));
+if (args.includes("--keep")) console.log(`keeping ${work}`);
+else process.on("exit", () => rmSync(work, { recursive: true, force: true }));
 // A small fixed environment, so the developer's shell cannot change what the CLI does.
 const childEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: work };
 
@@ -339,9 +341,13 @@ ${modules.map((m) => `    (${m})`).join("\n")}
   const direct = new Map();
 
   const conversions = () => new Set(readdirSync(store).filter((f) => f.endsWith("-khepri-compositions.nix")));
+  // Nix's own statistics: the evaluator's CPU time, and the bytes it allocated (the same on every
+  // run: a measure of the evaluation's work that no other process on the machine can change).
+  const stats = path.join(nixDir, "stats.json");
   const evaluate = (file) => {
-    const { wall, stderr } = timed([nixInstantiate, ...flags, file], { env: nixEnv });
-    return { wall, builds: [...stderr.matchAll(/building '[^']*-khepri-compositions\.nix\.drv'/g)].length };
+    const { wall, stderr } = timed([nixInstantiate, ...flags, file], { env: { ...nixEnv, NIX_SHOW_STATS: "1", NIX_SHOW_STATS_PATH: stats } });
+    const { cpuTime, gc } = JSON.parse(readFileSync(stats, "utf8"));
+    return { wall, cpu: cpuTime, bytes: gc.totalBytes, builds: [...stderr.matchAll(/building '[^']*-khepri-compositions\.nix\.drv'/g)].length };
   };
   const forget = (output) => {
     const r = spawnSync(nixStore, ["--delete", path.join(store, output)], { env: nixEnv, encoding: "utf8" });
@@ -353,7 +359,7 @@ ${modules.map((m) => `    (${m})`).join("\n")}
   evaluate(throughModule.get(COMPOSITIONS[0]));
   for (const output of conversions()) forget(output);
 
-  const times = new Map(COMPOSITIONS.map((n) => [n, { cold: [], warm: [], direct: [] }]));
+  const times = new Map(COMPOSITIONS.map((n) => [n, { cold: [], warm: [], direct: [], warmCpu: [], directCpu: [], warmBytes: 0, directBytes: 0 }]));
   const builds = { cold: [], warm: [] };
   const outputs = new Map();
   for (let round = 0; round < runs; round++) {
@@ -373,10 +379,15 @@ ${modules.map((m) => `    (${m})`).join("\n")}
         cpSync(path.join(store, made[0]), generated);
         direct.set(n, writeEntry(`direct-${n}.nix`, [nixPath(generated)]));
       }
+      const imported = evaluate(direct.get(n));
       const t = times.get(n);
       t.cold.push(cold.wall);
       t.warm.push(warm.wall);
-      t.direct.push(evaluate(direct.get(n)).wall);
+      t.direct.push(imported.wall);
+      t.warmCpu.push(warm.cpu);
+      t.directCpu.push(imported.cpu);
+      t.warmBytes = warm.bytes;
+      t.directBytes = imported.bytes;
     }
   }
 
@@ -396,6 +407,8 @@ ${modules.map((m) => `    (${m})`).join("\n")}
     row(`${label}: generated module imported`, seconds(median(t.direct)));
     const ratio = median(t.warm) / median(t.direct);
     row(`${label}: warm / imported`, `${ratio.toFixed(2)}x`, `<= ${BUDGET.warmRatio}x`, ratio <= BUDGET.warmRatio);
+    const cpu = median(t.warmCpu) / median(t.directCpu);
+    row(`${label}: warm / imported, evaluator`, `${cpu.toFixed(2)}x CPU, ${(t.warmBytes / t.directBytes).toFixed(2)}x allocated`);
   }
   const each = COMPOSITIONS.join(" / ");
   row(`conversion builds, cold (${each} compositions)`, builds.cold.join(" / "), "1 each", builds.cold.every((b) => b === 1));
@@ -421,6 +434,7 @@ console.log(line(header));
 console.log(widths.map((w) => "-".repeat(w)).join("  "));
 for (const r of rows) console.log(line(r));
 
+console.log(`\nload average at the end: ${os.loadavg()[0].toFixed(1)}`);
 const failed = rows.filter((r) => r[3] === "FAIL").length;
 console.log(`\n${failed ? `${failed} budget${failed > 1 ? "s" : ""} missed` : "all budgets met"}${strict ? "" : " (a report: exit 0 regardless; --strict to fail)"}`);
 process.exit(strict && failed ? 1 : 0);
