@@ -294,10 +294,14 @@ function nixBench({ nixInstantiate, nixpkgsLib, ociContainers }) {
   const flags = ["--eval", "--strict", "--json", "--read-write-mode"];
   for (const [name, value] of [["substituters", ""], ["build-users-group", ""], ["sandbox", "false"]]) flags.push("--option", name, value);
   const nixStore = path.join(path.dirname(nixInstantiate), "nix-store");
+  mkdirSync(store, { recursive: true });
 
-  // The stand-in package is made from a copy of dist/, so a rebuild of dist/ meanwhile changes nothing.
-  const dist = path.join(nixDir, "dist");
-  cpSync(path.dirname(bundle), dist, { recursive: true });
+  // The stand-in package is made from a copy of dist/ added to the store once (so a rebuild of
+  // dist/ meanwhile changes nothing, and no evaluation hashes dist/ again: what is measured is the
+  // module, not the stand-in).
+  const added = spawnSync(nixStore, ["--add", path.dirname(bundle)], { env: nixEnv, encoding: "utf8" });
+  if (added.status !== 0) throw new Error(`nix-store --add dist failed:\n${added.stderr}`);
+  const dist = added.stdout.trim();
   const writeEntry = (name, modules) => {
     const file = path.join(nixDir, name);
     writeFileSync(
@@ -305,7 +309,7 @@ function nixBench({ nixInstantiate, nixpkgsLib, ociContainers }) {
       `let
   lib = import ${nixPath(nixpkgsLib)};
   package = import ${nixPath(path.join(root, "test/fixtures/nix-integration/stand-in-khepri.nix"))} {
-    dist = ${nixPath(dist)};
+    dist = builtins.storePath ${JSON.stringify(dist)};
     node = ${JSON.stringify(process.execPath)};
   };
   khepri = import ${nixPath(path.join(root, "nix/module.nix"))} {
@@ -355,7 +359,6 @@ ${modules.map((m) => `    (${m})`).join("\n")}
   };
 
   // Once first: the stand-in package is built and the files are cached; its conversion is deleted.
-  mkdirSync(store, { recursive: true });
   evaluate(throughModule.get(COMPOSITIONS[0]));
   for (const output of conversions()) forget(output);
 
