@@ -428,7 +428,15 @@ if (args.includes("--no-nix")) {
 } else {
   const nix = findNix();
   if (nix.missing) console.log(`SKIP NixOS evaluation: ${nix.missing}\n`);
-  else nixBench(nix);
+  else {
+    try {
+      nixBench(nix);
+    } catch (e) {
+      // the rows so far are still worth printing
+      console.log(`NixOS evaluation failed: ${e instanceof Error ? e.message : e}\n`);
+      row("NixOS evaluation through the module", "failed", "runs", false);
+    }
+  }
 }
 
 // ---------------------------------------------------------------- report
