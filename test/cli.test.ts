@@ -28,6 +28,8 @@ const usageCases: [string, string[], RegExp][] = [
   ["bad stop timeout", ["convert", "--default-stop-timeout", "banana"], /--default-stop-timeout takes a duration/],
   ["empty option prefix", ["convert", "--enable-option", "--option-prefix", ""], /--option-prefix takes an attribute path/],
   ["standard input", ["convert", "-f", "-"], /standard input\) is not supported/],
+  // an argument's control characters are escaped, not printed raw into the terminal
+  ["control characters in a value", ["convert", "--runtime", "x\x1b[31mRED\nsecond line"], /\(got "x\\x1b\[31mRED\\nsecond line"\)\n/],
 ];
 for (const [name, argv, message] of usageCases) {
   test(`usage error exits 2: ${name}`, () => {

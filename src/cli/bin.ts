@@ -1,5 +1,6 @@
 // Entry point of the bundle (dist/khepri.cjs): the process edge around `main`.
 import { diskFiles } from "../load/index.ts";
+import { formatLocated } from "../diagnostics/index.ts";
 import { main } from "./main.ts";
 import { NODE_TOOK_ENV_FILE, nodeTookEnvFile } from "./nodeEnvFile.ts";
 
@@ -28,6 +29,7 @@ try {
 } catch (error) {
   // Bad input is reported by main; anything escaping it is khepri's own fault.
   const detail = process.env.KHEPRI_DEBUG ? String((error as Error).stack ?? error) : String((error as Error).message ?? error);
-  stderr(`khepri: internal error: ${detail}\nPlease report it with the input that caused it${process.env.KHEPRI_DEBUG ? "" : " (KHEPRI_DEBUG=1 shows where it happened)"}.\n`);
+  // (formatLocated without a place: escaped and clipped, as every message is)
+  stderr(`khepri: internal error: ${formatLocated(detail)}\nPlease report it with the input that caused it${process.env.KHEPRI_DEBUG ? "" : " (KHEPRI_DEBUG=1 shows where it happened)"}.\n`);
   process.exitCode = 70;
 }

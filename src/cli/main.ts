@@ -45,7 +45,8 @@ export function main(io: Io): number {
     }
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr(`khepri: ${error.message}\nRun \`khepri --help\` for usage.\n`);
+      // (formatLocated without a place: an argument's value escaped and clipped like any message)
+      io.stderr(`khepri: ${formatLocated(error.message)}\nRun \`khepri --help\` for usage.\n`);
       return 2;
     }
     if (error instanceof KhepriError) {
