@@ -66,8 +66,23 @@ export async function importImage(runtime: Runtime, dir: string): Promise<string
   return undefined;
 }
 
+/**
+ * The names to tag for an image reference: itself, and for a short name (no registry) also its
+ * docker.io form, which is what NixOS's default registries.conf (search docker.io) resolves it to.
+ */
+export function tagsFor(name: string): string[] {
+  const first = name.split("/")[0]!;
+  const hasRegistry = name.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost");
+  if (hasRegistry) return [name];
+  const withTag = /:[^/]+$/.test(name) ? name : `${name}:latest`;
+  return [name, name.includes("/") ? `docker.io/${withTag}` : `docker.io/library/${withTag}`];
+}
+
 /** Tags the stand-in under `name`; returns an error text or undefined. */
 export async function tagImage(runtime: Runtime, name: string): Promise<string | undefined> {
-  const ran = await run(runtime, ["tag", STANDIN_IMAGE, name], { timeoutMs: 30_000 });
-  return ran.code === 0 ? undefined : `${runtime} tag ${name}: ${ran.stderr.trim()}`;
+  for (const tag of tagsFor(name)) {
+    const ran = await run(runtime, ["tag", STANDIN_IMAGE, tag], { timeoutMs: 30_000 });
+    if (ran.code !== 0) return `${runtime} tag ${tag}: ${ran.stderr.trim()}`;
+  }
+  return undefined;
 }

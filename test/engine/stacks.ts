@@ -18,6 +18,8 @@ export interface Stack {
   /** compose file inside dir */
   file: string;
   args?: string[];
+  /** runtimes this stack is not booted on, each with the reason printed */
+  skip?: Partial<Record<Runtime, string>>;
   /** what this stack is expected to show beyond "everything starts" (hand-written fixtures) */
   expect?: StackExpectation;
 }
@@ -31,6 +33,15 @@ export interface StackExpectation {
   completes?: string[];
   /** host paths that must not exist after start or stop (khepri must not create them) */
   absentPaths?: string[];
+  /** paths (relative to the stack's copy) that must exist after start (created bind sources) */
+  presentPaths?: string[];
+  /** per runtime, a warning khepri must print when converting */
+  warns?: Partial<Record<Runtime, RegExp>>;
+  /**
+   * Problems known and not fixed yet, each a pattern of the problem text and why: printed as KNOWN
+   * instead of failing, and a pattern that matches nothing fails (fixed? then drop it here).
+   */
+  known?: [RegExp, string][];
   /** generate with --remove-volumes: named volumes must be gone after stop */
   removeVolumes?: boolean;
   /** checks to run inside containers while the stack is up: [service, argv, expected stdout] */
@@ -42,6 +53,8 @@ export interface Spec {
   services: Record<string, SpecService>;
   networks: Record<string, { name?: string; external?: boolean; ipam?: unknown }>;
   volumes: Record<string, { name?: string; external?: boolean }>;
+  secrets?: Record<string, { file?: string }>;
+  configs?: Record<string, { file?: string }>;
 }
 export interface SpecService {
   containerName?: string;
@@ -54,6 +67,7 @@ export interface SpecService {
   environmentFiles?: { path: string; required?: boolean; format?: string }[];
   networks?: Record<string, { aliases?: string[]; ipv4Address?: string } | null>;
   networkMode?: string;
+  labels?: Record<string, string>;
   healthcheck?: { test?: string[]; disable?: boolean };
   dependsOn?: Record<string, { condition?: string; required?: boolean }>;
   entrypoint?: string | string[] | null;
@@ -66,17 +80,27 @@ export interface Prepared {
   facts: NixosFacts;
   rootTarget: string;
   moduleText: string;
+  /** what khepri printed on stderr converting it */
+  notes: string;
 }
 
 /** The spec (`--format json`) and the module for `runtime`, from a temp copy of the stack. */
 export function prepare(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv, tmp: string): Prepared {
-  const copy = path.join(tmp, "stack");
+  // the copy keeps the directory's name: it is the project name of a stack without `name:`
+  const copy = path.join(tmp, "stack", path.basename(stack.dir));
   cpSync(stack.dir, copy, { recursive: true });
   const args = ["-f", stack.file, ...(stack.args ?? []), ...(stack.expect?.removeVolumes ? ["--remove-volumes"] : [])];
   const json = runCli(["convert", ...args, "--format", "json", "-o", "-", "-q"], { cwd: copy, env: BASE_ENV });
   if (json.code !== 0) throw new Error(`khepri convert --format json: ${json.stderr}`);
   const spec = Object.values((JSON.parse(json.stdout) as { compositions: Record<string, Spec> }).compositions)[0]!;
-  const nix = runCli(["convert", ...args, "--runtime", runtime, "-o", "-", "-q"], { cwd: copy, env: BASE_ENV });
+  // secret and config files a corpus stack names but the corpus lacks (db/password.txt, ...)
+  for (const file of [...Object.values(spec.secrets ?? {}), ...Object.values(spec.configs ?? {})].map((s) => s.file)) {
+    if (file && file.startsWith(copy) && !existsSync(file)) {
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, "placeholder\n");
+    }
+  }
+  const nix = runCli(["convert", ...args, "--runtime", runtime, "-o", "-"], { cwd: copy, env: BASE_ENV });
   if (nix.code !== 0) throw new Error(`khepri convert: ${nix.stderr}`);
   const moduleFile = path.join(tmp, "module.nix");
   writeFileSync(moduleFile, nix.stdout);
@@ -84,7 +108,7 @@ export function prepare(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv, tm
   const rootTarget = Object.keys(facts.targets).find((t) => t.endsWith("-root"));
   if (!rootTarget) throw new Error(`no root target among ${Object.keys(facts.targets).join(", ")}`);
   writeBuildContexts(facts, runtime);
-  return { copy, spec, facts, rootTarget, moduleText: nix.stdout };
+  return { copy, spec, facts, rootTarget, moduleText: nix.stdout, notes: nix.stderr };
 }
 
 /** Each build unit's Dockerfile becomes `FROM` the stand-in image (with the stage `--target` names). */

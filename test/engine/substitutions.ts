@@ -23,6 +23,7 @@ export const COMMON_SUBSTITUTIONS: Substitution[] = [
   { what: "`/nix/store/...-NAME/bin/PROG` in any unit script becomes the host's PROG; a unit's `path` is the host PATH", why: "no Nix store here" },
   { what: "images: one local image from Debian's busybox-static, tagged under every image name a stack uses; its entrypoint runs the container's command when the image has that program and otherwise idles (standing in for the upstream daemon); curl, wget, pg_isready, redis-cli, mysqladmin, mongosh and the like exit 0", why: "no registry is reachable" },
   { what: "`build:` contexts (in a temp copy of the stack) get a Dockerfile `FROM` that image", why: "no registry, no upstream sources" },
+  { what: "secret and config files a corpus stack names but the corpus lacks are written as placeholder files in the temp copy", why: "the corpus keeps compose files, not their secrets" },
   { what: "Type=simple units: the runner waits until the container exists (or the main process exits) before starting dependents", why: "so a flag the engine rejects is pinned on its own unit" },
   { what: "TimeoutStartSec=0/infinity is capped at 120 s, TimeoutStopSec at 30 s", why: "keep the stage bounded" },
 ];

@@ -39,6 +39,8 @@ export interface UnitState {
   runLine?: string;
   startedAt?: number;
   activeAt?: number;
+  /** when its start was given up */
+  failedAt?: number;
   main?: Background;
   createdDirs: string[];
   health?: HealthLoop;
@@ -67,6 +69,9 @@ import socket, sys
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.sendto(sys.argv[2].encode(), sys.argv[1])
 `;
+
+/** Debian's python3 directly (a pyenv shim on PATH can take seconds to start). */
+const PYTHON = existsSync("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
 
 const unitName = (ref: string) => ref.replace(/\.service$/, "");
 const listOf = (v: unknown): string[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v.map(String) : [String(v)]);
@@ -205,10 +210,6 @@ export class UnitSystem {
     const timeoutStart = Math.min(timeSpan(sc.TimeoutStartSec, type === "oneshot" ? Infinity : 90), START_CAP_S);
     state.startedAt = Date.now();
     state.state = "activating";
-    const fail = (message: string) => {
-      state.state = "failed";
-      state.message = message;
-    };
 
     for (const dir of listOf(sc.RuntimeDirectory).flatMap((d) => d.split(/\s+/)).filter(Boolean)) {
       const full = path.join("/run", dir);
@@ -246,7 +247,7 @@ export class UnitSystem {
       let ready: Promise<boolean> | undefined;
       if (type === "notify") {
         const socketPath = path.join(this.input.workDir, `notify-${this.scriptCount}.sock`);
-        notify = background("python3", ["-c", NOTIFY_LISTENER, socketPath], process.env);
+        notify = background(PYTHON, ["-c", NOTIFY_LISTENER, socketPath], process.env);
         ready = new Promise((resolve) => {
           let buffer = "";
           notify!.child.stdout!.on("data", (d: Buffer) => {
@@ -255,7 +256,7 @@ export class UnitSystem {
           });
           void notify!.exited.then(() => resolve(false));
         });
-        for (let i = 0; i < 100 && !notify.output().includes("BOUND"); i++) await sleep(20);
+        for (let i = 0; i < 500 && !notify.output().includes("BOUND") && !notify.exit; i++) await sleep(20);
         if (!notify.output().includes("BOUND")) return this.failStart(state, svc, env, `could not bind NOTIFY_SOCKET: ${notify.output()}`);
         env.NOTIFY_SOCKET = socketPath;
         if (healthyStandIn) state.health = this.healthLoop(state, socketPath, timeoutStart);
@@ -315,7 +316,7 @@ export class UnitSystem {
         await run("podman", ["healthcheck", "run", state.container!], { timeoutMs: 60_000 });
         if (loop.healthyAt === undefined && (await this.healthStatus(state.container!)) === "healthy") {
           loop.healthyAt = Date.now();
-          if (notifySocket) await run("python3", ["-c", NOTIFY_SEND, notifySocket, "READY=1"], { timeoutMs: 10_000 });
+          if (notifySocket) await run(PYTHON, ["-c", NOTIFY_SEND, notifySocket, "READY=1"], { timeoutMs: 10_000 });
         }
         const until = Date.now() + intervalMs;
         while (!stopped && Date.now() < until) await sleep(100);
@@ -327,8 +328,9 @@ export class UnitSystem {
   private async failStart(state: UnitState, svc: NixosServiceFacts, env: NodeJS.ProcessEnv, message: string): Promise<void> {
     state.state = "failed";
     state.message = message;
-    // systemd: a failed start runs ExecStop only if the main process started, then ExecStopPost
-    await this.stopUnit(state, svc, env);
+    state.failedAt = Date.now();
+    // systemd: ExecStop runs only after a successful start; ExecStopPost always
+    await this.stopUnit(state, svc, env, false);
   }
 
   async stop(): Promise<void> {
@@ -342,14 +344,13 @@ export class UnitSystem {
     }
   }
 
-  private async stopUnit(state: UnitState, svc: NixosServiceFacts, env: NodeJS.ProcessEnv): Promise<void> {
+  private async stopUnit(state: UnitState, svc: NixosServiceFacts, env: NodeJS.ProcessEnv, started = true): Promise<void> {
     const timeoutStop = Math.min(timeSpan(svc.serviceConfig.TimeoutStopSec, 90), STOP_CAP_S);
     if (state.health) {
       state.health.stop();
       await state.health.done;
     }
-    const mainStarted = state.main !== undefined || String(svc.serviceConfig.Type) === "oneshot";
-    if (mainStarted) {
+    if (started) {
       const error = await this.step("preStop", svc.preStop, env, timeoutStop);
       if (error) state.stopProblems.push(error);
     }
@@ -363,7 +364,7 @@ export class UnitSystem {
       }
     }
     const error = await this.step("postStop", svc.postStop, env, timeoutStop);
-    if (error) state.stopProblems.push(error);
+    if (error && started) state.stopProblems.push(error);
     for (const dir of state.createdDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
