@@ -44,7 +44,7 @@ export function dockerHealthWait(container: string, healthcheck: Healthcheck | u
     `# depends_on: service_healthy — wait up to ${seconds}s for ${container} to become healthy`,
     `status=starting`,
     `SECONDS=0`,
-    `while [ "$SECONDS" -lt ${seconds} ]; do`,
+    `for _ in $(seq ${seconds}); do`,
     `  status=$(docker inspect --format ${format} ${name} 2>/dev/null || echo starting)`,
     `  case "$status" in healthy | unhealthy | none) break ;; esac`,
     `  sleep 1`,
