@@ -78,11 +78,25 @@ export function tagsFor(name: string): string[] {
   return [name, name.includes("/") ? `docker.io/${withTag}` : `docker.io/library/${withTag}`];
 }
 
-/** Tags the stand-in under `name`; returns an error text or undefined. */
-export async function tagImage(runtime: Runtime, name: string): Promise<string | undefined> {
-  for (const tag of tagsFor(name)) {
-    const ran = await run(runtime, ["tag", STANDIN_IMAGE, tag], { timeoutMs: 30_000 });
-    if (ran.code !== 0) return `${runtime} tag ${tag}: ${ran.stderr.trim()}`;
-  }
-  return undefined;
+let tagging: Promise<unknown> = Promise.resolve();
+
+/**
+ * Tags the stand-in under `name` (one tag at a time: concurrent `podman tag`s of one image were seen
+ * to lose names), then checks the engine finds it; returns an error text or undefined.
+ */
+export function tagImage(runtime: Runtime, name: string): Promise<string | undefined> {
+  const job = tagging.then(async () => {
+    for (const tag of tagsFor(name)) {
+      for (let attempt = 1; ; attempt++) {
+        const ran = await run(runtime, ["tag", STANDIN_IMAGE, tag], { timeoutMs: 30_000 });
+        if (ran.code !== 0) return `${runtime} tag ${tag}: ${ran.stderr.trim()}`;
+        const found = await run(runtime, ["image", "inspect", "--format", "{{.Id}}", tag], { timeoutMs: 30_000 });
+        if (found.code === 0) break;
+        if (attempt === 3) return `${runtime} tag ${tag} succeeded but \`${runtime} image inspect ${tag}\` does not find it: ${found.stderr.trim()}`;
+      }
+    }
+    return undefined;
+  });
+  tagging = job;
+  return job;
 }

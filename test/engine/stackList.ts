@@ -4,10 +4,35 @@ import fg from "fast-glob";
 import { corpusDir, defaultArgs } from "../support/corpus.ts";
 import { corpusStack, exampleStacks, fixtureStack, type Stack, type StackExpectation } from "./stacks.ts";
 
-/** Corpus stacks left out, each with why (the rest of awesome-compose and these compose2nix inputs run). */
+/**
+ * The corpus stacks booted: small ones covering build contexts, healthchecks and gating, secrets,
+ * env files, several networks, a static IP, tmpfs, ulimits, init, capabilities and sysctls, escapes.
+ * All of awesome-compose takes over 20 minutes on this machine; the stage keeps under 10.
+ */
+const AWESOME_COMPOSE = [
+  "apache-php",
+  "flask",
+  "flask-redis",
+  "gitea-postgres",
+  "minecraft",
+  "nextcloud-postgres",
+  "nextcloud-redis-mariadb",
+  "nginx-golang-postgres",
+  "nginx-wsgi-flask",
+  "pihole-cloudflared-DoH",
+  "plex",
+  "postgresql-pgadmin",
+  "prometheus-grafana",
+  "wireguard",
+  "wordpress-mysql",
+];
+
+/** Left out on purpose, with why (printed). */
 export const CORPUS_LEFT_OUT: Record<string, string> = {
-  "awesome-compose/wasmedge-kafka-mysql/compose.yml": "its `runtime: io.containerd.wasmedge.v1` is not installed here (the engine says so: default OCI runtime not found)",
-  "awesome-compose/wasmedge-mysql-nginx/compose.yml": "its `runtime: io.containerd.wasmedge.v1` is not installed here (the engine says so: default OCI runtime not found)",
+  "awesome-compose/wasmedge-kafka-mysql": "its `runtime: io.containerd.wasmedge.v1` is not installed here",
+  "awesome-compose/wasmedge-mysql-nginx": "its `runtime: io.containerd.wasmedge.v1` is not installed here",
+  "awesome-compose/portainer": "binds /var/run/docker.sock, which exists only while a dockerd runs on the host",
+  "awesome-compose/traefik-golang": "binds /var/run/docker.sock, which exists only while a dockerd runs on the host",
 };
 
 /** What some corpus stacks show beyond "everything starts". */
@@ -23,24 +48,17 @@ const COMPOSE2NIX = [
   "TestCommandAndEntrypoint.compose.yml",
   "TestEnvFiles.compose.yml",
   "TestEscapeChars.compose.yml",
-  "TestMultipleNetworks.compose.yml",
-  "TestNetworkAndVolumeNames.compose.yml",
-  "TestRelativeServiceVolumes.compose.yml",
   "TestTmpfs.compose.yml",
   "TestUlimits.compose.yml",
   "TestInit.compose.yml",
-  "TestNoRestart.compose.yml",
 ];
 
 export function ENGINE_STACKS(): Stack[] {
-  const stacks: Stack[] = [...exampleStacks()];
-  for (const rel of fg.sync("awesome-compose/*/compose.{yaml,yml}", { cwd: corpusDir }).sort()) {
-    const s = corpusStack(rel, defaultArgs(rel));
-    const leftOut = CORPUS_LEFT_OUT[rel];
-    if (s && leftOut) {
-      stacks.push({ ...s, skip: { podman: leftOut, docker: leftOut } });
-      continue;
-    }
+  // the fixtures first: gating holds a unit for its whole TimeoutStartSec, so it starts early
+  const stacks: Stack[] = [...FIXTURES, ...exampleStacks()];
+  for (const name of AWESOME_COMPOSE) {
+    const rel = fg.sync(`awesome-compose/${name}/compose.{yaml,yml}`, { cwd: corpusDir })[0];
+    const s = rel && corpusStack(rel, defaultArgs(rel));
     if (s) stacks.push({ ...s, expect: CORPUS_EXPECT[rel] });
   }
   for (const name of COMPOSE2NIX) {
@@ -48,7 +66,6 @@ export function ENGINE_STACKS(): Stack[] {
     const s = corpusStack(rel, defaultArgs(rel));
     if (s) stacks.push(s);
   }
-  stacks.push(...FIXTURES);
   return stacks;
 }
 
@@ -70,6 +87,10 @@ const FIXTURES: Stack[] = [
   }),
   { ...fixtureStack("networks"), skip: { docker: TWO_NETWORKS } },
   fixtureStack("static-ip"),
+  {
+    ...fixtureStack("start-interval", { warns: { podman: /start_interval is not supported by podman/ } }),
+    skip: { docker: "--health-start-interval needs docker >= 25 (API 1.44); Debian's dockerd is 20.10 (API 1.41)" },
+  },
   fixtureStack("secrets", {
     execs: [
       ["app", ["cat", "/run/secrets/token"], "s3cret\n"],

@@ -39,6 +39,8 @@ export interface UnitState {
   runLine?: string;
   startedAt?: number;
   activeAt?: number;
+  /** when postStart began */
+  postStartAt?: number;
   /** when its start was given up */
   failedAt?: number;
   main?: Background;
@@ -287,6 +289,7 @@ export class UnitSystem {
         }
       }
     }
+    state.postStartAt = Date.now();
     const postError = await this.step("postStart", svc.postStart, env, timeoutStart);
     if (postError) return this.failStart(state, svc, env, postError);
     state.state = "active";
