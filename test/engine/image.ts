@@ -30,6 +30,20 @@ export const HEALTH_STANDINS: Record<string, string> = {
   healthcheck: "exit 0",
 };
 
+/** Users upstream images have and compose files name in `user:` (the stand-in must know them). */
+const USERS: [string, number][] = [
+  ["root", 0],
+  ["www-data", 33],
+  ["nginx", 101],
+  ["postgres", 999],
+  ["mysql", 998],
+  ["redis", 997],
+  ["git", 996],
+  ["node", 1000],
+  ["grafana", 472],
+  ["nobody", 65534],
+];
+
 function rootfs(dir: string): void {
   for (const d of ["bin", "etc", "tmp", "root", "usr/bin", "usr/local/bin", "var/run"]) mkdirSync(path.join(dir, d), { recursive: true });
 }
@@ -50,8 +64,9 @@ export async function buildRootfs(dir: string): Promise<string | undefined> {
     writeFileSync(path.join(dir, "usr", "local", "bin", name), `#!/bin/sh\n${body}\n`, { mode: 0o755 });
   }
   writeFileSync(path.join(dir, "usr", "local", "bin", "khepri-standin"), ENTRYPOINT, { mode: 0o755 });
-  writeFileSync(path.join(dir, "etc", "passwd"), "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n");
-  writeFileSync(path.join(dir, "etc", "group"), "root:x:0:\nnogroup:x:65534:\n");
+  const passwd = USERS.map(([name, id]) => `${name}:x:${id}:${id}:${name}:/${name === "root" ? "root" : "tmp"}:/bin/sh`);
+  writeFileSync(path.join(dir, "etc", "passwd"), `${passwd.join("\n")}\n`);
+  writeFileSync(path.join(dir, "etc", "group"), `${USERS.map(([name, id]) => `${name}:x:${id}:`).join("\n")}\nnogroup:x:65534:\n`);
   return undefined;
 }
 

@@ -13,7 +13,7 @@ import { probe, type EngineStatus, type Runtime } from "./engines.ts";
 import { buildRootfs, importImage, tagImage } from "./image.ts";
 import { run, sleep } from "./process.ts";
 import { CORPUS_LEFT_OUT, ENGINE_STACKS } from "./stackList.ts";
-import { imagesOf, prepare, type Prepared, type Stack } from "./stacks.ts";
+import { imagesOf, prepare, specOf, type Prepared, type Spec, type Stack } from "./stacks.ts";
 import { COMMON_SUBSTITUTIONS, SUBSTITUTIONS } from "./substitutions.ts";
 import { UnitSystem } from "./units.ts";
 
@@ -30,24 +30,19 @@ const only = process.argv[2];
 const runtimesWanted = (process.env.KHEPRI_ENGINE_RUNTIMES ?? "podman,docker").split(",") as Runtime[];
 
 /** Things two stacks running at once must not share: published host ports (any engine), names per engine. */
-function resources(runtime: Runtime, p: Prepared): string[] {
+function resources(runtime: Runtime, spec: Spec): string[] {
   const keys: string[] = [];
-  for (const svc of Object.values(p.spec.services)) {
+  for (const svc of Object.values(spec.services)) {
     keys.push(`${runtime}:container:${svc.containerName}`);
     for (const port of svc.ports ?? []) if (port.published) keys.push(`port:${port.published}/${port.protocol ?? "tcp"}`);
   }
-  for (const [k, n] of Object.entries(p.spec.networks)) keys.push(`${runtime}:network:${n.name ?? `${p.spec.name}_${k}`}`);
-  for (const [k, v] of Object.entries(p.spec.volumes)) keys.push(`${runtime}:volume:${v.name ?? `${p.spec.name}_${k}`}`);
-  keys.push(`${runtime}:project:${p.spec.name}`);
+  for (const [k, n] of Object.entries(spec.networks)) keys.push(`${runtime}:network:${n.name ?? `${spec.name}_${k}`}`);
+  for (const [k, v] of Object.entries(spec.volumes)) keys.push(`${runtime}:volume:${v.name ?? `${spec.name}_${k}`}`);
+  keys.push(`${runtime}:project:${spec.name}`);
   return keys;
 }
 
 const busy = new Set<string>();
-async function acquire(keys: string[]): Promise<void> {
-  while (keys.some((k) => busy.has(k))) await sleep(200);
-  for (const k of keys) busy.add(k);
-}
-const release = (keys: string[]) => keys.forEach((k) => busy.delete(k));
 
 /** Paths under /run that the generated units write (RuntimeDirectory and /run/khepri files). */
 function runPaths(p: Prepared): string[] {
@@ -66,7 +61,6 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
   const out: Checked = { checked: [], skipped: [], problems: [] };
   const tmp = mkdtempSync(path.join(os.tmpdir(), "khepri-engine-"));
   const expect = stack.expect ?? {};
-  let keys: string[] = [];
   try {
     let p: Prepared;
     try {
@@ -75,8 +69,6 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
       out.problems.push(`could not generate or evaluate: ${(e as Error).message}`);
       return { label: stack.label, runtime, result: "failed", lines: out.problems, ms: Date.now() - started };
     }
-    keys = resources(runtime, p);
-    await acquire(keys);
     for (const image of imagesOf(p.facts)) {
       if (image.includes("@")) {
         out.problems.push(`image ${image} is pinned by digest: a local tag cannot stand in for it`);
@@ -211,7 +203,6 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
   } catch (e) {
     out.problems.push(`runner error: ${(e as Error).stack ?? e}`);
   } finally {
-    release(keys);
     rmSync(tmp, { recursive: true, force: true });
   }
   for (const [pattern, why] of expect.known ?? []) {
@@ -262,17 +253,24 @@ async function main(): Promise<number> {
   // both engines at once, stack by stack: they share nothing but the host's ports (see resources)
   const jobs = stacks.flatMap((stack) => ready.map((runtime) => ({ stack, runtime })));
   if (!only) for (const [rel, why] of Object.entries(CORPUS_LEFT_OUT)) console.log(`not booted: corpus/${rel}: ${why}`);
-  let next = 0;
+  // a free worker takes the first job whose ports and names no running stack holds
+  const queue = jobs.map((job) => ({ ...job, keys: job.stack.skip?.[job.runtime] ? [] : resources(job.runtime, specOf(job.stack)) }));
   const worker = async () => {
-    while (next < jobs.length) {
-      const { stack, runtime } = jobs[next++]!;
-      if (stack.skip?.[runtime]) {
-        const o: Outcome = { label: stack.label, runtime, result: "skipped", lines: [`  skipped: ${stack.skip[runtime]}`], ms: 0 };
-        console.log(`SKIP ${runtime}: ${stack.label}: ${stack.skip[runtime]}`);
-        outcomes.push(o);
+    while (queue.length) {
+      const at = queue.findIndex((j) => !j.keys.some((k) => busy.has(k)));
+      if (at < 0) {
+        await sleep(200);
         continue;
       }
+      const { stack, runtime, keys } = queue.splice(at, 1)[0]!;
+      if (stack.skip?.[runtime]) {
+        console.log(`SKIP ${runtime}: ${stack.label}: ${stack.skip[runtime]}`);
+        outcomes.push({ label: stack.label, runtime, result: "skipped", lines: [], ms: 0 });
+        continue;
+      }
+      for (const k of keys) busy.add(k);
       const o = await bootStack(stack, runtime, nixEnv!);
+      for (const k of keys) busy.delete(k);
       printOutcome(o);
       outcomes.push(o);
     }

@@ -84,6 +84,13 @@ export interface Prepared {
   notes: string;
 }
 
+/** The stack's spec read in place (for scheduling: its names and ports). */
+export function specOf(stack: Stack): Spec {
+  const json = runCli(["convert", "-f", stack.file, ...(stack.args ?? []), "--format", "json", "-o", "-", "-q"], { cwd: stack.dir, env: BASE_ENV });
+  if (json.code !== 0) return { name: stack.label, services: {}, networks: {}, volumes: {} };
+  return Object.values((JSON.parse(json.stdout) as { compositions: Record<string, Spec> }).compositions)[0]!;
+}
+
 /** The spec (`--format json`) and the module for `runtime`, from a temp copy of the stack. */
 export function prepare(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv, tmp: string): Prepared {
   // the copy keeps the directory's name: it is the project name of a stack without `name:`

@@ -35,7 +35,7 @@ export interface UnitState {
   message?: string;
   /** the container this unit runs, if any */
   container?: string;
-  /** the run line as executed (after substitutions), for messages */
+  /** the run line as generated (before the substitutions, which the stage prints), for messages */
   runLine?: string;
   startedAt?: number;
   activeAt?: number;
@@ -238,7 +238,7 @@ export class UnitSystem {
       const sub = substituteRunLine(runtime, words, imageIndex);
       healthyStandIn = sub.healthyStandIn;
       script = sub.words.map((w, i) => (i === 0 && w === "exec" ? w : q(w))).join(" ");
-      state.runLine = sub.words.join(" ");
+      state.runLine = words.map(q).join(" ");
     }
 
     if (type === "oneshot") {
@@ -290,7 +290,10 @@ export class UnitSystem {
       }
     }
     state.postStartAt = Date.now();
-    const postError = await this.step("postStart", svc.postStart, env, timeoutStart);
+    // systemd fails the unit when its main process dies while ExecStartPost runs
+    const main = state.main;
+    const mainDied = main && type === "simple" ? main.exited.then((e) => (e.code === 0 ? new Promise<string>(() => {}) : `main process exited ${e.code ?? e.signal} during postStart: ${tail(main.output())}`)) : new Promise<string>(() => {});
+    const postError = await Promise.race([this.step("postStart", svc.postStart, env, timeoutStart), mainDied]);
     if (postError) return this.failStart(state, svc, env, postError);
     state.state = "active";
     state.activeAt = Date.now();
