@@ -43,8 +43,8 @@ process.exit(run.status !== 0 ? (run.status ?? 1) : engine && engine.status !== 
 /**
  * The engine stage (scripts/test-engine.mjs) boots generated modules on podman and docker. It runs
  * here, after the unit tests, when an engine answers (podman needs no daemon; docker only counts
- * when its daemon answers) and KHEPRI_ENGINE is not "0". Its output is streamed; its counts are
- * added to the closing line.
+ * when its daemon answers) and KHEPRI_ENGINE is not "0"; KHEPRI_ENGINE_FILTER limits it to the
+ * stacks whose label contains it. Its output is streamed; its counts are added to the closing line.
  */
 async function engineStage() {
   if (process.env.KHEPRI_ENGINE === "0") {
@@ -57,7 +57,8 @@ async function engineStage() {
     return undefined;
   }
   console.log("\nengine stage (scripts/test-engine.mjs):");
-  const child = spawn(process.execPath, ["scripts/test-engine.mjs"], { stdio: ["ignore", "pipe", "inherit"] });
+  const args = process.env.KHEPRI_ENGINE_FILTER ? [process.env.KHEPRI_ENGINE_FILTER] : [];
+  const child = spawn(process.execPath, ["scripts/test-engine.mjs", ...args], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (d) => {
     out += d;

@@ -39,10 +39,23 @@ function resources(runtime: Runtime, spec: Spec): string[] {
   for (const [k, n] of Object.entries(spec.networks)) keys.push(`${runtime}:network:${n.name ?? `${spec.name}_${k}`}`);
   for (const [k, v] of Object.entries(spec.volumes)) keys.push(`${runtime}:volume:${v.name ?? `${spec.name}_${k}`}`);
   keys.push(`${runtime}:project:${spec.name}`);
+  // podman's aardvark-dns listens on port 53 of every podman network's gateway, so a docker stack
+  // that publishes host port 53 on all addresses runs only while no podman stack does
+  const publishes53 = Object.values(spec.services).some((svc) => (svc.ports ?? []).some((p) => p.published === "53"));
+  if (runtime === "podman") keys.push("shared:aardvark");
+  else if (publishes53) keys.push("exclusive:aardvark");
   return keys;
 }
 
-const busy = new Set<string>();
+const busy = new Map<string, number>();
+const isFree = (key: string) => {
+  const [kind, name] = key.split(":", 2);
+  if (kind === "shared") return !busy.has(`exclusive:${name}`);
+  if (kind === "exclusive") return !busy.has(`shared:${name}`) && !busy.has(key);
+  return !busy.has(key);
+};
+const hold = (key: string) => busy.set(key, (busy.get(key) ?? 0) + 1);
+const letGo = (key: string) => (busy.get(key) === 1 ? busy.delete(key) : busy.set(key, busy.get(key)! - 1));
 
 /** Paths under /run that the generated units write (RuntimeDirectory and /run/khepri files). */
 function runPaths(p: Prepared): string[] {
@@ -257,7 +270,7 @@ async function main(): Promise<number> {
   const queue = jobs.map((job) => ({ ...job, keys: job.stack.skip?.[job.runtime] ? [] : resources(job.runtime, specOf(job.stack)) }));
   const worker = async () => {
     while (queue.length) {
-      const at = queue.findIndex((j) => !j.keys.some((k) => busy.has(k)));
+      const at = queue.findIndex((j) => j.keys.every(isFree));
       if (at < 0) {
         await sleep(200);
         continue;
@@ -268,9 +281,9 @@ async function main(): Promise<number> {
         outcomes.push({ label: stack.label, runtime, result: "skipped", lines: [], ms: 0 });
         continue;
       }
-      for (const k of keys) busy.add(k);
+      for (const k of keys) hold(k);
       const o = await bootStack(stack, runtime, nixEnv!);
-      for (const k of keys) busy.delete(k);
+      for (const k of keys) letGo(k);
       printOutcome(o);
       outcomes.push(o);
     }
@@ -288,4 +301,5 @@ async function main(): Promise<number> {
   return failed.length ? 1 : 0;
 }
 
-process.exitCode = await main();
+// exit now: timers of units that settled early (their start deadlines) would keep the process alive
+process.exit(await main());

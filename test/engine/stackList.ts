@@ -51,7 +51,7 @@ const CORPUS_EXPECT: Record<string, StackExpectation> = {
 
 const COMPOSE2NIX = [
   "TestNoRestart.compose.yml",
-  "TestNetworkAndVolumeNames.compose.yml",
+  "TestAutoStart.compose.yml",
   "TestEscapeChars.compose.yml",
   "TestTmpfs.compose.yml",
   "TestRelativeServiceVolumes.compose.yml",
