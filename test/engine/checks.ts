@@ -136,8 +136,16 @@ export async function checkDns(runtime: Runtime, spec: Spec, running: Map<string
     }
     const names = members.filter((m) => running.has(m.service)).flatMap((m) => m.names);
     lookups += names.length;
-    // one exec for all names: `nslookup` exits non-zero or says "can't find" when a name does not resolve
-    const script = 'for n in "$@"; do out=$(nslookup "$n" $S 2>&1) && ! echo "$out" | grep -q "can.t find" || echo "UNRESOLVED $n: $(echo $out | tail -c 200)"; done';
+    // one exec for all names; a name gets three tries a second apart (the DNS servers reload
+    // their records asynchronously after a container joins or leaves the network)
+    const script = [
+      'for n in "$@"; do',
+      '  try=0',
+      '  until out=$(nslookup "$n" $S 2>&1) && ! printf "%s" "$out" | grep -q "can.t find"; do',
+      '    try=$((try + 1)); if [ "$try" -ge 3 ]; then printf "UNRESOLVED %s: %s\\n" "$n" "$(printf "%s" "$out" | tr "\\n" " " | tail -c 200)"; break; fi; sleep 1',
+      "  done",
+      "done",
+    ].join("\n");
     const ran = await run(runtime, ["exec", "-e", `S=${server}`, container, "sh", "-c", script, "sh", ...names], { timeoutMs: 60_000 });
     if (ran.code !== 0) out.problems.push(`DNS on ${networkName(spec, key)}: exec in ${from.service} failed: ${tail(ran.stderr + ran.stdout, 3)}`);
     for (const line of ran.stdout.split("\n").filter((l) => l.startsWith("UNRESOLVED"))) out.problems.push(`DNS on ${networkName(spec, key)}: ${from.service} cannot resolve ${line.slice("UNRESOLVED ".length)}`);
