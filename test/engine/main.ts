@@ -126,6 +126,10 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
       },
     });
     const preexisting = new Set(runPaths(p).filter((d) => existsSync(d)));
+    // external volumes a stack names are the user's; the engine creates a missing one at `run`
+    const externalVolumes = Object.entries(p.spec.volumes).filter(([, v]) => v.external).map(([k, v]) => v.name ?? k);
+    const externalBefore = new Set<string>();
+    for (const name of externalVolumes) if ((await run(runtime, ["volume", "inspect", name])).code === 0) externalBefore.add(name);
     lines.push(`  start ${p.rootTarget}.target: ${system.order.length} unit(s)`);
     await system.start();
 
@@ -209,6 +213,7 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
       await run(runtime, ["volume", "rm", "-f", name]);
     }
     for (const d of runDirs) if (existsSync(d)) out.problems.push(`${d} left on the host after stop`);
+    for (const name of externalVolumes) if (!externalBefore.has(name)) await run(runtime, ["volume", "rm", "-f", name]);
     for (const a of absentPaths) if (existsSync(a)) out.problems.push(`${a} exists after stop: khepri must not create it`);
     out.checked.push(
       `stop: no container, no project network, ${expect.removeVolumes ? "volumes removed" : `${kept} named volume(s) kept`}, ${runDirs.length} /run path(s) gone${absentPaths.length ? `, ${absentPaths.length} path(s) never created` : ""}`,
