@@ -152,7 +152,8 @@ function project(runtime: Backend): Project {
     { what: "network driver option", command: "runtime", sub: "network", arg: rt === "podman" ? `--interface-name=${evil(31)}` : `--opt=com.docker.network.bridge.name=${evil(31)}` },
     { what: "network label", command: "runtime", sub: "network", arg: `--label=nl=${evil(32)}` },
     { what: "volume driver option", command: "runtime", sub: "volume", arg: `--opt=o=${evil(33)}` },
-    { what: "volume label", command: "runtime", sub: "volume", arg: `--label=vl=${evil(34)}` },
+    // podman volume create reads --label as CSV: the value is one quoted field there (src/plan/volumes.ts)
+    { what: "volume label", command: "runtime", sub: "volume", arg: rt === "podman" ? `--label="${`vl=${evil(34)}`.replace(/"/g, '""')}"` : `--label=vl=${evil(34)}` },
   ];
   if (rt === "podman") {
     // podman refuses a missing bind source, so the unit creates it first

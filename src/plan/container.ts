@@ -98,7 +98,23 @@ function portsOf(service: Service, ctx: ContainerContext, at: (string | number)[
     ctx.report("warning", "ports have no effect with network_mode: host (the container uses the host's ports directly); left out", [...at, "ports"]);
     return [];
   }
+  if (ctx.runtime === "podman") warnPort53(ports, ctx, at);
   return ports.map(portSpec);
+}
+
+/**
+ * podman's own DNS for a network (aardvark-dns, dns_enabled by default) listens on port 53 of the
+ * network's gateway; publishing host port 53 on all addresses clashes with it ("address already in use").
+ */
+function warnPort53(ports: NonNullable<Service["ports"]>, ctx: ContainerContext, at: (string | number)[]): void {
+  for (let i = 0; i < ports.length; i++) {
+    const published = ports[i]!.published;
+    if (published === undefined) continue;
+    const [low, high = low] = published.split("-").map(Number) as [number, number?];
+    if (low <= 53 && 53 <= high!) {
+      ctx.report("warning", "publishing port 53 on podman clashes with podman's own DNS server (aardvark-dns) on the network gateway; bind it to one host address (host_ip) or set dns_enabled = false on the network", [...at, "ports", i]);
+    }
+  }
 }
 
 /** `CAP_SYS_ADMIN` and `SYS_ADMIN` name the same capability. */
@@ -146,6 +162,8 @@ function applyOptionalEnvFiles(plan: ContainerPlan, service: Service): void {
   const optional = envFilePaths(service, false);
   if (!optional.length) return;
   const gathered = `/run/khepri/${plan.name}.optional.env`;
+  // removed when the unit stops (also after a failed start), and /run/khepri with the last of them
+  plan.unit.postStop.push(`rm -f ${shellQuote(gathered)}\nrmdir /run/khepri 2>/dev/null || true`);
   plan.environmentFiles.push(gathered);
   plan.unit.preStart.push(
     [

@@ -34,7 +34,7 @@ export function dependencyGates(project: Project): Map<string, Set<Gate>> {
   return gates;
 }
 
-/** postStart lines for docker: wait until the container reports healthy, or fail. */
+/** postStart lines for docker: wait until the container reports healthy, or fail (saying how long it really waited). */
 export function dockerHealthWait(container: string, healthcheck: Healthcheck | undefined): string {
   const name = shellQuote(container);
   const shown = container.replace(/[^A-Za-z0-9_.-]/g, "?");
@@ -43,12 +43,13 @@ export function dockerHealthWait(container: string, healthcheck: Healthcheck | u
   return [
     `# depends_on: service_healthy — wait up to ${seconds}s for ${container} to become healthy`,
     `status=starting`,
+    `SECONDS=0`,
     `for _ in $(seq ${seconds}); do`,
     `  status=$(docker inspect --format ${format} ${name} 2>/dev/null || echo starting)`,
     `  case "$status" in healthy | unhealthy | none) break ;; esac`,
     `  sleep 1`,
     `done`,
-    `if [ "$status" != healthy ]; then echo "${shown}: health is $status after waiting ${seconds}s" >&2; exit 1; fi`,
+    `if [ "$status" != healthy ]; then echo "${shown}: health is $status after waiting \${SECONDS}s (limit ${seconds}s)" >&2; exit 1; fi`,
   ].join("\n");
 }
 

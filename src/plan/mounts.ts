@@ -82,6 +82,17 @@ export function serviceMounts(
 /** The `i`th `volumes:` entry's path, for a message (made only then: this runs for every mount). */
 const volumePath = (service: string, i: number): (string | number)[] => ["services", service, "volumes", i];
 
+/**
+ * Whether a missing bind source may be created as a directory (compose creates missing short-syntax
+ * bind sources): never a path that names a socket, nor anything under /proc, /sys or /dev, where a
+ * directory would take the place of what a daemon or the kernel provides later. Those go to the
+ * runtime as --mount, which refuses a missing source instead of creating it.
+ */
+export function mayCreateHostPath(source: string): boolean {
+  if (/\.(sock|socket)$/.test(source)) return false;
+  return !/^\/(proc|sys|dev)(\/|$)/.test(path.posix.normalize(source));
+}
+
 function addVolume(runtime: Runtime, v: ServiceVolume, project: Project, out: ServiceMounts, service: string, i: number): void {
   switch (v.type) {
     case "bind": {
@@ -90,7 +101,7 @@ function addVolume(runtime: Runtime, v: ServiceVolume, project: Project, out: Se
       if (source.includes(",") || v.target.includes(",")) {
         throw new MountError(volumePath(service, i), "a bind mount path containing \",\" cannot be passed to the runtime");
       }
-      const create = v.bind?.create_host_path !== false;
+      const create = v.bind?.create_host_path !== false && mayCreateHostPath(source);
       if (!create || source.includes(":") || v.target.includes(":")) {
         // -v splits on ":" and creates a missing source; --mount does neither.
         out.extraOptions.push(mountFlag([["type", "bind"], ["source", source], ["target", v.target], ["readonly", !!v.read_only], ["bind-propagation", v.bind?.propagation]]));

@@ -36,6 +36,7 @@ export interface UnitPlan {
   preStart: string[];
   postStart: string[];
   preStop: string[];
+  postStop: string[];
 }
 
 export interface ContainerPlan {
@@ -120,6 +121,7 @@ export const emptyUnit = (): UnitPlan => ({
   preStart: [],
   postStart: [],
   preStop: [],
+  postStop: [],
 });
 
 /**

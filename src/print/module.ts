@@ -200,6 +200,7 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   if (u.postStart.length) e.push(binding("postStart", script(u.postStart)));
   // Our preStop (compose pre_stop hooks) must run before oci-containers' own `stop`.
   if (u.preStop.length) e.push(binding("preStop", override ? apply(ref("lib.mkBefore"), [script(u.preStop)]) : script(u.preStop)));
+  if (u.postStop.length) e.push(binding("postStop", script(u.postStop)));
   for (let i = 0; i < UNIT_LISTS.length; i++) {
     const key = UNIT_LISTS[i]!;
     const items = u[key];
