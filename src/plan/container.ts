@@ -68,6 +68,7 @@ export function planContainer(name: string, ctx: ContainerContext): ContainerPla
   if (service.working_dir !== undefined) plan.workdir = service.working_dir;
   if (service.hostname !== undefined) plan.hostname = service.hostname;
   if (ctx.podmanUser !== undefined && ctx.runtime === "podman") plan.podmanUser = ctx.podmanUser;
+  if (ctx.runtime === "podman") warnRuntimeDirectory(container, service, ctx, at);
   applyOptionalEnvFiles(plan, service);
   applyCommand(plan, service, ctx, at);
   applyPull(plan, service, ctx, at);
@@ -100,6 +101,23 @@ function portsOf(service: Service, ctx: ContainerContext, at: (string | number)[
   }
   if (ctx.runtime === "podman") warnPort53(ports, ctx, at);
   return ports.map(portSpec);
+}
+
+/**
+ * Directories of /run that the host itself uses on NixOS. oci-containers gives a podman container's
+ * unit `RuntimeDirectory=<container name>`, and systemd removes /run/<name> when the unit stops: a
+ * container named `log` would take /run/log (the volatile journal) with it.
+ */
+const HOST_RUN_DIRECTORIES = new Set([
+  "agenix", "booted-system", "containers", "credentials", "cni", "current-system", "dbus", "docker", "initramfs",
+  "keys", "libvirt", "lock", "log", "mount", "netns", "nix", "nscd", "opengl-driver", "podman", "runc", "secrets",
+  "setuid", "sshd", "systemd", "udev", "user", "utmp", "wrappers",
+]);
+
+function warnRuntimeDirectory(container: string, service: Service, ctx: ContainerContext, at: (string | number)[]): void {
+  if (!HOST_RUN_DIRECTORIES.has(container)) return;
+  const where = service.container_name !== undefined ? [...at, "container_name"] : at;
+  ctx.report("warning", `the container name "${container}" is also a directory of the host's /run: oci-containers runs it with RuntimeDirectory=${container}, and systemd removes /run/${container} when the container stops; choose another container_name`, where);
 }
 
 /**
