@@ -13,7 +13,8 @@ import { test } from "uvu";
 import * as assert from "uvu/assert";
 import { type Backend, type NixosFacts, NixosEvalError, evalNixosModules, findNixosEvalEnv, nixString, shellWords } from "./support/nixos-eval.ts";
 import { cleanStderr, convert, evalWithKhepri, fixturesDir, ifdSupport } from "./support/khepri-nix.ts";
-import { hasShared, repoRoot, sharedPath, skipUnless } from "./support/shared.ts";
+import { seedModules } from "./support/seed.ts";
+import { hasShared, repoRoot, skipUnless } from "./support/shared.ts";
 
 const { env, missing } = findNixosEvalEnv();
 const tmp = mkdtempSync(path.join(os.tmpdir(), "khepri-nix-integration-"));
@@ -162,31 +163,10 @@ test("(a) composeModule's inputs: several files, env files, profiles, project na
 // (b) khepri.compositions declared in Nix: the first khepri README's examples, as written there
 // ---------------------------------------------------------------------------------------------
 
-/** The Nix code blocks of the first khepri README (../shared/seeds), read at run time. */
-function seedModules(): { paperless: string; nginx: string } | undefined {
-  const file = sharedPath("seeds", "002_9414a01abfc1b038.txt");
-  if (!existsSync(file)) return undefined;
-  const text = readFileSync(file, "utf8");
-  const block = (start: string, end: string) => {
-    const from = text.indexOf(start);
-    const to = text.indexOf(end, from);
-    if (from < 0 || to < 0) throw new Error(`seed: block "${start.split("\n")[1]}" not found`);
-    return text.slice(from, to);
-  };
-  const header = "{ config, pkgs, lib, ... }: {\n";
-  const paperless = block(`${header}# docker must be enabled`, "\nWhen specifying the image as a string");
-  // The README's second block ends with one `};` too many.
-  const nginx = block(`${header}khepri.compositions = {\nnginx = {`, "\nkhepri\norientates").trimEnd().replace(/};$/, "}");
-  const dir = mkdtempSync(path.join(tmp, "seed-"));
-  writeFileSync(path.join(dir, "paperless.nix"), paperless);
-  writeFileSync(path.join(dir, "nginx.nix"), nginx);
-  return { paperless: path.join(dir, "paperless.nix"), nginx: path.join(dir, "nginx.nix") };
-}
-
 test("(b) the first README's caddy + paperless + nginx compositions, declared in Nix", () => {
   if (skipUnless(hasShared, "nix-integration: seed compositions", "../shared is absent")) return;
   if (skipIfd("seed compositions")) return;
-  const seed = seedModules()!;
+  const seed = seedModules(tmp)!;
   // The README's own configuration sets the docker backend.
   const { facts } = evalWithKhepri(env!, {
     backend: "docker",
@@ -236,7 +216,7 @@ test("(b) the first README's caddy + paperless + nginx compositions, declared in
 test("(b) the first README's example boots with one declaration of the network its compositions share", () => {
   if (skipUnless(hasShared, "nix-integration: seed with proxy_net", "../shared is absent")) return;
   if (skipIfd("seed with proxy_net")) return;
-  const seed = seedModules()!;
+  const seed = seedModules(tmp)!;
   const { facts } = evalWithKhepri(env!, {
     backend: "docker",
     modules: [nixPath(seed.paperless), nixPath(seed.nginx), "{ khepri.networks.proxy_net = { }; }"],

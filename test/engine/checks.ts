@@ -259,3 +259,31 @@ export async function checkLabels(runtime: Runtime, spec: Spec, running: Map<str
   }
   out.checked.push(`${n} label(s)`);
 }
+
+/**
+ * A network one declaration gives several compositions: its unit was active before any container
+ * on it started, and each of those containers' units requires and is ordered after it.
+ */
+export function checkSharedNetwork(runtime: Runtime, network: string, prepared: Prepared, system: UnitSystem, out: Checked): void {
+  const netUnit = `${runtime}-network-${network}`;
+  const net = system.units.get(netUnit);
+  if (!net || net.state !== "active") {
+    out.problems.push(`shared network ${network}: unit ${netUnit} is ${net ? net.state : "not started"}`);
+    return;
+  }
+  const consumers: string[] = [];
+  for (const [name, svc] of Object.entries(prepared.spec.services)) {
+    if (!Object.keys(svc.networks ?? {}).includes(network)) continue;
+    const unit = [...system.units.values()].find((u) => u.container === svc.containerName);
+    const facts = unit && prepared.facts.services[unit.name];
+    if (!unit || !facts) {
+      out.problems.push(`shared network ${network}: ${name} has no unit`);
+      continue;
+    }
+    const service = `${netUnit}.service`;
+    if (!facts.requires.includes(service) || !facts.after.includes(service)) out.problems.push(`${unit.name} is on ${network} but does not both require and come after ${service}`);
+    if (unit.startedAt === undefined || unit.startedAt < net.activeAt!) out.problems.push(`${unit.name} started before ${netUnit} was active`);
+    consumers.push(name);
+  }
+  out.checked.push(`shared network ${network}: ${netUnit} active before ${consumers.join(", ") || "no container"}, each requires + after it`);
+}

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { findNixosEvalEnv, type NixosEvalEnv } from "../support/nixos-eval.ts";
 import { hasShared } from "../support/shared.ts";
-import { checkDns, checkEnvironment, checkHealthchecks, checkLabels, checkMounts, checkNetworks, checkPorts, checkStillRunning, inspect, inspectRunning, type Checked } from "./checks.ts";
+import { checkDns, checkEnvironment, checkHealthchecks, checkLabels, checkMounts, checkNetworks, checkPorts, checkSharedNetwork, checkStillRunning, inspect, inspectRunning, type Checked } from "./checks.ts";
 import { probe, type EngineStatus, type Runtime } from "./engines.ts";
 import { buildRootfs, importImage, tagImage } from "./image.ts";
 import { run, sleep } from "./process.ts";
@@ -74,10 +74,12 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
   const out: Checked = { checked: [], skipped: [], problems: [] };
   const tmp = mkdtempSync(path.join(os.tmpdir(), "khepri-engine-"));
   const expect = stack.expect ?? {};
+  let created: string[] = [];
   try {
     let p: Prepared;
     try {
       p = prepare(stack, runtime, nixEnv, tmp);
+      created = p.created ?? [];
     } catch (e) {
       out.problems.push(`could not generate or evaluate: ${(e as Error).message}`);
       return { label: stack.label, runtime, result: "failed", lines: out.problems, ms: Date.now() - started };
@@ -129,6 +131,9 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
     // external volumes a stack names are the user's; the engine creates a missing one at `run`
     const externalVolumes = Object.entries(p.spec.volumes).filter(([, v]) => v.external).map(([k, v]) => v.name ?? k);
     const externalBefore = new Set<string>();
+    // a shared network's unit only creates it (a host resource, like a declared external one)
+    const sharedBefore = new Set<string>();
+    for (const name of expect.sharedNetworks ?? []) if ((await run(runtime, ["network", "inspect", name])).code === 0) sharedBefore.add(name);
     for (const name of externalVolumes) if ((await run(runtime, ["volume", "inspect", name])).code === 0) externalBefore.add(name);
     lines.push(`  start ${p.rootTarget}.target: ${system.order.length} unit(s)`);
     await system.start();
@@ -160,6 +165,7 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
     out.checked.push(`${active.length}/${system.units.size} unit(s) active`);
     if (gating.length) out.checked.push(`ordering: ${gating.join("; ")}`);
 
+    for (const name of expect.sharedNetworks ?? []) checkSharedNetwork(runtime, name, p, system, out);
     const lastActive = Math.max(0, ...active.map((u) => u.activeAt ?? 0));
     const running = await inspectRunning(runtime, p, system, expect.completes ?? []);
     checkNetworks(p.spec, running, out);
@@ -192,8 +198,10 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
     const runDirs = runPaths(p).filter((d) => !preexisting.has(d));
     await system.stop();
     for (const u of system.units.values()) if (u.stopProblems.length) out.problems.push(`stopping ${u.name}: ${u.stopProblems.join("; ")}`);
-    const left = await run(runtime, ["ps", "-a", "--filter", `label=com.docker.compose.project=${p.spec.name}`, "--format", "{{.Names}}"]);
-    if (left.stdout.trim()) out.problems.push(`containers left after stop: ${left.stdout.trim().split("\n").join(", ")}`);
+    for (const project of p.projects ?? [p.spec.name]) {
+      const left = await run(runtime, ["ps", "-a", "--filter", `label=com.docker.compose.project=${project}`, "--format", "{{.Names}}"]);
+      if (left.stdout.trim()) out.problems.push(`containers left after stop: ${left.stdout.trim().split("\n").join(", ")}`);
+    }
     for (const [k, n] of Object.entries(p.spec.networks)) {
       if (n.external) continue;
       const name = n.name ?? `${p.spec.name}_${k}`;
@@ -214,6 +222,7 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
     }
     for (const d of runDirs) if (existsSync(d)) out.problems.push(`${d} left on the host after stop`);
     for (const name of externalVolumes) if (!externalBefore.has(name)) await run(runtime, ["volume", "rm", "-f", name]);
+    for (const name of expect.sharedNetworks ?? []) if (!sharedBefore.has(name)) await run(runtime, ["network", "rm", "-f", name]);
     for (const a of absentPaths) if (existsSync(a)) out.problems.push(`${a} exists after stop: khepri must not create it`);
     out.checked.push(
       `stop: no container, no project network, ${expect.removeVolumes ? "volumes removed" : `${kept} named volume(s) kept`}, ${runDirs.length} /run path(s) gone${absentPaths.length ? `, ${absentPaths.length} path(s) never created` : ""}`,
@@ -221,6 +230,7 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
   } catch (e) {
     out.problems.push(`runner error: ${(e as Error).stack ?? e}`);
   } finally {
+    for (const made of created) rmSync(made, { recursive: true, force: true });
     rmSync(tmp, { recursive: true, force: true });
   }
   for (const [pattern, why] of expect.known ?? []) {
@@ -272,7 +282,7 @@ async function main(): Promise<number> {
   const jobs = stacks.flatMap((stack) => ready.map((runtime) => ({ stack, runtime })));
   if (!only) for (const [rel, why] of Object.entries(CORPUS_LEFT_OUT)) console.log(`not booted: corpus/${rel}: ${why}`);
   // a free worker takes the first job whose ports and names no running stack holds
-  const queue = jobs.map((job) => ({ ...job, keys: job.stack.skip?.[job.runtime] ? [] : resources(job.runtime, specOf(job.stack)) }));
+  const queue = jobs.map((job) => ({ ...job, keys: job.stack.skip?.[job.runtime] ? [] : resources(job.runtime, specOf(job.stack, nixEnv!)) }));
   const worker = async () => {
     while (queue.length) {
       const at = queue.findIndex((j) => j.keys.every(isFree));

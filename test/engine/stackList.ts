@@ -1,7 +1,11 @@
 // Which stacks the engine stage boots: every example, a choice of ../shared/corpus, and the
 // hand-written fixtures in ./fixtures (gating, quoting, networks, secrets, host hygiene).
 import fg from "fast-glob";
+import { existsSync } from "node:fs";
+import path from "node:path";
 import { corpusDir, defaultArgs } from "../support/corpus.ts";
+import { nixString } from "../support/nixos-eval.ts";
+import { seedFile, seedModules } from "../support/seed.ts";
 import { corpusStack, exampleStacks, fixtureStack, type Stack, type StackExpectation } from "./stacks.ts";
 
 /**
@@ -61,6 +65,7 @@ const COMPOSE2NIX = [
 export function ENGINE_STACKS(): Stack[] {
   // the fixtures first: gating holds a unit for its whole TimeoutStartSec, so it starts early
   const stacks: Stack[] = [...FIXTURES, ...exampleStacks()];
+  if (existsSync(seedFile)) stacks.push(SEED);
   for (const name of AWESOME_COMPOSE) {
     const rel = fg.sync(`awesome-compose/${name}/compose.{yaml,yml}`, { cwd: corpusDir })[0];
     const s = rel && corpusStack(rel, defaultArgs(rel));
@@ -122,3 +127,28 @@ const FIXTURES: Stack[] = [
     ...fixtureStack("port53", { failing: { "podman-khepri-port53-dns": /address already in use/ }, warns: { podman: /port 53/ } }),
   },
 ];
+
+/**
+ * The first khepri README's caddy + paperless compositions, as its configuration declares them,
+ * plus the one declaration of the network they share. Its configuration sets the docker backend;
+ * on podman one line overrides that.
+ */
+const SEED: Stack = {
+  label: `seeds/${path.basename(seedFile)}: caddy + paperless (khepri.compositions) + khepri.networks.proxy_net`,
+  dir: path.dirname(seedFile),
+  file: path.basename(seedFile),
+  nixos: {
+    modules: (runtime, tmp) => [
+      `(/. + ${nixString(seedModules(tmp)!.paperless)})`,
+      "{ khepri.networks.proxy_net = { }; }",
+      ...(runtime === "podman" ? ['{ lib, ... }: { virtualisation.oci-containers.backend = lib.mkForce "podman"; }'] : []),
+    ],
+    // caddy binds it read-only; a missing source fails on podman (docker would make a directory)
+    hostFiles: ["/etc/caddy/Caddyfile"],
+  },
+  expect: {
+    sharedNetworks: ["proxy_net"],
+    // paperless_web is on paperless and proxy_net: docker 20.10 refuses it (see TWO_NETWORKS)
+    failing: { "docker-paperless_web": /Container cannot be connected to network endpoints/ },
+  },
+};

@@ -2,12 +2,14 @@
 // the stack (bind sources and build contexts are created there, never in ../shared or examples/),
 // khepri's module for the runtime, and the real oci-containers.nix's units for it.
 import fg from "fast-glob";
-import { cpSync, existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { runCli } from "../support/convert.ts";
 import { BASE_ENV, corpusDir } from "../support/corpus.ts";
 import { evalNixosModules, shellWords, type NixosEvalEnv, type NixosFacts } from "../support/nixos-eval.ts";
 import { repoRoot } from "../support/shared.ts";
+import { configurationSpec, prepareConfiguration, type NixosConfiguration } from "./configuration.ts";
 import type { Runtime } from "./engines.ts";
 import { STANDIN_IMAGE } from "./image.ts";
 
@@ -22,6 +24,8 @@ export interface Stack {
   skip?: Partial<Record<Runtime, string>>;
   /** what this stack is expected to show beyond "everything starts" (hand-written fixtures) */
   expect?: StackExpectation;
+  /** a NixOS configuration booted instead of the compose file (dir and file then only name it) */
+  nixos?: NixosConfiguration;
 }
 
 export interface StackExpectation {
@@ -46,6 +50,8 @@ export interface StackExpectation {
   removeVolumes?: boolean;
   /** checks to run inside containers while the stack is up: [service, argv, expected stdout] */
   execs?: [string, string[], string][];
+  /** networks a configuration declares once for several compositions (`khepri.networks`): their unit starts before every container on them */
+  sharedNetworks?: string[];
 }
 
 export interface Spec {
@@ -82,10 +88,24 @@ export interface Prepared {
   moduleText: string;
   /** what khepri printed on stderr converting it */
   notes: string;
+  /** compose projects, when not just spec.name (a configuration's compositions) */
+  projects?: string[];
+  /** host paths made for the run, removed after it */
+  created?: string[];
 }
 
 /** The stack's spec read in place (for scheduling: its names and ports). */
-export function specOf(stack: Stack): Spec {
+export function specOf(stack: Stack, nixEnv: NixosEvalEnv): Spec {
+  if (stack.nixos) {
+    const tmp = mkdtempSync(path.join(os.tmpdir(), "khepri-engine-spec-"));
+    try {
+      return configurationSpec(stack.nixos, nixEnv, tmp);
+    } catch {
+      return { name: stack.label, services: {}, networks: {}, volumes: {} };
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
   const json = runCli(["convert", "-f", stack.file, ...(stack.args ?? []), "--format", "json", "-o", "-", "-q"], { cwd: stack.dir, env: BASE_ENV });
   if (json.code !== 0) return { name: stack.label, services: {}, networks: {}, volumes: {} };
   return Object.values((JSON.parse(json.stdout) as { compositions: Record<string, Spec> }).compositions)[0]!;
@@ -93,6 +113,7 @@ export function specOf(stack: Stack): Spec {
 
 /** The spec (`--format json`) and the module for `runtime`, from a temp copy of the stack. */
 export function prepare(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv, tmp: string): Prepared {
+  if (stack.nixos) return prepareConfiguration(stack.nixos, runtime, nixEnv, tmp);
   // the copy keeps the directory's name: it is the project name of a stack without `name:`
   const copy = path.join(tmp, "stack", path.basename(stack.dir));
   cpSync(stack.dir, copy, { recursive: true });

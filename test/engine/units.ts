@@ -18,7 +18,7 @@ export interface UnitSystemInput {
   targets: Record<string, NixosTargetFacts>;
   containers: Record<string, OciContainerFacts>;
   files: Record<string, StubFile>;
-  /** the root target's name, without ".target" */
+  /** the root target's name, without ".target" (a composition's root target, or multi-user for a whole configuration) */
   rootTarget: string;
   /** scratch directory (scripts, notify sockets) */
   workDir: string;
@@ -124,8 +124,11 @@ export class UnitSystem {
   private startOrder(): string[] {
     const { services, rootTarget } = this.input;
     const root = `${rootTarget}.target`;
+    // the root and the targets it pulls in (multi-user.target pulls in each composition's root target)
+    const roots = new Set([root]);
+    for (const [t, f] of Object.entries(this.input.targets)) if (f.wantedBy.includes(root) || f.requiredBy.includes(root)) roots.add(`${t}.target`);
     const selected = new Set<string>();
-    const queue = Object.keys(services).filter((n) => services[n]!.wantedBy.includes(root) || services[n]!.requiredBy.includes(root));
+    const queue = Object.keys(services).filter((n) => [...services[n]!.wantedBy, ...services[n]!.requiredBy].some((t) => roots.has(t)));
     while (queue.length) {
       const n = queue.shift()!;
       if (selected.has(n) || !services[n]) continue;

@@ -10,7 +10,7 @@ import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { type Backend, type NixosEvalEnv, type NixosFacts, NixosEvalError, nixString, stubsFile } from "./nixos-eval.ts";
+import { type Backend, type NixosEvalEnv, type NixosFacts, NixosEvalError, nixString, splitStderr, stubsFile } from "./nixos-eval.ts";
 import { repoRoot } from "./shared.ts";
 
 /** Flags of every evaluation here: like nixos-eval.ts, but against the real store, so IFD can build. */
@@ -147,6 +147,10 @@ export function evalWithKhepri(env: NixosEvalEnv, opts: KhepriEvalOptions): Khep
     const log = cleanStderr(r.stderr);
     if (r.status !== 0) throw new NixosEvalError(log || `nix-instantiate exited with ${r.status ?? r.signal}`, r.stderr);
     const facts = JSON.parse(r.stdout) as NixosFacts;
+    // as evalNixosModules gives them: the stub writers' files (a unit's ExecStartPre script) and traces
+    const { files, traces } = splitStderr(r.stderr);
+    facts.files = files;
+    facts.traces = traces;
     if (facts.failedAssertions.length > 0) {
       throw new NixosEvalError(`Failed assertions:\n${facts.failedAssertions.join("\n")}`, r.stderr, facts.failedAssertions, facts.warnings);
     }

@@ -274,7 +274,8 @@ function nixPath(p: string): string {
 
 const FILE_TRACE = "trace: KHEPRI-STUB-FILE ";
 
-function splitStderr(stderr: string): { files: Record<string, StubFile>; traces: string[]; rest: string } {
+/** nix's stderr split: the stub writers' files, other traces, and the rest. */
+export function splitStderr(stderr: string): { files: Record<string, StubFile>; traces: string[]; rest: string } {
   const files: Record<string, StubFile> = {};
   const traces: string[] = [];
   const rest: string[] = [];
