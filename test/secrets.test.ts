@@ -5,7 +5,7 @@
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
-import { looksSecret } from "../src/load/index.ts";
+import { looksSecret } from "../src/model/index.ts";
 import { checkMessages, messageCaseDirs, runMessageCase } from "./support/messageCases.ts";
 
 for (const { name, dir, case: c } of messageCaseDirs(path.resolve("test/fixtures/secrets"))) {

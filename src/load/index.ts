@@ -4,4 +4,4 @@ export { isRawMap, positionAtPath, type RawMap, type RawValue } from "./raw.ts";
 export { placeKey, type Interpolation } from "./interpolateTree.ts";
 export { diskFiles, fileKind, READ_LIMIT, type FileReader } from "./files.ts";
 export { loadSpec, specKeyPath, type SpecComposition, type SpecOptions } from "./spec.ts";
-export { looksSecret, secretRedactions } from "./secretNames.ts";
+export { secretRedactions } from "./secretNames.ts";

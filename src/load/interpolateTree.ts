@@ -5,7 +5,7 @@
 import { KhepriError, type SourcePos } from "../diagnostics/index.ts";
 import { InterpolationError, interpolate, type VariableLookup } from "./interpolate.ts";
 import { OverrideTag, isRawList, isRawMap, positionOf, type RawValue } from "./raw.ts";
-import { looksSecret } from "./secretNames.ts";
+import { looksSecret } from "../model/index.ts";
 
 /**
  * What interpolating a project's files found out, gathered over all of them.

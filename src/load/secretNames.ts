@@ -1,24 +1,7 @@
-/**
- * Which variables hold credentials, judged by their names: the values of these
- * never appear in a message, and a value made from one is warned about when it
- * is written into the module (plan/secrets.ts).
- */
+/** Keeping the values of credentials (model/secretNames.ts) out of messages. */
 import type { Redactions } from "../diagnostics/index.ts";
+import { looksSecret } from "../model/index.ts";
 import type { Interpolation } from "./interpolateTree.ts";
-
-/** Words that say a variable holds a credential wherever they are in its name (`DBPASSWORD`, `GITHUBTOKEN`). */
-const SECRET_WORDS = ["PASSWORD", "PASSWD", "PASSPHRASE", "SECRET", "TOKEN", "APIKEY", "PRIVKEY", "CREDENTIAL"];
-
-/** Shorter ones say so only as a whole part of the name (`DB_PASS`, not `BYPASS`; `API_KEY`, not `MONKEY`). */
-const SECRET_PARTS = new Set(["PASS", "PWD", "PW", "KEY", "KEYS", "CREDS", "PRIVATE", "AUTH", "SALT"]);
-
-/** `DB_PASSWORD`, `api-token`, `dbPassword`, `GITHUBTOKEN`: judged by the words in the name. */
-export function looksSecret(name: string): boolean {
-  const upper = name.toUpperCase();
-  for (const word of SECRET_WORDS) if (upper.includes(word)) return true;
-  const parts = name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase().split(/[^A-Z0-9]+/);
-  return parts.some((part) => SECRET_PARTS.has(part));
-}
 
 /** The values of the secret-looking variables interpolation used, to keep out of messages. */
 export function secretRedactions(interpolation: Interpolation): Redactions {

@@ -6,6 +6,9 @@
 import { redactDiagnostics, withRedactions, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
 import { secretRedactions, type Interpolation, type LoadedProject } from "../load/index.ts";
 import { own, type Project } from "../model/index.ts";
+
+// What later stages need of the loader's interpolation record, through this stage's public face.
+export { placeKey, secretRedactions, type Interpolation } from "../load/index.ts";
 import { validateProject } from "./validate.ts";
 import { resolveDependencies } from "./dependencies.ts";
 import { locatorFor } from "./located.ts";

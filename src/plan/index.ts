@@ -3,8 +3,7 @@
  * module will declare. Nothing here knows Nix syntax; `print` lays it out.
  */
 import { KhepriError, redactDiagnostics, withoutRepeats, withRedactions, type Diagnostic } from "../diagnostics/index.ts";
-import { secretRedactions } from "../load/index.ts";
-import type { NormalizedProject } from "../normalize/index.ts";
+import { secretRedactions, type NormalizedProject } from "../normalize/index.ts";
 import { buildUnits } from "./build.ts";
 import { reportStoredSecrets } from "./secrets.ts";
 import { planContainer, type ContainerContext } from "./container.ts";

@@ -8,7 +8,8 @@
  * blamed on it. One warning per cause, naming where it reaches the module.
  */
 import type { Diagnostic, SourcePos } from "../diagnostics/index.ts";
-import { looksSecret, placeKey, type Interpolation } from "../load/index.ts";
+import { looksSecret } from "../model/index.ts";
+import { placeKey, type Interpolation } from "../normalize/index.ts";
 import type { Project } from "../model/index.ts";
 
 /** A private key in PEM (`RSA`, `EC`, `ENCRYPTED`, `OPENSSH` ...) or PGP armour: key material whatever its name. */
