@@ -147,6 +147,29 @@ function createFlags(runtime: Runtime, key: string, network: Network, project: s
   return flags;
 }
 
+/**
+ * A fixed address (`ipv4_address`) on a network whose other members get theirs from the same pool:
+ * the engine hands those out in order (podman after the last one it gave on the network, across
+ * restarts), so one day a container without a fixed address holds it and the other cannot start
+ * ("already allocated"). An `ip_range` that leaves the fixed addresses out prevents it.
+ */
+function checkStaticAddresses(key: string, network: Network, project: Project, issues: NetworkIssue[]): void {
+  if ((network.ipam?.config ?? []).some((pool) => pool.ip_range)) return;
+  let fixed: { service: string; address: string } | undefined;
+  let dynamic = false;
+  for (const [service, s] of Object.entries(project.services)) {
+    if (!s.networks || !Object.hasOwn(s.networks, key)) continue;
+    const address = s.networks[key]?.ipv4_address;
+    if (address) fixed ??= { service, address };
+    else dynamic = true;
+  }
+  if (!fixed || !dynamic) return;
+  issues.push({
+    path: ["services", fixed.service, "networks", key, "ipv4_address"],
+    message: `${fixed.address} is a fixed address on a network whose other containers get theirs from the same pool, in order: one of them may hold it first, and then this container cannot start; set networks.${key}.ipam.config[].ip_range to a range without the fixed addresses`,
+  });
+}
+
 export function networkUnits(runtime: Runtime, project: Project, used: ReadonlySet<string>, issues: NetworkIssue[]): OneshotPlan[] {
   const units: OneshotPlan[] = [];
   // Keys with one name are one network (as for volumes).
@@ -155,6 +178,7 @@ export function networkUnits(runtime: Runtime, project: Project, used: ReadonlyS
     const name = network.name!;
     if (network.external || !used.has(key) || created.has(name)) continue;
     created.add(name);
+    checkStaticAddresses(key, network, project, issues);
     const create = shellCommand([runtime, "network", "create", name, ...createFlags(runtime, key, network, project.name!, issues)]);
     units.push({
       unitName: networkUnit(runtime, name),
