@@ -142,7 +142,7 @@ export const SERVICE_KEYS: Rules = {
   user: { handling: "option", becomes: "`user`" },
   userns_mode: { handling: "flag", becomes: "`--userns`", flags: one("--userns") },
   uts: { handling: "flag", becomes: "`--uts`", flags: one("--uts") },
-  volumes: { handling: "option", becomes: "`volumes` (`--mount` for subpath and `create_host_path: false`); a unit per named volume; a bind of `/var/run/docker.sock` on podman sets `virtualisation.podman.dockerSocket.enable` (`lib.mkDefault`, setup block)" },
+  volumes: { handling: "option", becomes: "`volumes` (`--mount` for subpath and `create_host_path: false`); a unit per named volume; a bind of `/var/run/docker.sock` on podman sets `virtualisation.podman.dockerSocket.enable` (`lib.mkDefault`, with or without the setup block)" },
   volumes_from: { handling: "flag", becomes: "`--volumes-from` and a dependency" },
   working_dir: { handling: "option", becomes: "`workdir`" },
 };
