@@ -39,11 +39,13 @@ function resources(runtime: Runtime, spec: Spec): string[] {
   for (const [k, n] of Object.entries(spec.networks)) keys.push(`${runtime}:network:${n.name ?? `${spec.name}_${k}`}`);
   for (const [k, v] of Object.entries(spec.volumes)) keys.push(`${runtime}:volume:${v.name ?? `${spec.name}_${k}`}`);
   keys.push(`${runtime}:project:${spec.name}`);
-  // podman's aardvark-dns listens on port 53 of every podman network's gateway, so a docker stack
-  // that publishes host port 53 on all addresses runs only while no podman stack does
+  // podman's aardvark-dns listens on port 53 of every podman network's gateway, so a stack that
+  // publishes host port 53 on all addresses runs only while no podman stack does. On podman too:
+  // booted beside others it can take port 53 while aardvark-dns restarts, which then fails to bind
+  // and leaves every podman network without DNS (seen in CI: mealie and paperless failed lookups)
   const publishes53 = Object.values(spec.services).some((svc) => (svc.ports ?? []).some((p) => p.published === "53"));
-  if (runtime === "podman") keys.push("shared:aardvark");
-  else if (publishes53) keys.push("exclusive:aardvark");
+  if (publishes53) keys.push("exclusive:aardvark");
+  else if (runtime === "podman") keys.push("shared:aardvark");
   return keys;
 }
 
