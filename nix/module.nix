@@ -18,6 +18,7 @@
 
 {
   config,
+  options,
   lib,
   pkgs,
   ...
@@ -52,6 +53,7 @@ let
 
   # How each option of a submodule was defined: the files (where the module system knows them),
   # for messages from the converter, and the priority, for how the value meets the compose files'.
+  # Lazy per option: reading one option's entry merges that option only.
   definitions =
     options:
     mkOption {
@@ -59,12 +61,42 @@ let
       internal = true;
       visible = false;
       readOnly = true;
-      default = lib.mapAttrs (_: o: {
-        files = map toString o.files;
-        priority = o.highestPrio or lib.modules.defaultOverridePriority;
-      }) (lib.filterAttrs (_: lib.isOption) (removeAttrs options [ "_module" "definitions" ]));
+      default = lib.mapAttrs (
+        _: o:
+        if lib.isOption o then
+          {
+            files = map toString o.files;
+            priority = o.highestPrio or lib.modules.defaultOverridePriority;
+            keysUnder = keysUnder o.definitionsWithLocations;
+          }
+        else
+          # a group of options such as `podman`, which has no definitions of its own
+          {
+            files = [ ];
+            priority = lib.modules.defaultOverridePriority;
+            keysUnder = _: null;
+          }
+      ) (removeAttrs options [ "_module" "definitions" ]);
       description = "The files and the priority of each option's definitions.";
     };
+
+  # For an attribute set of submodules (a composition's `services`): the keys its definitions
+  # give the submodule under `name`, which are the only options they can define there; `null`
+  # when a definition is not a plain attribute set (a module function, `lib.mkIf` around a whole
+  # service), which may define any. Reading only these options keeps evaluation from merging
+  # every option of every service.
+  keysUnder =
+    definitions: name:
+    let
+      plain = v: builtins.isAttrs v && !(v ? _type);
+    in
+    lib.foldl' (
+      keys: def:
+      let
+        value = def.value.${name} or { };
+      in
+      if keys == null || !(plain def.value) || !(plain value) then null else keys ++ builtins.attrNames value
+    ) [ ] definitions;
 
   # What JSON can hold, and nothing that Nix would copy into the store on the way (paths) or
   # could not serialize (functions). The description is fixed so the recursive type stays finite.
@@ -280,8 +312,9 @@ let
     }
   );
 
-  service = submodule (
-    { options, ... }:
+  # The options are declared in a plain module, shared by every service rather than made again
+  # for each; `definitions` needs the service's own `options`.
+  service = submodule [
     {
       # Compose has about 90 service keys; the common ones are typed below, any other one can be
       # given in camelCase (`deploy`, `blkioConfig`, `gpus`, ...) and is checked by the converter.
@@ -527,10 +560,10 @@ let
         };
 
         logging = optional logging "Log driver and options." { };
-        definitions = definitions options;
       };
     }
-  );
+    ({ options, ... }: { options.definitions = definitions options; })
+  ];
 
   network = submodule {
     options = {
@@ -949,17 +982,23 @@ let
   # `null` for an environment variable or a label: the compose files' one is removed.
   entries = f: lib.mapAttrs (_: v: if v == null then reset else f v);
 
+  # Only options that have a definition besides their default, and freeform keys: the other
+  # options say nothing, and reading their values would merge every option of every service.
+  optionDefaultPriority = (lib.mkOptionDefault null).priority;
   serviceSpec =
-    where: svc:
+    where: keys: svc:
     let
+      attributes = removeAttrs svc [
+        "_module"
+        "definitions"
+      ];
+      # `keys`: what the definitions name (see keysUnder), or `null` for any
+      mentioned =
+        if keys == null then attributes else builtins.intersectAttrs (lib.genAttrs keys (_: null)) attributes;
+      given = lib.filterAttrs (key: _: (svc.definitions.${key}.priority or 0) < optionDefaultPriority) mentioned;
       values =
-        lib.mapAttrs (_: deepPrune) (
-          removeAttrs svc [
-            "_module"
-            "definitions"
-          ]
-        )
-        // {
+        lib.mapAttrs (_: deepPrune) given
+        // lib.intersectAttrs given {
           image = if isImageDerivation svc.image then imageRef where svc.image else svc.image;
           environment = entries envValue svc.environment;
           labels = entries lib.id svc.labels;
@@ -973,6 +1012,16 @@ let
     name: c:
     let
       where = "khepri.compositions.${name}";
+      keys = keysUnder options.khepri.compositions.definitionsWithLocations name;
+      # Options no definition names keep their empty default, which says nothing.
+      mentioned = lib.filterAttrs (key: _: keys == null || lib.elem key keys) {
+        inherit (c) profiles;
+        envFiles = map storeFile c.envFiles;
+        networks = namedMap c.networks;
+        volumes = namedMap c.volumes;
+        secrets = namedMap c.secrets;
+        configs = namedMap c.configs;
+      };
     in
     if !validName name then
       throw (
@@ -980,19 +1029,20 @@ let
         + "lowercase letters, digits, '-' and '_', starting with a letter or digit."
       )
     else
-      prune {
-        composeFiles = map (f: f.store) (composeCopies c);
-        envFiles = if c.envFiles == [ ] then [ noEnvFile ] else map storeFile c.envFiles;
-        inherit (c) profiles autoStart;
-        podmanUser = c.podman.user;
-        projectDirectory =
-          if c.projectDirectory != null then c.projectDirectory else unsetDirectory name;
-        services = lib.mapAttrs (svc: serviceSpec "${where}.services.${svc}") c.services;
-        networks = namedMap c.networks;
-        volumes = namedMap c.volumes;
-        secrets = namedMap c.secrets;
-        configs = namedMap c.configs;
-      };
+      prune (
+        mentioned
+        // {
+          composeFiles = map (f: f.store) (composeCopies c);
+          envFiles = if mentioned.envFiles or [ ] == [ ] then [ noEnvFile ] else mentioned.envFiles;
+          inherit (c) autoStart;
+          podmanUser = c.podman.user;
+          projectDirectory =
+            if c.projectDirectory != null then c.projectDirectory else unsetDirectory name;
+          services = lib.mapAttrs (
+            svc: serviceSpec "${where}.services.${svc}" (c.definitions.services.keysUnder svc)
+          ) c.services;
+        }
+      );
 
   specJson = builtins.toJSON { compositions = lib.mapAttrs compositionSpec enabled; };
 
@@ -1281,7 +1331,7 @@ let
 
   # `proxy_net`, `proxy_net:alias=web`, `name=proxy_net,alias=web` -> `proxy_net`;
   # `data:/data:ro` -> `data`.
-  resourceOf = entry: lib.removePrefix "name=" (lib.head (lib.splitString ":" (lib.head (lib.splitString "," entry))));
+  resourceOf = entry: lib.elemAt (builtins.match "(name=)?([^:,]*).*" entry) 1;
 
   generatedUnits = definitionsAt [ "systemd" "services" ] generated;
 

@@ -119,7 +119,7 @@ test("warnings: a bare container port publishes on a random host port", () => {
 // Nix priorities on top of compose files
 // ---------------------------------------------------------------------------------------------
 
-for (const via of ["compositions", "composeModule"]) {
+for (const via of ["compositions", "composeModule", "module-shapes"]) {
   test(`priorities (${via}): plain merges, mkForce replaces, [ ] and { } empty, null removes`, () => {
     if (skipIfd(`priorities ${via}`)) return;
     const { facts, error } = evaluate({ dir: "priorities", args: { via: nixString(via) } });
@@ -175,7 +175,7 @@ test("shared volumes: consumers wait for the owner's unit or khepri.volumes', a 
 /** The store paths (top level) that hold the given files. */
 const storeRoots = (files: string[]) => [...new Set(files.map((f) => f.split("/").slice(0, 4).join("/")))];
 
-for (const via of ["compositions", "composeModule"]) {
+for (const via of ["compositions", "composeModule", "module-shapes"]) {
   test(`includes (${via}): the included files are copied, the .env and secret beside them are not`, () => {
     if (skipIfd(`includes ${via}`)) return;
     const { facts, error } = evaluate({ dir: "includes", args: { via: nixString(via) }, select: ["khepri.generated.khepriSpec"] });
