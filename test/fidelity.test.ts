@@ -174,6 +174,37 @@ const SOCKET_ROWS: Row[] = [
 ];
 for (const row of SOCKET_ROWS) test(`fidelity: docker socket: ${rowName(row)}`, () => check(row));
 
+// Missing bind sources (issue 11, host hygiene). Pins docker compose's short-syntax rule (a missing
+// source is created as a directory; podman does not create it, so the unit does) and khepri's
+// exceptions: a path naming a socket, or under /proc, /sys or /dev (after `..` is resolved), goes
+// to the engine as --mount, which refuses a missing source instead of creating a directory there;
+// `create_host_path: false` likewise.
+const NEVER_CREATED = ["/proc/driver/nvidia", "/sys/fs/cgroup", "/dev/shm/x", "/dev/input", "/srv/agent.sock", "/run/podman/podman.socket", "/srv/nocreate"];
+const HOST_PATH_ROWS: Row[] = (["podman", "docker"] as Backend[]).map((runtime) => ({
+  fixture: "host-paths",
+  runtime,
+  has: [
+    ...NEVER_CREATED.map((source) => `"--mount=type=bind,source=${source},target=`),
+    ...(runtime === "podman" ? ["/data ] || mkdir -p ", "[ -e /srv/app ] || mkdir -p /srv/app"] : []),
+  ],
+  lacks: NEVER_CREATED.map((source) => `mkdir -p ${source}`),
+}));
+for (const row of HOST_PATH_ROWS) test(`fidelity: missing bind sources: ${rowName(row)}`, () => check(row));
+
+// Host port 53 (issue 11): podman's aardvark-dns listens on port 53 of every network's gateway, so
+// publishing it on all host addresses fails at start ("address already in use", seen on podman
+// 4.3 in the engine stage); one host address does not clash, and docker has no such server.
+const PORT53_ROWS: Row[] = [
+  {
+    fixture: "port53",
+    runtime: "podman",
+    says: [/^warning: .*services\.open\.ports\[0\]: publishing port 53 on podman/, /^warning: compose\.yaml:8:\d+: services\.open\.ports\[\d+\]: publishing port 53/],
+    silent: [/services\.local\.ports/],
+  },
+  { fixture: "port53", runtime: "docker", silent: [/port 53/] },
+];
+for (const row of PORT53_ROWS) test(`fidelity: host port 53: ${rowName(row)}`, () => check(row));
+
 // Through khepri.compositions (converted with --no-setup): the host gets podman's docker socket,
 // and a configuration that says no wins over the default.
 test("fidelity: docker socket: khepri.compositions enables podman's docker socket", () => {

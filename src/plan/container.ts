@@ -123,14 +123,16 @@ function warnRuntimeDirectory(container: string, service: Service, ctx: Containe
 /**
  * podman's own DNS for a network (aardvark-dns, dns_enabled by default) listens on port 53 of the
  * network's gateway; publishing host port 53 on all addresses clashes with it ("address already in use").
+ * One host address (`127.0.0.1:53:53/udp`, a LAN address) leaves the gateway's port free.
  */
 function warnPort53(ports: NonNullable<Service["ports"]>, ctx: ContainerContext, at: (string | number)[]): void {
   for (let i = 0; i < ports.length; i++) {
-    const published = ports[i]!.published;
+    const { published, host_ip } = ports[i]!;
     if (published === undefined) continue;
+    if (host_ip && host_ip !== "0.0.0.0" && host_ip !== "::" && host_ip !== "[::]") continue;
     const [low, high = low] = published.split("-").map(Number) as [number, number?];
     if (low <= 53 && 53 <= high!) {
-      ctx.report("warning", "publishing port 53 on podman clashes with podman's own DNS server (aardvark-dns) on the network gateway; bind it to one host address (host_ip) or set dns_enabled = false on the network", [...at, "ports", i]);
+      ctx.report("warning", `publishing port 53 on podman clashes with podman's own DNS server (aardvark-dns) on the network gateway (the container fails to start: "address already in use"); publish it on one host address instead, e.g. "192.168.1.2:53:53/udp"`, [...at, "ports", i]);
     }
   }
 }

@@ -210,6 +210,7 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
       if ((await run(runtime, ["network", "inspect", name])).code === 0) out.problems.push(`network ${name} left after stop`);
     }
     let kept = 0;
+    let removed = 0;
     for (const [k, v] of Object.entries(p.spec.volumes)) {
       if (v.external) continue;
       const name = v.name ?? `${p.spec.name}_${k}`;
@@ -220,14 +221,17 @@ async function bootStack(stack: Stack, runtime: Runtime, nixEnv: NixosEvalEnv): 
       if (expect.removeVolumes && exists) out.problems.push(`volume ${name} left after stop with --remove-volumes`);
       if (!expect.removeVolumes && !exists) out.problems.push(`volume ${name} removed by stop (named volumes must survive)`);
       if (exists) kept++;
+      else removed++;
       await run(runtime, ["volume", "rm", "-f", name]);
     }
+    // --remove-volumes is proven only on a volume that was there
+    if (expect.removeVolumes && removed === 0) out.problems.push("--remove-volumes checked no named volume: the stack must use one");
     for (const d of runDirs) if (existsSync(d)) out.problems.push(`${d} left on the host after stop`);
     for (const name of externalVolumes) if (!externalBefore.has(name)) await run(runtime, ["volume", "rm", "-f", name]);
     for (const name of expect.sharedNetworks ?? []) if (!sharedBefore.has(name)) await run(runtime, ["network", "rm", "-f", name]);
     for (const a of absentPaths) if (existsSync(a)) out.problems.push(`${a} exists after stop: khepri must not create it`);
     out.checked.push(
-      `stop: no container, no project network, ${expect.removeVolumes ? "volumes removed" : `${kept} named volume(s) kept`}, ${runDirs.length} /run path(s) gone${absentPaths.length ? `, ${absentPaths.length} path(s) never created` : ""}`,
+      `stop: no container, no project network, ${expect.removeVolumes ? `${removed} named volume(s) removed` : `${kept} named volume(s) kept`}, ${runDirs.length} /run path(s) gone${absentPaths.length ? `, ${absentPaths.length} path(s) never created` : ""}`,
     );
   } catch (e) {
     out.problems.push(`runner error: ${(e as Error).stack ?? e}`);

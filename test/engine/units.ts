@@ -35,7 +35,7 @@ export interface UnitState {
   message?: string;
   /** the container this unit runs, if any */
   container?: string;
-  /** the run line as generated (before the substitutions, which the stage prints), for messages */
+  /** the run line (or network/volume create line) as generated (before the substitutions, which the stage prints), for messages */
   runLine?: string;
   startedAt?: number;
   activeAt?: number;
@@ -242,6 +242,9 @@ export class UnitSystem {
       healthyStandIn = sub.healthyStandIn;
       script = sub.words.map((w, i) => (i === 0 && w === "exec" ? w : q(w))).join(" ");
       state.runLine = words.map(q).join(" ");
+    } else {
+      // a network or volume unit: the engine command it generated, for a failure's message
+      state.runLine = script.split("\n").find((line) => / (network|volume) create /.test(line))?.trim();
     }
 
     if (type === "oneshot") {
