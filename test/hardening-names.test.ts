@@ -40,6 +40,30 @@ for (const [name, compose, expected] of refused) {
   });
 }
 
+// The rootless user becomes systemd's User= and podman.user: a newline would add unit file lines.
+const USER_RULE = "a letter or '_', then up to 31 letters, digits, '_', '.' and '-'";
+test("a podman user with a unit file section in it is refused: spec (located) and --podman-user", () => {
+  const dir = mkdtempSync(path.join(root, "case-"));
+  writeFileSync(path.join(dir, "spec.json"), JSON.stringify({ compositions: { app: { podmanUser: "alice\n[Service]\nExecStartPre=/bin/sh", services: { web: { image: "nginx" } } } } }));
+  const spec = runCli(["convert", "-q", "--spec", "spec.json", "-o", "-"], { cwd: dir });
+  assert.is(spec.code, 1, spec.stderr);
+  assert.is(spec.stderr.trimEnd(), `error: spec.json:1:38: compositions.app.podmanUser: "alice\\n[Service]\\nExecStartPre=/bin/sh" is not a user name: ${USER_RULE}`);
+  const web = "services:\n  web:\n    image: nginx\n";
+  const flag = convert(web, ["--runtime", "podman", "--podman-user", "alice\n[Service]"]);
+  assert.is(flag.code, 2, flag.stderr);
+  assert.match(flag.stderr, `--podman-user "alice\\n[Service]" is not a user name: ${USER_RULE}`);
+  const alice = convert(web, ["--runtime", "podman", "--podman-user", "alice"]);
+  assert.is(alice.code, 0, alice.stderr);
+});
+
+// --check-systemd-mounts lists bind sources in RequiresMountsFor, a space-separated unit file list.
+test("RequiresMountsFor: a bind source with whitespace or a newline is left out with a warning, % is escaped", () => {
+  const r = convert('services:\n  web:\n    image: nginx\n    volumes:\n      - "/srv/a\\nRequires=evil.service:/x"\n      - "/srv/b c:/y"\n      - "/srv/100%:/z"\n', ["--check-systemd-mounts"]);
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stdout, 'RequiresMountsFor = lib.mkOverride 90 "/srv/100%%";');
+  assert.is((r.stderr.match(/is left out of RequiresMountsFor/g) ?? []).length, 2, r.stderr);
+});
+
 test("names the engines accept still convert (dots, dashes, underscores, a single character)", () => {
   const r = convert(uses + "networks:\n  n:\n    name: my.net_1-a\nvolumes:\n  vol:\n    name: v\n");
   assert.is(r.code, 0, r.stderr);
@@ -49,12 +73,14 @@ test("names the engines accept still convert (dots, dashes, underscores, a singl
 
 // Control, bidirectional and zero-width characters have no Nix escape: each is written as
 // `${builtins.fromJSON ''"\uXXXX"''}` (test/nix-string-roundtrip.test.ts has Nix read them back).
-const INVISIBLE = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]/;
+const INVISIBLE = /[\x01-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\xad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]|[\u{e0000}-\u{e007f}]/u;
 const values: [string, string, string[]][] = [
   ["right-to-left override and zero width space in a one-line value", '"admin\\u202e\\u200bnimda"', ['"admin${builtins.fromJSON \'\'"\\u202e"\'\'}${builtins.fromJSON \'\'"\\u200b"\'\'}nimda"']],
   ["ESC in a one-line value", '"x\\e[31mRED"', ['"x${builtins.fromJSON \'\'"\\u001b"\'\'}[31mRED"']],
   ["ESC in a multi-line value", '"a\\nb\\e[0m$"', ['b${builtins.fromJSON \'\'"\\u001b"\'\'}[0m$']],
   ["a $ right before an invisible character (it must not read as $${)", '"$\\u202e"', ['"\\$${builtins.fromJSON \'\'"\\u202e"\'\'}"']],
+  ["soft hyphen and tag characters (hidden text) in a one-line value", '"ad\\u00admin\\U000E0041\\U000E007F"', ['"ad${builtins.fromJSON \'\'"\\u00ad"\'\'}min${builtins.fromJSON \'\'"\\udb40\\udc41"\'\'}${builtins.fromJSON \'\'"\\udb40\\udc7f"\'\'}"']],
+  ["a tag character in a multi-line value", '"a\\nb\\U000E0041"', ['b${builtins.fromJSON \'\'"\\udb40\\udc41"\'\'}']],
 ];
 for (const [name, yamlValue, expected] of values) {
   test(`written visibly: ${name}`, () => {

@@ -1,7 +1,7 @@
 // The output file (-o) as issue 14 found it run as root: what is replaced, what is refused, and
 // that nothing is left behind. Every node is made fresh in a temp dir; the real /dev is never touched.
 import { spawnSync } from "node:child_process";
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, openSync, readlinkSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "uvu";
@@ -109,6 +109,25 @@ test("a failed run writes nothing and leaves no temp file", () => {
   assert.ok(FILE_ERROR.test(r.stderr.split("\n")[0]!) || /^error: compose\.yaml:4:/m.test(r.stderr), r.stderr);
   assert.is(readFileSync(path.join(dir, "out.nix"), "utf8"), "old\n");
   assert.equal(leftovers(dir), []);
+});
+
+// `-o /dev/stdout` with standard output going to a file (`khepri ... -o /dev/stdout >> app.log`):
+// the link leads through /proc/self/fd/1 to the log, which renaming would replace (earlier lines
+// lost, a new inode). A link of our own to /proc/self/fd/1 stands in for /dev/stdout.
+test("-o through /proc/self/fd (/dev/stdout) is refused, and the file open there is left as it was", () => {
+  if (!existsSync(path.join(dist, "khepri.cjs"))) return void console.log("SKIP -o /dev/stdout: dist/khepri.cjs is missing (run node scripts/build.mjs)");
+  const dir = scratch();
+  symlinkSync("/proc/self/fd/1", path.join(dir, "stdout"));
+  const log = path.join(dir, "app.log");
+  writeFileSync(log, "earlier line\n");
+  const inode = statSync(log).ino;
+  const fd = openSync(log, "a");
+  const r = spawnSync(process.execPath, ["--", path.join(dist, "khepri.cjs"), "convert", "-q", "-f", "compose.yaml", "-o", "stdout"], { cwd: dir, encoding: "utf8", stdio: ["ignore", fd, "pipe"] });
+  closeSync(fd);
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr, /^error: -o stdout is a link to an open file .*-o - writes to standard output/m);
+  assert.is(statSync(log).ino, inode);
+  assert.is(readFileSync(log, "utf8"), "earlier line\n");
 });
 
 // A signal arriving while the module is written (sent by the process to itself from inside the

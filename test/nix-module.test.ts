@@ -77,6 +77,12 @@ const errorCases: { name: string; case: Case; expect: RegExp[]; reject?: RegExp[
     reject: [/\/nix\/store/],
   },
   {
+    name: "an error in an included compose file names that file as given and its line",
+    case: { dir: "bad-include" },
+    expect: [/cases\/bad-include\/common\/compose\.yaml:5:\d+: services\.cache\.ports\[0\]: "80:abc" is not a port/],
+    reject: [/\/nix\/store/],
+  },
+  {
     name: "two compositions giving the same containerName: an assertion",
     case: { dir: "container-names" },
     expect: [/Failed assertions/, /container name "web" is used twice: by composition a, service web and by composition b, service web/],
@@ -181,8 +187,10 @@ for (const via of ["compositions", "composeModule", "module-shapes"]) {
     const { facts, error } = evaluate({ dir: "includes", args: { via: nixString(via) }, select: ["khepri.generated.khepriSpec"] });
     assert.not.ok(error, error);
     // include found the files, from two directories
-    assert.equal(Object.keys(facts!.containers).sort(), ["stack-cache", "stack-web", "stack-worker"]);
+    assert.equal(Object.keys(facts!.containers).sort(), ["stack-cache", "stack-job", "stack-web", "stack-worker"]);
     assert.is(facts!.containers["stack-worker"]!.environment.FROM_BASE, "yes");
+    // extends found its file beside the compose file (its store copy), not in projectDirectory
+    assert.equal(facts!.containers["stack-job"]!.environment, { FROM_TEMPLATE: "yes", FROM_MAIN: "yes" });
     const web = facts!.containers["stack-web"]!;
     assert.ok(web.environmentFiles.includes("/srv/stack/.env"), JSON.stringify(web.environmentFiles));
     const spec = JSON.parse(facts!.selected["khepri.generated.khepriSpec"] as string) as { compositions: Record<string, { composeFiles: string[] }> };

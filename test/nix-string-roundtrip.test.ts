@@ -39,6 +39,8 @@ const EDGES = [
   "x\n  ''", "  \n  ", "\n  x", "'\n'", "$'\n'$",
   // invisible and control characters, written as interpolations: next to `$` and `'`
   "$\u202e", "a\n$\u202e", "'\u200b", "a\n'\u200b", "\u001b[31m", "''\u001b",
+  // a soft hyphen, and tag characters (two UTF-16 units, written as one escape of both)
+  "\u00ad", "\u{e0041}", "$\u{e0041}", "a\n$\u{e007f}", "'\u{e0041}'",
 ];
 
 // Nix coerces sets with these names when printing JSON; they are not what is under test.

@@ -3,7 +3,8 @@
  * the old one as it was, and nothing but a regular file is ever replaced.
  *
  * - A symbolic link is followed: its target is replaced (atomically, beside the target), the link
- *   stays. A link to nothing is refused: where it points was not written by the user's hand.
+ *   stays. A link to nothing is refused: where it points was not written by the user's hand. So is
+ *   a link into /proc (`/dev/stdout`): what it names is an open file, which renaming would replace.
  * - Anything that is not a regular file (a device such as /dev/null, a FIFO, a socket, a directory)
  *   is refused: renaming over it would replace the node, and writing into a FIFO can wait forever.
  *   `-o -` writes to standard output.
@@ -12,7 +13,7 @@
  *   and, run as root, its owner; it is removed on every way out, SIGINT/SIGTERM/SIGHUP included.
  */
 import { randomBytes } from "node:crypto";
-import { closeSync, fchmodSync, fchownSync, lstatSync, openSync, readFileSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
+import { closeSync, fchmodSync, fchownSync, lstatSync, openSync, readFileSync, readlinkSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from "node:fs";
 import path from "node:path";
 import { fileKind } from "../load/index.ts";
 
@@ -29,6 +30,9 @@ function resolveTarget(target: string): { file: string; stats?: Stats } {
     throw error;
   }
   let file = target;
+  if (link.isSymbolicLink() && throughOpenFile(target)) {
+    throw new OutputFileError("is a link to an open file (/dev/stdout, /proc/self/fd/N): khepri would replace what is open there; -o - writes to standard output");
+  }
   if (link.isSymbolicLink()) {
     try {
       file = realpathSync(target);
@@ -39,6 +43,23 @@ function resolveTarget(target: string): { file: string; stats?: Stats } {
   const stats = link.isSymbolicLink() ? statSync(file) : link;
   if (!stats.isFile()) throw new OutputFileError(`is ${fileKind(stats)}; khepri writes only regular files (-o - writes to standard output)`);
   return { file, stats };
+}
+
+/** Whether following the links of `target` passes through /proc (a process's open files: /dev/stdout, /dev/fd/N). */
+function throughOpenFile(target: string): boolean {
+  let at = path.resolve(target);
+  for (let hops = 0; hops < 40; hops++) {
+    if (at.startsWith("/proc/")) return true;
+    let next: string;
+    try {
+      if (!lstatSync(at).isSymbolicLink()) return false;
+      next = readlinkSync(at);
+    } catch {
+      return false;
+    }
+    at = path.resolve(path.dirname(at), next);
+  }
+  return false;
 }
 
 /** The current output file's text, or undefined when there is none (for --check). */

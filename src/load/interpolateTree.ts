@@ -29,14 +29,23 @@ export const emptyInterpolation = (): Interpolation => ({ sources: new Map(), va
 /** The key of a position in `Interpolation.sources`. */
 export const placeKey = (pos: SourcePos) => `${pos.line}:${pos.col}:${pos.file}`;
 
+/**
+ * How much interpolation may add to one file. One long variable used in many places would
+ * otherwise grow a small file into gigabytes (as YAML aliases could: see MAX_EXPANDED in yaml.ts).
+ */
+const MAX_GROWTH = 32 * 1024 * 1024;
+const MAX_GROWTH_TEXT = "32 MiB";
+
 export function interpolateTree(root: RawValue, lookup: VariableLookup, record: Interpolation = emptyInterpolation()): RawValue {
-  const ctx = { lookup, record };
+  const ctx = { lookup, record, growth: 0 };
   return visit(root, ctx, []);
 }
 
 interface Ctx {
   lookup: VariableLookup;
   record: Interpolation;
+  /** Characters the substitutions so far added to the file. */
+  growth: number;
 }
 
 /** `path` is the container's key path, shared and restored on the way out (copied only when a message needs it). */
@@ -81,6 +90,12 @@ function substitute(template: string, ctx: Ctx, container: object, key: string |
   };
   try {
     const value = interpolate(template, lookup, { from, onUnset });
+    ctx.growth += value.length - template.length;
+    if (ctx.growth > MAX_GROWTH) {
+      const longest = [...from].sort((a, b) => (lookup(b)?.length ?? 0) - (lookup(a)?.length ?? 0))[0];
+      const through = longest === undefined ? "" : `, here through the variable ${longest} (${lookup(longest)?.length ?? 0} characters)`;
+      throw new KhepriError(`interpolation makes this file more than ${MAX_GROWTH_TEXT} longer${through}`, positionOf(container, key), [...path, key]);
+    }
     if (from.size) {
       const pos = positionOf(container, key);
       if (pos) record.sources.set(placeKey(pos), [...from]);

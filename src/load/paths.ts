@@ -13,6 +13,12 @@ export interface PathContext {
   baseDir: string;
   /** Home directory for `~`; undefined when unknown (then `~` is an error). */
   home: string | undefined;
+  /**
+   * Where `extends.file` of the files given with -f resolves when that is not `baseDir`: a
+   * composition's compose files are copied into the Nix store while its project directory
+   * (bind mounts, env files) stays on the host.
+   */
+  sourcesDir?: string | undefined;
 }
 
 /** A build context or the like that names a remote source rather than a directory. */
@@ -78,7 +84,7 @@ export function resolveServicePaths(service: RawMap, ctx: PathContext, at: (stri
       }
     }
   }
-  if (isRawMap(service.extends)) resolveKey(service.extends, "file", ctx, at, "extends");
+  if (isRawMap(service.extends)) resolveKey(service.extends, "file", ctx.sourcesDir ? { ...ctx, baseDir: ctx.sourcesDir } : ctx, at, "extends");
   const securityOpts = service.security_opt;
   if (isRawList(securityOpts)) for (let i = 0; i < securityOpts.length; i++) resolveSeccompProfile(securityOpts, i, ctx, at);
   const envFiles = service.env_file;

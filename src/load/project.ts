@@ -32,6 +32,8 @@ export interface LoadOptions {
   inlineEnvFiles?: boolean;
   /** A missing env_file/secret/config file is an error rather than a note. */
   requireFiles?: boolean;
+  /** Where `extends.file` resolves, when not against the project directory (see PathContext). */
+  sourcesDirectory?: string | undefined;
 }
 
 export interface LoadedProject {
@@ -75,7 +77,7 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
   const diagnostics: Diagnostic[] = [];
   const interpolation = emptyInterpolation();
   const found: TagsFound = { tags: false };
-  const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME }, files, diagnostics, stack: [], found };
+  const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME, sourcesDir: options.sourcesDirectory }, files, diagnostics, stack: [], found };
   // No message shows a secret variable's value, whatever quotes it.
   const redactions = () => secretRedactions(interpolation);
   const { merged, name } = withRedactions(redactions, () => {
@@ -123,11 +125,17 @@ function composeFilesOf(options: LoadOptions, files: FileReader): string[] {
   });
 }
 
+/** How deep `include` may nest: far past any real project, well before the call stack runs out. */
+const MAX_INCLUDE_DEPTH = 64;
+
 /** One file through parse -> interpolate -> canonical -> paths -> include -> extends. */
 function loadComposeFile(file: string, ctx: FileContext, from?: IncludeSite): RawMap {
   if (ctx.stack.includes(file)) {
     const cycle = [...ctx.stack.slice(ctx.stack.indexOf(file)), file].map((f) => path.basename(f)).join(" -> ");
     throw new KhepriError(`include cycle: ${cycle}`, from?.pos, from?.path);
+  }
+  if (ctx.stack.length >= MAX_INCLUDE_DEPTH) {
+    throw new KhepriError(`include nested more than ${MAX_INCLUDE_DEPTH} files deep`, from?.pos, from?.path);
   }
   const doc = whereNamed(from?.pos, from?.path, () => readComposeDocument(file, ctx));
   const inner: FileContext = { ...ctx, stack: [...ctx.stack, file] };
@@ -212,7 +220,7 @@ function loadIncluded(entry: RawValue, fileDir: string, ctx: FileContext, list: 
   );
   // The including project's variables win over the included project's defaults.
   const variables = { ...ownVariables, ...ctx.variables };
-  const inner: FileContext = { ...ctx, variables, paths: { ...ctx.paths, baseDir: directory } };
+  const inner: FileContext = { ...ctx, variables, paths: { home: ctx.paths.home, baseDir: directory } };
   let model: RawMap | undefined;
   for (const p of paths) {
     const doc = loadComposeFile(p, inner, { pos: positionOf(list, index), path: at });
@@ -277,13 +285,13 @@ function resolveExtends(
     const otherFile = ext.file;
     if (!ctx.files.isFile(otherFile)) throw new KhepriError(`extends file ${otherFile} not found`, positionOf(ext, "file"), [...at, "extends", "file"]);
     const other = whereNamed(positionOf(ext, "file"), [...at, "extends", "file"], () =>
-      readComposeDocument(otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } }),
+      readComposeDocument(otherFile, { ...ctx, paths: { home: ctx.paths.home, baseDir: path.dirname(otherFile) } }),
     );
     const otherServices = isRawMap(other.services) ? other.services : {};
     if (!isRawMap(otherServices[ext.service])) {
       throw new KhepriError(`extends: service "${ext.service}" not found in ${otherFile}`, positionOf(ext, "service"), [...at, "extends", "service"]);
     }
-    base = resolveExtends(otherServices, ext.service, otherFile, { ...ctx, paths: { ...ctx.paths, baseDir: path.dirname(otherFile) } }, [...chain, link], new Set());
+    base = resolveExtends(otherServices, ext.service, otherFile, { ...ctx, paths: { home: ctx.paths.home, baseDir: path.dirname(otherFile) } }, [...chain, link], new Set());
   } else {
     if (!isRawMap(services[ext.service])) {
       throw new KhepriError(`extends: service "${ext.service}" not found`, positionOf(ext, "service"), [...at, "extends", "service"]);

@@ -8,7 +8,7 @@
  */
 import path from "node:path";
 import { KhepriError, withPathPrefix } from "../diagnostics/index.ts";
-import { OVERRIDE, Project, renameFields, specMarker, toComposeName, toSpecPath } from "../model/index.ts";
+import { OVERRIDE, Project, USER_NAME_RULE, isUserName, renameFields, specMarker, toComposeName, toSpecPath } from "../model/index.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { projectVariables } from "./environment.ts";
 import { diskFiles, type FileReader } from "./files.ts";
@@ -60,8 +60,7 @@ export function loadSpec(file: string, options: SpecOptions, files: FileReader =
 }
 
 function loadComposition(name: string, body: RawMap, specFile: string, options: SpecOptions, files: FileReader): SpecComposition {
-  const at = ["compositions", name];
-  const source = sourceSettings(body, at);
+  const source = sourceSettings(body);
   const directory = path.resolve(path.dirname(specFile), source.projectDirectory ?? ".");
   const project = projectNameFrom({ composition: { value: name, pos: positionOf(body) }, directory });
   const base: LoadedProject = source.composeFiles.length
@@ -71,6 +70,9 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
           workingDir: path.dirname(specFile),
           projectName: project,
           projectDirectory: source.projectDirectory,
+          // `extends.file` is a compose source: found beside the compose files (in the module, their
+          // store copies), not in the project directory, which places host paths
+          sourcesDirectory: path.resolve(path.dirname(specFile), path.dirname(source.composeFiles[0]!)),
           envFiles: source.envFiles,
           processEnv: options.processEnv,
           inlineEnvFiles: options.inlineEnvFiles,
@@ -112,13 +114,14 @@ interface SourceSettings {
   podmanUser?: string;
 }
 
-function sourceSettings(body: RawMap, at: (string | number)[]): SourceSettings {
+/** The composition's own settings (key paths relative to it: withPathPrefix places them). */
+function sourceSettings(body: RawMap): SourceSettings {
   const strings = (key: string): string[] => {
     const value = body[key];
     if (value === undefined || value === null) return [];
     const list = isRawList(value) ? value : [value];
     return list.map((item, i) => {
-      if (typeof item !== "string") throw new KhepriError("expected a string", positionOf(isRawList(value) ? value : body, isRawList(value) ? i : key), [...at, key]);
+      if (typeof item !== "string") throw new KhepriError("expected a string", positionOf(isRawList(value) ? value : body, isRawList(value) ? i : key), [key]);
       return item;
     });
   };
@@ -130,9 +133,12 @@ function sourceSettings(body: RawMap, at: (string | number)[]): SourceSettings {
   const dir = strings("projectDirectory")[0];
   if (dir !== undefined) settings.projectDirectory = dir;
   const user = strings("podmanUser")[0];
+  if (user !== undefined && !isUserName(user)) {
+    throw new KhepriError(`${JSON.stringify(user)} is not a user name: ${USER_NAME_RULE}`, positionOf(body, "podmanUser"), ["podmanUser"]);
+  }
   if (user !== undefined) settings.podmanUser = user;
   if (body.autoStart !== undefined) {
-    if (typeof body.autoStart !== "boolean") throw new KhepriError("expected true or false", positionOf(body, "autoStart"), [...at, "autoStart"]);
+    if (typeof body.autoStart !== "boolean") throw new KhepriError("expected true or false", positionOf(body, "autoStart"), ["autoStart"]);
     settings.autoStart = body.autoStart;
   }
   return settings;

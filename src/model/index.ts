@@ -4,3 +4,4 @@ export { OVERRIDE, RESET, fieldsAt, projectToSpec, renameFields, specMarker, spe
 export { own } from "./own.ts";
 export { DURATION_UNIT_SECONDS } from "./scalars.ts";
 export { looksSecret } from "./secretNames.ts";
+export { USER_NAME_RULE, isUserName } from "./userName.ts";

@@ -27,6 +27,19 @@ export const LINE_WIDTH = 100;
 const CHUNK = 2048;
 
 /**
+ * The largest module printed. A value repeated many times (one long string behind YAML aliases,
+ * `extends` or a variable used in many places) could otherwise make a module of gigabytes from a
+ * small file; real modules are far below this (a 5,000-service stack gives a few MiB).
+ */
+export const MAX_MODULE = 64 * 1024 * 1024;
+
+export class ModuleTooLargeError extends Error {
+  constructor() {
+    super(`the generated module would be larger than ${MAX_MODULE / 1024 / 1024} MiB: some long value is repeated many times (through YAML aliases, extends, or a long variable interpolated in many places)`);
+  }
+}
+
+/**
  * The printed text, written a piece at a time. Every few thousand pieces are joined into a
  * chunk: then only that many short strings are alive at once (garbage collection copies what
  * is alive), and the end is one join of a few hundred chunks, not of every piece.
@@ -37,17 +50,22 @@ class Out {
   private readonly pieces: string[] = [];
   private count = 0;
   private readonly chunks: string[] = [];
+  /** Characters written so far (see MAX_MODULE). */
+  private size = 0;
 
   /** Appends up to five pieces (most writes are a few in a row, e.g. a binding's line: no array is made for them). */
   write(a: string, b?: string, c?: string, d?: string, e?: string): void {
     const pieces = this.pieces;
     let n = this.count;
     pieces[n++] = a;
-    if (b !== undefined) pieces[n++] = b;
-    if (c !== undefined) pieces[n++] = c;
-    if (d !== undefined) pieces[n++] = d;
-    if (e !== undefined) pieces[n++] = e;
+    let size = this.size + a.length;
+    if (b !== undefined) (pieces[n++] = b), (size += b.length);
+    if (c !== undefined) (pieces[n++] = c), (size += c.length);
+    if (d !== undefined) (pieces[n++] = d), (size += d.length);
+    if (e !== undefined) (pieces[n++] = e), (size += e.length);
     this.count = n;
+    this.size = size;
+    if (size > MAX_MODULE) throw new ModuleTooLargeError();
     if (n >= CHUNK) this.flush();
   }
 
@@ -146,10 +164,22 @@ export function quoteString(value: string): string {
  * no escape for them (`\u` is not one), so each is written as an interpolation that makes it from
  * a JSON escape, `${builtins.fromJSON ''"\u202e"''}`: same value, visible. (NUL is refused earlier.)
  */
-const INVISIBLE = "\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb";
+const INVISIBLE = "\\x01-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f\\xad\\u061c\\u180e\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u206f\\ufeff\\ufff9-\\ufffb";
+/**
+ * And the tag characters (U+E0000-E007F, which can spell hidden text) with the rest of plane 14's
+ * first block (variation selectors): UTF-16 pairs whose first half is U+DB40, written as one
+ * escape of both halves.
+ */
+const TAG_HIGH = 0xdb40;
 const IS_INVISIBLE = new RegExp(`^[${INVISIBLE}]`);
-const isInvisibleAt = (text: string, i: number): boolean => i < text.length && IS_INVISIBLE.test(text[i]!);
-const visibly = (c: string): string => `\${builtins.fromJSON ''"\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}"''}`;
+const isInvisibleAt = (text: string, i: number): boolean => i < text.length && (IS_INVISIBLE.test(text[i]!) || text.charCodeAt(i) === TAG_HIGH);
+/** The invisible character at `i` (one or two UTF-16 units). */
+const invisibleAt = (text: string, i: number): string => text.slice(i, text.charCodeAt(i) === TAG_HIGH ? i + 2 : i + 1);
+const visibly = (c: string): string => {
+  let escapes = "";
+  for (let i = 0; i < c.length; i++) escapes += `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`;
+  return `\${builtins.fromJSON ''"${escapes}"''}`;
+};
 
 // Characters the `''` form looks for.
 const QUOTE = 0x27; // '
@@ -162,7 +192,7 @@ const SPACE = 0x20;
  * What needs escaping in `"..."`: `\\`, `"`, CR, LF, tab, `$` before `{`, and the invisible
  * characters written as JSON escapes (`$` before one of them too, see INVISIBLE).
  */
-const QUOTE_SPECIAL = new RegExp(`[\\\\"\\n\\r\\t${INVISIBLE}]|\\$(?=[{${INVISIBLE}])`, "g");
+const QUOTE_SPECIAL = new RegExp(`\\udb40[\\udc00-\\udfff]|[\\\\"\\n\\r\\t${INVISIBLE}]|\\$(?=[{${INVISIBLE}\\udb40])`, "g");
 const HAS_QUOTE_SPECIAL = new RegExp(QUOTE_SPECIAL.source);
 const QUOTE_ESCAPES: Record<string, string> = { "\\": "\\\\", '"': '\\"', "\n": "\\n", "\r": "\\r", "\t": "\\t", $: "\\$" };
 
@@ -274,7 +304,7 @@ function quoteTokenAt(text: string, i: number, after: After): boolean {
 }
 
 /** What the `''` form may have to escape: `'`, `$` and CR. */
-const INDENTED_SPECIAL = new RegExp(`['$\\r${INVISIBLE}]`);
+const INDENTED_SPECIAL = new RegExp(`['$\\r${INVISIBLE}\\udb40]`);
 
 /**
  * A text run in the `''` form: `''` as `'''`, `$` starting an interpolation as `''$`, CR as
@@ -303,8 +333,13 @@ function indentedText(text: string, after: After): string {
       if (!startsInterp(text, i, after)) continue;
       token = "''$";
     } else if (c === CR) token = "''\\r";
-    else if (isInvisibleAt(text, i)) token = visibly(text[i]!);
-    else continue;
+    else if (isInvisibleAt(text, i)) {
+      const c = invisibleAt(text, i);
+      out += text.slice(from, i) + visibly(c);
+      from = i + c.length;
+      i += c.length - 1;
+      continue;
+    } else continue;
     out += text.slice(from, i) + token;
     from = i + 1;
   }
