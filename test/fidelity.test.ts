@@ -3,6 +3,8 @@
 // modes and misspelled keys. Each row converts a fixture (test/fixtures/fidelity/<case>) for one
 // runtime and checks the generated module and the messages; the comment on each table names the
 // docker compose behaviour it pins.
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { test } from "uvu";
 import * as assert from "uvu/assert";
@@ -10,6 +12,8 @@ import { evalWithKhepri, ifdSupport } from "./support/khepri-nix.ts";
 import { evalNixosModules, findNixosEvalEnv, NixosEvalError, type Backend } from "./support/nixos-eval.ts";
 import { convertIn, scratchDir } from "./support/semantics.ts";
 import { repoRoot, skipUnless } from "./support/shared.ts";
+import type { Healthcheck } from "../src/model/index.ts";
+import { dockerHealthWait } from "../src/plan/dependencies.ts";
 
 const fixtures = path.join(repoRoot, "test", "fixtures", "fidelity");
 const scratch = scratchDir("fidelity");
@@ -384,6 +388,32 @@ for (const row of TYPO_ROWS) {
     assert.is(out.code, 1, out.stderr);
     assert.is(out.stderr.trim(), row.error);
     assert.is(out.module, undefined, "nothing written");
+  });
+}
+
+// ---- 6. The docker health wait says how long it really waited ----------------------------------
+// The generated postStart runs against a stand-in `docker` that answers `inspect` with the given
+// health states in turn: the wait ends at the first final state, and the message gives the seconds
+// really waited (it said "after waiting 60s" when docker had reported unhealthy after 5 s).
+const HEALTH_ROWS: { states: string[]; code: number; message?: RegExp }[] = [
+  { states: ["starting", "starting", "unhealthy"], code: 1, message: /^web: health is unhealthy after waiting [23]s \(limit 60s\)$/ },
+  { states: ["starting", "healthy"], code: 0 },
+  { states: ["none"], code: 1, message: /^web: health is none after waiting 0s \(limit 60s\)$/ },
+];
+for (const row of HEALTH_ROWS) {
+  test(`docker health wait: ${row.states.join(" -> ")}`, () => {
+    const dir = mkdtempSync(path.join(scratch.dir, "health-"));
+    writeFileSync(path.join(dir, "states"), row.states.join("\n") + "\n");
+    // each call answers the next state, and the last one from then on
+    const docker = `#!/bin/sh\nn=$(cat ${dir}/n 2>/dev/null || echo 1)\necho $((n + 1)) > ${dir}/n\nsed -n "\${n}p" ${dir}/states | grep . || tail -n 1 ${dir}/states\n`;
+    writeFileSync(path.join(dir, "docker"), docker, { mode: 0o755 });
+    const script = dockerHealthWait("web", { interval: "1s", timeout: "1s", retries: 3 } as Healthcheck);
+    const started = Date.now();
+    const r = spawnSync("bash", ["-c", script], { encoding: "utf8", env: { PATH: `${dir}:${process.env.PATH}` }, stdio: ["ignore", "pipe", "pipe"], timeout: 20_000 });
+    const took = (Date.now() - started) / 1000;
+    assert.is(r.status, row.code, r.stderr);
+    if (row.message) assert.match(r.stderr.trim(), row.message, r.stderr);
+    assert.ok(took < row.states.length + 2, `took ${took}s`);
   });
 }
 

@@ -17,7 +17,7 @@ import { copySiblings, runCli, STACK_FRAME } from "./support/convert.ts";
 import { BASE_ENV, corpusCases, corpusDir, defaultArgs, haveCorpus } from "./support/corpus.ts";
 import { prng } from "./support/prng.ts";
 
-const CASES = Number(process.env.KHEPRI_FUZZ_CASES ?? 1500);
+const CASES = Number(process.env.KHEPRI_FUZZ_CASES ?? 3000);
 const CLI_CASES = Math.max(10, Math.round(CASES / 75));
 const SEED = Number(process.env.KHEPRI_FUZZ_SEED ?? 0x6b68);
 /** Per case: far above any real conversion (a few ms to tens of ms here), far below a hang or an alias bomb. */

@@ -146,8 +146,20 @@ export function redact(text: string, redactions: Redactions): string {
   let out = text;
   // longest first, so that a value inside another is not replaced inside it first
   const values = [...redactions.keys()].filter((v) => v.length >= REDACT_MIN_LENGTH).sort((a, b) => b.length - a.length);
-  for (const value of values) if (out.includes(value)) out = out.split(value).join(`\${${redactions.get(value)}}`);
+  for (const value of values) {
+    for (const form of shownForms(value)) if (out.includes(form)) out = out.split(form).join(`\${${redactions.get(value)}}`);
+  }
   return out;
+}
+
+/**
+ * The ways a message may show a value: as it is, quoted the JSON way (`"p\"q\nr:80" is not a
+ * port`), with unprintable characters escaped, and, for a long one, the start an excerpt keeps.
+ */
+function shownForms(value: string): string[] {
+  const forms = [value, JSON.stringify(value).slice(1, -1), value.replace(UNPRINTABLE, escapeUnprintable)];
+  if (value.length > EXCERPT_LIMIT) for (const form of [...forms]) forms.push(form.slice(0, EXCERPT_LIMIT - 1));
+  return [...new Set(forms)];
 }
 
 /** Runs `fn`; a KhepriError it throws comes out with `redactions` hidden, its diagnostics too. */

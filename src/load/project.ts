@@ -6,6 +6,7 @@
  */
 import path from "node:path";
 import { KhepriError, redactDiagnostics, withRedactions, type Diagnostic, type SourcePos } from "../diagnostics/index.ts";
+import { looksSecret } from "../model/index.ts";
 import { own } from "../model/own.ts";
 import { canonicalizeProject } from "./canonical.ts";
 import { discoverComposeFiles } from "./discovery.ts";
@@ -76,6 +77,11 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
   );
   const diagnostics: Diagnostic[] = [];
   const interpolation = emptyInterpolation();
+  // (those of env files: the process's own PWD and SSH_AUTH_SOCK hold paths, not credentials)
+  for (const name in variables) {
+    const value = variables[name];
+    if (value !== undefined && looksSecret(name) && own(options.processEnv, name) === undefined) interpolation.secretsDefined.set(name, value);
+  }
   const found: TagsFound = { tags: false };
   const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME, sourcesDir: options.sourcesDirectory }, files, diagnostics, stack: [], found };
   // No message shows a secret variable's value, whatever quotes it.
