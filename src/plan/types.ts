@@ -102,6 +102,8 @@ export interface RootTargetPlan {
 export interface Plan {
   runtime: Runtime;
   project: string;
+  /** Rootless podman: the user whose podman runs the containers, networks, volumes and builds. */
+  podmanUser?: string;
   containers: ContainerPlan[];
   oneshots: OneshotPlan[];
   rootTarget?: RootTargetPlan;

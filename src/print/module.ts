@@ -14,6 +14,7 @@ import {
   interp,
   lambda,
   list,
+  nul,
   printNix,
   ref,
   str,
@@ -59,9 +60,9 @@ const byName =
 export function printModule(plans: readonly Plan[], options: ModuleOptions): string {
   const runtime = plans[0]?.runtime ?? "podman";
   const body: Entry[] = [];
-  if (options.setup) body.push(...setupEntries(runtime));
+  if (options.setup) body.push(...setupEntries(runtime, plans.length > 0 && plans.every((p) => p.podmanUser !== undefined)));
   for (const plan of plans) body.push(...planEntries(plan));
-  body.push(...hostAssertions(plans), ...hostServices(plans));
+  body.push(...hostAssertions(plans), ...rootlessAssertions(plans), ...hostServices(plans));
   if (options.warnings?.length) body.push(comment("What khepri could not honour"), binding("warnings", strings(options.warnings)));
   const config = attrs(body);
   const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
@@ -81,10 +82,13 @@ function guarded(config: Expr, optionPath: readonly string[], plans: readonly Pl
  * backend is set plainly: a configuration that says otherwise conflicts, which
  * is the point (the module was generated for this runtime).
  */
-function setupEntries(runtime: Runtime): Entry[] {
+function setupEntries(runtime: Runtime, rootless: boolean): Entry[] {
   const byDefault = (value: Expr) => apply(ref("lib.mkDefault"), [value]);
   const entries: Entry[] = [comment("Runtime")];
-  if (runtime === "podman") {
+  if (runtime === "podman" && rootless) {
+    // root's podman network settings and firewall rule serve rootful containers only
+    entries.push(binding(["virtualisation", "podman", "enable"], byDefault(bool(true))));
+  } else if (runtime === "podman") {
     entries.push(
       binding(["virtualisation", "podman"], attrs([
         binding("enable", byDefault(bool(true))),
@@ -143,7 +147,7 @@ function planEntries(plan: Plan): Entry[] {
     const units = plan.oneshots.filter((o) => o.kind === kind).sort(byName((o) => o.unitName));
     if (!units.length) continue;
     entries.push(comment(title));
-    for (const unit of units) entries.push(binding(["systemd", "services", unit.unitName], oneshotAttrs(unit, plan.runtime)));
+    for (const unit of units) entries.push(binding(["systemd", "services", unit.unitName], oneshotAttrs(unit, plan.runtime, plan.podmanUser)));
   }
   if (plan.rootTarget) {
     entries.push(comment("Root target: starting it starts the project (up), stopping it stops everything (down)."));
@@ -213,12 +217,48 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
 /** The unit's dependency lists, in the order they are written. */
 const UNIT_LISTS = ["after", "requires", "wants", "bindsTo", "upheldBy", "partOf", "wantedBy"] as const;
 
-function oneshotAttrs(o: OneshotPlan, runtime: Runtime): Expr {
+function oneshotAttrs(o: OneshotPlan, runtime: Runtime, podmanUser: string | undefined): Expr {
   const serviceConfig: Record<string, string | number | boolean> = { Type: "oneshot", RemainAfterExit: true, ...o.unit.serviceConfig };
   const unit: UnitPlan = { ...o.unit, serviceConfig, preStop: o.stopScript ? [o.stopScript.trimEnd()] : o.unit.preStop };
   const extra: Entry[] = [
     binding("path", list([ref(`config.virtualisation.${runtime}.package`)])),
     binding("script", str(o.script)),
   ];
-  return unitAttrs(unit, false, extra);
+  const own = unitAttrs(unit, false, extra);
+  return podmanUser === undefined ? own : apply(ref("lib.mkMerge"), [list([own, ...rootlessUnit(podmanUser)])]);
+}
+
+/** `config.users.users.<user>.<key>`, or `fallback` when it is not set (then an assertion says so). */
+const userSetting = (user: string, key: string, fallback: Expr) =>
+  apply(ref("lib.attrByPath"), [list([str("users"), str("users"), str(user), str(key)]), fallback, ref("config")]);
+
+/**
+ * What oci-containers gives a rootless container's unit, for a network, volume or build unit run
+ * as the same user: the user's runtime directory (its podman's state), started by the user's
+ * manager, which lingering keeps running without a login.
+ */
+function rootlessUnit(user: string): Expr[] {
+  const uid = apply(ref("toString"), [userSetting(user, "uid", nul())]);
+  const manager = interp(["user@", uid, ".service"]);
+  const lingering = list([str("linger-users.service")]);
+  return [
+    attrs([
+      binding(["environment", "XDG_RUNTIME_DIR"], interp(["/run/user/", uid])),
+      binding("requires", list([manager])),
+      binding("after", list([manager])),
+    ]),
+    apply(ref("lib.mkIf"), [userSetting(user, "linger", bool(false)), attrs([binding("after", lingering), binding("wants", lingering)])]),
+  ];
+}
+
+/** Rootless units need the user's static uid (its runtime directory and user@<uid>.service). */
+function rootlessAssertions(plans: readonly Plan[]): Entry[] {
+  const users = [...new Set(plans.flatMap((p) => (p.podmanUser === undefined ? [] : [p.podmanUser])))].sort();
+  if (!users.length) return [];
+  const checks = users.map((user) => {
+    const uid = userSetting(user, "uid", nul());
+    const message = `khepri: rootless podman runs as ${user}, who needs a static uid (users.users.${user}.uid; isNormalUser = true, with subUidRanges/subGidRanges or autoSubUidGidRange) for /run/user/<uid> and user@<uid>.service`;
+    return attrs([binding("assertion", apply(ref("builtins.isInt"), [uid])), binding("message", str(message))]);
+  });
+  return [comment("Rootless podman"), binding("assertions", list(checks))];
 }

@@ -1,0 +1,59 @@
+// Issue 12, rootless podman from the command line: `khepri convert --podman-user alice` gives a
+// module whose network and volume units run as alice the way oci-containers runs her containers
+// (her runtime directory, after her user manager and lingering), and none of root's podman
+// settings. Evaluated with the real oci-containers module and a configuration defining alice.
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { test } from "uvu";
+import * as assert from "uvu/assert";
+import { runCli } from "./support/convert.ts";
+import { evalNixosModules, findNixosEvalEnv, NixosEvalError } from "./support/nixos-eval.ts";
+import { repoRoot, skipUnless } from "./support/shared.ts";
+
+const { env, missing } = findNixosEvalEnv();
+const work = mkdtempSync(path.join(tmpdir(), "khepri-rootless-"));
+test.after(() => rmSync(work, { recursive: true, force: true }));
+
+const moduleFile = path.join(work, "module.nix");
+const converted = runCli(["convert", "-q", "--runtime", "podman", "--podman-user", "alice", "-f", path.join(repoRoot, "test/fixtures/rootless/compose.yaml"), "-o", moduleFile], { cwd: work });
+const alice = (linger: boolean) => `{ users.users.alice = { uid = 1000; isNormalUser = true; home = "/home/alice"; linger = ${linger}; autoSubUidGidRange = true; }; }`;
+
+test("the module has none of root's podman settings (default network DNS, the podman+ firewall rule)", () => {
+  assert.is(converted.code, 0, converted.stderr);
+  const text = readFileSync(moduleFile, "utf8");
+  assert.match(text, "virtualisation.podman.enable = lib.mkDefault true;");
+  assert.not.match(text, "dns_enabled");
+  assert.not.match(text, "podman+");
+});
+
+for (const linger of [true, false]) {
+  test(`network and volume units run as alice in her runtime directory, after her manager${linger ? " and lingering" : ""}`, () => {
+    if (skipUnless(env !== undefined, "rootless --podman-user", missing ?? "")) return;
+    const facts = evalNixosModules(env!, [moduleFile], { backend: "podman", extraConfig: alice(linger) });
+    for (const unit of ["podman-network-rl_default", "podman-volume-rl_data"]) {
+      const u = facts.services[unit]!;
+      assert.ok(u, `${unit} in ${Object.keys(facts.services).join(", ")}`);
+      assert.is(u.serviceConfig.User, "alice");
+      assert.is(u.environment.XDG_RUNTIME_DIR, "/run/user/1000");
+      assert.ok(u.requires.includes("user@1000.service"), JSON.stringify(u.requires));
+      assert.ok(u.after.includes("user@1000.service"), JSON.stringify(u.after));
+      assert.is(u.after.includes("linger-users.service"), linger, JSON.stringify(u.after));
+      assert.is(u.wants.includes("linger-users.service"), linger, JSON.stringify(u.wants));
+    }
+    assert.is(facts.containers["rl-app"]!.podman?.user, "alice");
+  });
+}
+
+test("a user without a static uid fails an assertion naming what is missing", () => {
+  if (skipUnless(env !== undefined, "rootless --podman-user assertion", missing ?? "")) return;
+  try {
+    evalNixosModules(env!, [moduleFile], { backend: "podman", extraConfig: `{ users.users.alice = { isNormalUser = true; home = "/home/alice"; }; }` });
+    assert.unreachable("evaluation should fail");
+  } catch (error) {
+    assert.instance(error, NixosEvalError);
+    assert.match((error as Error).message, /rootless podman runs as alice, who needs a static uid \(users\.users\.alice\.uid/);
+  }
+});
+
+test.run();
