@@ -37,6 +37,7 @@ const cases: [string, "fifo" | "zero" | "none", string | undefined, string[], Re
   ["label_file a FIFO", "fifo", service("    label_file: ./fifo\n"), [], /^error: compose\.yaml:4:17: services\.web\.label_file\[0\]: \S+/],
   ["label_file over the limit", "none", service("    label_file: ./big.yaml\n"), [], /^error: compose\.yaml:4:17: services\.web\.label_file\[0\]: \S+/],
   ["include a zero device", "zero", "include:\n  - ./zero\n" + service(""), [], /^error: compose\.yaml:2:5: include\[0\]: \S+/],
+  ["an include's env_file a zero device", "zero", "include:\n  - path: ./base.yaml\n    env_file: ./zero\n" + service(""), [], /^error: compose\.yaml:2:5: include\[0\]: \S+/],
   ["extends from a FIFO", "fifo", service("    extends:\n      file: ./fifo\n      service: x\n"), [], /^error: compose\.yaml:5:13: services\.web\.extends\.file: \S+/],
 ];
 
@@ -59,5 +60,12 @@ for (const [name, needs, compose, args, expected] of existsSync(loader) ? cases 
     assert.not.ok(existsSync(path.join(cwd, "out.nix")));
   });
 }
+
+test("-f a directory says so (and points to --project-directory)", () => {
+  if (!existsSync(loader)) return void console.log(`SKIP -f a directory: ${loader} is missing`);
+  const r = spawnSync(process.execPath, ["--", loader, "convert", "-q", "-f", dir, "-o", "-"], { encoding: "utf8", timeout: 20_000 });
+  assert.is(r.status, 1, r.stderr);
+  assert.match(r.stderr.trimEnd(), /^error: compose file \S+ is a directory \(-f names a file; --project-directory names a directory\)$/);
+});
 
 test.run();

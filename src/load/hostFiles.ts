@@ -8,6 +8,7 @@
  * `requireFiles` makes it an error.
  */
 import { KhepriError, type Diagnostic } from "../diagnostics/index.ts";
+import { looksSecret } from "../model/index.ts";
 import { own } from "../model/own.ts";
 import { readDotenvFile, type Variables } from "./environment.ts";
 import { whereNamed, type FileReader } from "./files.ts";
@@ -168,7 +169,14 @@ function applyLabelFiles(service: RawMap, at: (string | number)[], ctx: Ctx): vo
       checkLabelLines(file, ctx.files.read(file), [...at, "label_file", i]);
       return readDotenvFile(file, ctx.files, () => undefined);
     };
-    Object.assign(fromFiles, whereNamed(positionOf(service, "label_file"), [...at, "label_file", i], read));
+    const labels = whereNamed(positionOf(service, "label_file"), [...at, "label_file", i], read);
+    // a label file is plain text that may hold anything; labels go into the module and the store
+    const secret = Object.keys(labels).filter((key) => labels[key] !== "" && looksSecret(key));
+    if (secret.length) {
+      const message = `label_file ${file} sets ${secret.join(", ")}, which look${secret.length === 1 ? "s" : ""} like a credential: labels are written into the module (and the Nix store) and shown by \`inspect\`; keep credentials out of labels`;
+      ctx.diagnostics.push({ level: "warning", message, pos: positionOf(service, "label_file"), path: [...at, "label_file", i] });
+    }
+    Object.assign(fromFiles, labels);
   });
   const labels = isRawMap(service.labels) ? service.labels : {};
   service.labels = { ...fromFiles, ...labels };

@@ -126,6 +126,7 @@ function composeFilesOf(options: LoadOptions, files: FileReader): string[] {
   if (!given.length) return discoverComposeFiles(path.resolve(options.workingDir, options.projectDirectory ?? "."), files);
   return given.map((f) => {
     const file = path.resolve(options.workingDir, f);
+    if (files.isDirectory(file)) throw new KhepriError(`compose file ${f} is a directory (-f names a file; --project-directory names a directory)`);
     if (!files.isFile(file)) throw new KhepriError(`compose file ${f} not found`);
     return file;
   });
@@ -220,9 +221,8 @@ function loadIncluded(entry: RawValue, fileDir: string, ctx: FileContext, list: 
   }
   const directory = typeof spec.project_directory === "string" ? path.resolve(fileDir, spec.project_directory) : path.dirname(paths[0]!);
   const envFiles = isRawList(spec.env_file) ? spec.env_file : typeof spec.env_file === "string" ? [spec.env_file] : [];
-  const ownVariables = projectVariables(
-    { envFiles: envFiles.map(String).map((f) => path.resolve(fileDir, f)), projectDirectory: directory, workingDir: fileDir, processEnv: {} },
-    ctx.files,
+  const ownVariables = whereNamed(positionOf(list, index), at, () =>
+    projectVariables({ envFiles: envFiles.map(String).map((f) => path.resolve(fileDir, f)), projectDirectory: directory, workingDir: fileDir, processEnv: {} }, ctx.files),
   );
   // The including project's variables win over the included project's defaults.
   const variables = { ...ownVariables, ...ctx.variables };

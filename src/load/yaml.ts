@@ -160,7 +160,10 @@ function firstLine(message: string): string {
 }
 
 function toRaw(w: Walk, node: Node, path: (string | number)[]): RawValue {
-  if (++w.nodes > MAX_NODES) throw new KhepriError("YAML expands to too many nodes (alias bomb?)", posAt(w, node.range?.[0]), path);
+  if (++w.nodes > MAX_NODES) {
+    const through = w.alias ? ` through the alias *${w.alias.name} (aliases count by what they expand to)` : "";
+    throw new KhepriError(`the YAML document expands to more than ${MAX_NODES} values${through}`, w.alias?.pos ?? posAt(w, node.range?.[0]), w.alias?.path ?? path);
+  }
   recordAnchor(w, node);
   const pos = posAt(w, node.range?.[0]);
   const value = untagged(w, node, path, pos);
