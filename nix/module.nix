@@ -44,12 +44,30 @@ let
   # the option and shows only the path.
   submodule = m: types.addCheck (types.submodule m) (x: !builtins.isPath x);
 
+  # A string a Nix path must not stand in for. A Nix path given instead is a type error whose
+  # message (the type's description) says to give a string.
+  stringNotPath =
+    type: what: why:
+    type
+    // {
+      description = "string (${what}; use a string, not a Nix path${why})";
+    };
+
   # A host path, as a string: it stays on the host, read by the runtime when the container starts.
-  hostPath = types.str // {
-    description =
-      "string (a host path such as \"/srv/app/app.env\", "
-      + "not a Nix path, which would be copied into the Nix store)";
-  };
+  hostPath =
+    stringNotPath types.str "a host path such as \"/srv/app/app.env\""
+      ", which would be copied into the Nix store";
+
+  # A mount's source: a bind mount's host path or a volume's name.
+  mountSource =
+    stringNotPath types.str "a host path or a volume name"
+      ", which would be copied into the Nix store";
+
+  # A service's `secrets` and `configs` entries: names of the composition's secrets or configs.
+  fileName =
+    kind:
+    stringNotPath types.str "the name of a ${kind} of the composition"
+      ": the file goes in ${kind}s.<name>.file, as a host path string";
 
   # How each option of a submodule was defined: the files (where the module system knows them),
   # for messages from the converter, and the priority, for how the value meets the compose files'.
@@ -166,7 +184,7 @@ let
   envFile = submodule {
     options = {
       path = mkOption {
-        type = types.str;
+        type = hostPath;
         description = "The file, absolute or relative to the project directory.";
       };
       required = mkOption {
@@ -192,7 +210,7 @@ let
         ];
         description = "Mount type.";
       };
-      source = optional types.str "Host path (bind) or volume name (volume)." { };
+      source = optional mountSource "Host path (bind) or volume name (volume)." { };
       target = mkOption {
         type = types.str;
         description = "Path in the container.";
@@ -219,7 +237,7 @@ let
   device = submodule {
     options = {
       source = mkOption {
-        type = types.str;
+        type = hostPath;
         description = "Device on the host.";
       };
       target = optional types.str "Path in the container." { };
@@ -290,9 +308,9 @@ let
     options = {
       driver = optional types.str "Log driver (khepri's default is journald)." { };
       options = mkOption {
-        type = types.attrsOf types.str;
+        type = types.attrsOf (types.nullOr types.str);
         default = { };
-        description = "Log driver options.";
+        description = "Log driver options; `null` removes one the compose files set.";
       };
     };
   };
@@ -410,7 +428,7 @@ let
         '' { example = [ "/docker-entrypoint.sh" ]; };
 
         networks = mkOption {
-          type = namedOrList serviceNetwork;
+          type = namedOrList (types.nullOr serviceNetwork);
           default = { };
           example = [
             "paperless"
@@ -419,12 +437,13 @@ let
           description = ''
             Networks of the composition the service joins: a list of names, or an attribute set
             with per-network settings (`aliases`, `ipv4Address`, ...). Without any, the service
-            joins the composition's `default` network.
+            joins the composition's `default` network. Merged by name with the compose files'
+            networks; `null` removes one the compose files set.
           '';
         };
 
         dependsOn = mkOption {
-          type = namedOrList dependency;
+          type = namedOrList (types.nullOr dependency);
           default = { };
           example = literalExpression ''
             {
@@ -435,7 +454,8 @@ let
           description = ''
             Services to start first: a list of names, or an attribute set with a `condition`
             (`service_started`, `service_healthy`, `service_completed_successfully`). The
-            dependent's unit waits for the condition.
+            dependent's unit waits for the condition. Merged by name with the compose files'
+            `depends_on`; `null` removes a dependency the compose files set.
           '';
         };
 
@@ -464,12 +484,13 @@ let
 
         extraHosts = mkOption {
           type = types.either (types.listOf types.str) (
-            types.attrsOf (types.either types.str (types.listOf types.str))
+            types.attrsOf (types.nullOr (types.either types.str (types.listOf types.str)))
           );
           default = [ ];
           example = [ "host.docker.internal:host-gateway" ];
           description = ''
-            Extra `/etc/hosts` entries: `"NAME:ADDRESS"` strings, or names to addresses.
+            Extra `/etc/hosts` entries: `"NAME:ADDRESS"` strings, or names to addresses. As names
+            to addresses, `null` removes a name the compose files set.
           '';
         };
 
@@ -484,7 +505,7 @@ let
         workingDir = optional types.str "Working directory (compose's `working_dir`)." { };
 
         secrets = mkOption {
-          type = types.listOf (types.either types.str fileMount);
+          type = types.listOf (types.either (fileName "secret") fileMount);
           default = [ ];
           example = [ "db_password" ];
           description = ''
@@ -494,7 +515,7 @@ let
         };
 
         configs = mkOption {
-          type = types.listOf (types.either types.str fileMount);
+          type = types.listOf (types.either (fileName "config") fileMount);
           default = [ ];
           description = ''
             Configs of the composition (see {option}`configs`) to mount, by default at `/<name>`.
@@ -539,16 +560,19 @@ let
         pidsLimit = optional types.int "Maximum number of processes." { };
 
         sysctls = mkOption {
-          type = types.attrsOf (types.either types.str types.int);
+          type = types.attrsOf (types.nullOr (types.either types.str types.int));
           default = { };
           example = {
             "net.core.somaxconn" = 1024;
           };
-          description = "Kernel parameters for the container's namespaces.";
+          description = ''
+            Kernel parameters for the container's namespaces, merged by name with the compose
+            files' `sysctls`; `null` removes one the compose files set.
+          '';
         };
 
         ulimits = mkOption {
-          type = types.attrsOf ulimit;
+          type = types.attrsOf (types.nullOr ulimit);
           default = { };
           example = {
             nofile = {
@@ -556,7 +580,10 @@ let
               hard = 40000;
             };
           };
-          description = "Resource limits: a number, or `soft` and `hard`.";
+          description = ''
+            Resource limits: a number, or `soft` and `hard`. Merged by name with the compose
+            files' `ulimits`; `null` removes one the compose files set.
+          '';
         };
 
         logging = optional logging "Log driver and options." { };
@@ -645,6 +672,8 @@ let
 
   secret = submodule {
     options = {
+      # (types.str, not hostPath: test/nix-integration.test.ts pins this option's type
+      # description as `null or string`)
       file = optional types.str ''
         File holding the secret, as a string: absolute (for example
         `config.sops.secrets.db.path` or `config.age.secrets.db.path`) or relative to
@@ -659,7 +688,10 @@ let
 
   configFile = submodule {
     options = {
-      file = optional types.str "The file, absolute or relative to {option}`projectDirectory`." { };
+      file = optional hostPath ''
+        The file, as a string: absolute or relative to {option}`projectDirectory`. It is
+        bind-mounted when the container starts and never copied into the Nix store.
+      '' { };
       content = optional types.str "The content, inline; written to the Nix store: no secrets." { };
       environment = optional types.str "Take the content from this environment variable." { };
       name = optional types.str "Name of the config." { };
@@ -745,7 +777,10 @@ let
         profiles = strings "Compose profiles to activate." { example = [ "debug" ]; };
 
         projectDirectory = mkOption {
-          type = types.nullOr (types.strMatching "/.*");
+          type = types.nullOr (
+            stringNotPath (types.strMatching "/.*") "an absolute host path such as \"/srv/app\""
+              ", which would be copied into the Nix store"
+          );
           default = null;
           example = "/srv/paperless";
           description = ''
@@ -887,8 +922,10 @@ let
 
   # The compose files of a composition in the store: each alone, or with its `includes`, the
   # files copied from their common directory with their layout and nothing else beside them.
-  composeCopies =
-    c:
+  # With `withIncludes`, the included files' copies too (for messages).
+  composeCopies = c: composeCopiesOf c false;
+  composeCopiesOf =
+    c: withIncludes:
     let
       files = lib.optional (c.composeFile != null) c.composeFile ++ c.composeFiles;
       wanted = map toString (files ++ c.includes);
@@ -912,7 +949,7 @@ let
           else
             "${copy}${lib.removePrefix root (toString file)}";
       }
-    ) files;
+    ) (files ++ lib.optionals withIncludes c.includes);
 
   # `"${./stack}/compose.yaml"`: the whole directory went into the store.
   wholeDirectories = lib.concatLists (
@@ -973,14 +1010,25 @@ let
       priority = definitions.${key}.priority or lib.modules.defaultOverridePriority;
     in
     if priority < lib.modules.defaultOverridePriority then
-      (if value == null then reset else { "!override" = value; })
+      (if value == null then reset else { "!override" = withoutResets value; })
     else if priority == lib.modules.defaultOverridePriority && (value == [ ] || value == { }) then
       reset
     else
       value;
 
-  # `null` for an environment variable or a label: the compose files' one is removed.
+  # `null` for an entry of a map (an environment variable, a label, a sysctl, a dependency, ...):
+  # the compose files' one is removed.
   entries = f: lib.mapAttrs (_: v: if v == null then reset else f v);
+
+  # In a value that replaces the compose files' whole (`lib.mkForce`), a removed entry is left out.
+  withoutResets =
+    v:
+    if builtins.isAttrs v then
+      lib.mapAttrs (_: withoutResets) (lib.filterAttrs (_: x: x != reset) v)
+    else if builtins.isList v then
+      map withoutResets v
+    else
+      v;
 
   # Only options that have a definition besides their default, and freeform keys: the other
   # options say nothing, and reading their values would merge every option of every service.
@@ -1002,8 +1050,17 @@ let
           image = if isImageDerivation svc.image then imageRef where svc.image else svc.image;
           environment = entries envValue svc.environment;
           labels = entries lib.id svc.labels;
-          networks = namedMap svc.networks;
-          dependsOn = namedMap svc.dependsOn;
+          networks = entries deepPrune svc.networks;
+          dependsOn = entries deepPrune svc.dependsOn;
+          extraHosts =
+            if builtins.isAttrs svc.extraHosts then entries lib.id svc.extraHosts else svc.extraHosts;
+          sysctls = entries lib.id svc.sysctls;
+          ulimits = entries deepPrune svc.ulimits;
+          logging = lib.mapNullable (
+            l:
+            deepPrune l
+            // lib.optionalAttrs (l.options != { }) { options = entries lib.id l.options; }
+          ) svc.logging;
         };
     in
     prune (lib.mapAttrs (againstCompose svc.definitions) values);
@@ -1175,7 +1232,7 @@ let
 
   # Compose files as the converter saw them (store paths) and as the user gave them.
   composeSources = lib.concatLists (
-    lib.mapAttrsToList (name: c: map (f: f // { composition = name; }) (composeCopies c)) enabled
+    lib.mapAttrsToList (name: c: map (f: f // { composition = name; }) (composeCopiesOf c true)) enabled
   );
 
   errorMessage =
@@ -1335,8 +1392,12 @@ let
 
   generatedUnits = definitionsAt [ "systemd" "services" ] generated;
 
+  # The user whose podman runs a container or a unit; `null` for root.
+  userOf = user: if user == "root" then null else user;
+
   # Per generated container: the networks and volumes it uses whose units its own composition
-  # does not make (external ones), each with the unit that would provide it.
+  # does not make (external ones), each with the unit that would provide it, and the composition
+  # and the user (`null`: root) that run the container.
   externalUses = lib.concatMap (
     containers:
     lib.mapAttrsToList (
@@ -1349,6 +1410,8 @@ let
           map (resource: {
             inherit kind resource container;
             unit = "${backend}-${kind}-${resource}";
+            composition = (c.labels or { })."com.docker.compose.project" or container;
+            user = userOf ((c.podman or { }).user or null);
           }) (lib.filter (r: !(lib.elem "${backend}-${kind}-${r}.service" own)) names);
         volumeSources = lib.filter (v: builtins.isString v && lib.hasInfix ":" v) (c.volumes or [ ]);
       in
@@ -1379,9 +1442,74 @@ let
     ) (lib.filter (x: x.uses != [ ]) externalUses)
   );
 
-  missingShared = lib.groupBy (use: "${use.kind} ${use.resource}") (
-    lib.filter (use: !(provided use)) (lib.concatMap (x: x.uses) externalUses)
+  # (a rootless user's are its own: another than root's of the same name)
+  missingShared = lib.groupBy (
+    use:
+    "${use.kind} ${use.resource}"
+    + lib.optionalString (use.user != null) " of ${use.user}'s rootless podman"
+  ) (lib.filter (use: !(provided use)) (lib.concatMap (x: x.uses) externalUses));
+
+  # A network or volume exists in one podman only, root's or one user's: the unit that creates
+  # it runs as that user (`khepri.networks`, `khepri.volumes` and rootful compositions as root).
+  # A container run by another user's podman cannot see it, however its unit is ordered.
+  unitUser = unit: userOf (config.systemd.services.${unit}.serviceConfig.User or null);
+  crossUserUses = lib.groupBy (use: "${use.composition} ${use.kind} ${use.resource}") (
+    lib.filter (use: use.owner != use.user) (
+      map (use: use // { owner = unitUser use.unit; }) (
+        lib.filter provided (lib.concatMap (x: x.uses) externalUses)
+      )
+    )
   );
+
+  podmanOf = user: if user == null then "root's podman" else "${user}'s rootless podman";
+
+  # What makes a shared network or volume, for messages: the composition whose root target the
+  # unit is part of (the converter writes a rootless unit as a `lib.mkMerge`).
+  providerOf =
+    use:
+    let
+      partOf = lib.concatMap (
+        units:
+        lib.concatMap (piece: lib.toList (piece.partOf or [ ])) (pushDown (units.${use.unit} or { }))
+      ) generatedUnits;
+      owner = lib.findFirst (name: lib.elem "${backend}-compose-${name}-root.target" partOf) null (
+        builtins.attrNames enabled
+      );
+    in
+    if cfg.${use.kind + "s"} ? ${use.resource} then
+      "khepri.${use.kind}s.${use.resource}"
+    else if owner != null then
+      "composition ${owner}"
+    else
+      "the unit ${use.unit}";
+
+  crossUserAssertions = lib.mapAttrsToList (
+    _: uses:
+    let
+      use = lib.head uses;
+      where =
+        "khepri.compositions.${use.composition}"
+        + lib.optionalString (use.user != null) ".podman.user";
+      containers = lib.concatStringsSep ", " (lib.unique (map (u: u.container) uses));
+      what = "${use.kind} ${use.resource}";
+    in
+    {
+      assertion = false;
+      message =
+        "${where}: composition ${use.composition} runs in ${podmanOf use.user}, but the ${what} "
+        + "it uses (${containers}) is created by ${providerOf use} in ${podmanOf use.owner}, "
+        + "where ${if use.user == null then "root" else use.user}'s containers cannot see it. "
+        + (
+          if use.user != null then
+            "Shared networks and volumes (khepri.networks, khepri.volumes) are created in "
+            + "root's podman, so a rootless composition must declare its own: "
+          else
+            "Declare "
+        )
+        + "${use.kind}s.${use.resource} = { }; in ${use.composition}, not external. "
+        + "Compositions that share one must all run as the same user (podman.user).";
+    }
+  ) crossUserUses;
 
   # -- Rootless podman ------------------------------------------------------------------------
 
@@ -1502,6 +1630,7 @@ let
 
   khepriAssertions =
     rootlessAssertions
+    ++ crossUserAssertions
     ++ lib.optional (conversionError != null) {
       assertion = false;
       message = errorMessage conversionError;
@@ -1535,9 +1664,17 @@ let
         use = lib.head uses;
       in
       "khepri: ${what} is external (used by ${lib.concatStringsSep ", " (lib.unique (map (u: u.container) uses))}) "
-      + "but nothing on this system creates it: declare khepri.${use.kind}s.${use.resource} = { }; "
-      + "(or a composition's non-external ${use.kind} with name = \"${use.resource}\"), "
-      + "or create it by hand with `${backend} ${use.kind} create ${use.resource}`."
+      + "but nothing on this system creates it: "
+      + (
+        if use.user == null then
+          "declare khepri.${use.kind}s.${use.resource} = { }; "
+          + "(or a composition's non-external ${use.kind} with name = \"${use.resource}\"), "
+          + "or create it by hand with `${backend} ${use.kind} create ${use.resource}`."
+        else
+          "declare it in a composition run by ${use.user} (a non-external ${use.kind} with "
+          + "name = \"${use.resource}\"), or create it by hand as ${use.user} with "
+          + "`${backend} ${use.kind} create ${use.resource}`."
+      )
     ) missingShared
     ++ map (
     where:

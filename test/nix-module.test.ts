@@ -54,13 +54,35 @@ function evaluate(c: Case): { facts?: NixosFacts; error?: string } {
 // ---------------------------------------------------------------------------------------------
 
 const errorCases: { name: string; case: Case; expect: RegExp[]; reject?: RegExp[] }[] = [
-  ...["environmentFiles", "volumes", "devices", "secrets", "configs", "ports"].map((option) => ({
-    name: `a Nix path in ${option} is a type error, and the file is never read`,
+  // where a string belongs: a service option (given [ ./app.env ]), a top-level secret's or
+  // config's file, the project directory; the message says to use a string
+  ...(
+    [
+      ...["environmentFiles", "volumes", "devices", "secrets", "configs"].map((option) => ({ option, at: `services\\.web\\.${option}\\."\\[definition 1-entry 1\\]"` })),
+      { option: "configs.file", at: "configs\\.app\\.file" },
+      { option: "projectDirectory", at: "projectDirectory", path: /cases\/path-option'?$/m },
+    ] as { option: string; at: string; path?: RegExp }[]
+  ).map(({ option, at, path }) => ({
+    name: `a Nix path in ${option} is a type error saying to use a string, and the file is never read`,
     case: { dir: "path-option", args: { option: nixString(option) } },
-    expect: [new RegExp(`option \`khepri\\.compositions\\.app\\.services\\.web\\.${option}\\.`), /is not of type/, /app\.env/],
+    expect: [new RegExp(`option \`khepri\\.compositions\\.app\\.${at}' is not of type \`(null or )?string \\([^)]*; use a string, not a Nix path`), path ?? /app\.env/],
     // the env file's content is a secret: it must not be in the message
     reject: [/CANARY_SECRET/, /syntax error/],
   })),
+  {
+    // not a host path, but a Nix path there must not be imported as a module (portMapping) either
+    name: "a Nix path in ports is a type error, and the file is never read",
+    case: { dir: "path-option", args: { option: nixString("ports") } },
+    expect: [/option `khepri\.compositions\.app\.services\.web\.ports\."\[definition 1-entry 1\]"' is not of type/, /app\.env/],
+    reject: [/CANARY_SECRET/, /syntax error/],
+  },
+  {
+    // a plain `null or string`, which test/nix-integration.test.ts pins
+    name: "a Nix path in secrets.file is a type error, and the file is never read",
+    case: { dir: "path-option", args: { option: nixString("secrets.file") } },
+    expect: [/option `khepri\.compositions\.app\.secrets\.db\.file' is not of type `null or string'/, /app\.env/],
+    reject: [/CANARY_SECRET/, /syntax error/],
+  },
   {
     name: "a converter error names the option and the file that defined it",
     case: { dir: "depends-on" },
@@ -126,7 +148,7 @@ test("warnings: a bare container port publishes on a random host port", () => {
 // ---------------------------------------------------------------------------------------------
 
 for (const via of ["compositions", "composeModule", "module-shapes"]) {
-  test(`priorities (${via}): plain merges, mkForce replaces, [ ] and { } empty, null removes`, () => {
+  test(`priorities (${via}): plain merges, mkForce replaces, [ ] and { } empty, null removes (a map entry of any map option)`, () => {
     if (skipIfd(`priorities ${via}`)) return;
     const { facts, error } = evaluate({ dir: "priorities", args: { via: nixString(via) } });
     assert.not.ok(error, error);
@@ -141,10 +163,22 @@ for (const via of ["compositions", "composeModule", "module-shapes"]) {
     assert.equal(web.volumes, ["/srv/html:/usr/share/nginx/html:ro"]);
     // mkForce null on a scalar: the compose file's hostname is gone
     assert.not.ok(argvOf(facts!, "podman-prio-web").some((a) => a.includes("from-compose")));
+    // null removes one entry of every map option: sysctls, extraHosts, ulimits, dependsOn,
+    // networks, logging options
+    const flags = (c: typeof web, flag: string) => c.extraOptions.filter((o) => o.startsWith(`--${flag}=`));
+    assert.equal(flags(web, "sysctl"), ["--sysctl=net.core.somaxconn=1024"]);
+    assert.equal(flags(web, "add-host"), ["--add-host=keep.example:10.0.0.1"]);
+    assert.equal(flags(web, "ulimit"), ["--ulimit=nofile=1024:2048"]);
+    assert.equal(flags(web, "log-opt"), ["--log-opt=tag=web"]);
+    assert.equal(web.dependsOn, ["prio-worker"]);
+    assert.not.ok(facts!.services["podman-prio-web"]!.requires.includes("podman-prio-cache.service"));
+    assert.equal(web.networks, ["prio_front:alias=web"]);
     // mkForce replaces whole: a list, a map, a scalar
     assert.equal(worker.ports, ["9090:9000/tcp"]);
     assert.equal(worker.environment, { B: "nix" });
     assert.is(worker.image, "docker.io/library/alpine:3");
+    // ... and a null entry in the replacing map is left out
+    assert.equal(flags(worker, "sysctl"), ["--sysctl=net.core.somaxconn=4096"]);
     // an explicit [ ] or { } empties what the compose file set
     assert.equal(worker.volumes, []);
     assert.equal(own(worker.labels), []);
@@ -274,6 +308,36 @@ test("rootless: what the user lacks is a failed assertion each", () => {
   }
   const docker = evaluate({ dir: "rootless", args: { user: nixString("alice") }, backend: "docker" });
   assert.match(docker.error ?? "", /rootless containers need virtualisation\.oci-containers\.backend = "podman"/);
+});
+
+test("rootless: a network or volume created in another user's podman (root's: khepri.networks, khepri.volumes) is a failed assertion", () => {
+  if (skipIfd("rootless shared")) return;
+  const { error } = evaluate({ dir: "rootless-shared", args: { sharedBy: nixString("root") } });
+  assert.ok(error, "the evaluation fails");
+  const failed = error!.split("\n").filter((l) => l.startsWith("khepri."));
+  const hint = "Shared networks and volumes (khepri.networks, khepri.volumes) are created in root's podman, so a rootless composition must declare its own: ";
+  const same = " Compositions that share one must all run as the same user (podman.user).";
+  assert.equal(failed.sort(), [
+    "khepri.compositions.reader: composition reader runs in root's podman, but the volume notes it uses (reader-cat) is created by composition wiki in alice's rootless podman, where root's containers cannot see it. Declare volumes.notes = { }; in reader, not external." + same,
+    `khepri.compositions.wiki.podman.user: composition wiki runs in alice's rootless podman, but the network proxy_net it uses (wiki-web) is created by khepri.networks.proxy_net in root's podman, where alice's containers cannot see it. ${hint}networks.proxy_net = { }; in wiki, not external.${same}`,
+    `khepri.compositions.wiki.podman.user: composition wiki runs in alice's rootless podman, but the volume books it uses (wiki-web) is created by composition library in root's podman, where alice's containers cannot see it. ${hint}volumes.books = { }; in wiki, not external.${same}`,
+    `khepri.compositions.wiki.podman.user: composition wiki runs in alice's rootless podman, but the volume media it uses (wiki-web) is created by khepri.volumes.media in root's podman, where alice's containers cannot see it. ${hint}volumes.media = { }; in wiki, not external.${same}`,
+  ]);
+});
+
+test("rootless: compositions run by the same user share networks and volumes; a missing one is a warning for that user", () => {
+  if (skipIfd("rootless shared same user")) return;
+  const { facts, error } = evaluate({ dir: "rootless-shared", args: { sharedBy: nixString("alice") } });
+  assert.not.ok(error, error);
+  const web = facts!.services["podman-wiki-web"]!;
+  for (const unit of ["podman-network-proxy_net.service", "podman-volume-media.service", "podman-volume-books.service"]) {
+    assert.ok(web.requires.includes(unit) && web.after.includes(unit), `${unit}: ${JSON.stringify(web.requires)}`);
+    assert.is(facts!.services[unit.replace(/\.service$/, "")]!.serviceConfig.User, "alice", unit);
+  }
+  assert.equal(
+    facts!.warnings.filter((w) => w.startsWith("khepri:")),
+    ["khepri: volume drafts of alice's rootless podman is external (used by wiki-web) but nothing on this system creates it: declare it in a composition run by alice (a non-external volume with name = \"drafts\"), or create it by hand as alice with `podman volume create drafts`."],
+  );
 });
 
 test.run();
