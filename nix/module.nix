@@ -672,9 +672,7 @@ let
 
   secret = submodule {
     options = {
-      # (types.str, not hostPath: test/nix-integration.test.ts pins this option's type
-      # description as `null or string`)
-      file = optional types.str ''
+      file = optional hostPath ''
         File holding the secret, as a string: absolute (for example
         `config.sops.secrets.db.path` or `config.age.secrets.db.path`) or relative to
         {option}`projectDirectory`. It is bind-mounted when the container starts and never
@@ -1518,13 +1516,7 @@ let
 
   rootlessUser = c: config.users.users.${c.podman.user} or { };
 
-  # The generated units of a composition (partOf its root target) and its containers.
-  unitsOf =
-    name:
-    lib.concatMap (
-      units:
-      lib.attrNames (lib.filterAttrs (_: u: lib.elem "podman-compose-${name}-root.target" (u.partOf or [ ])) units)
-    ) generatedUnits;
+  # The containers of a composition.
   containersOf =
     name:
     lib.concatMap (
@@ -1548,25 +1540,6 @@ let
 
   unprivilegedPortStart = config.boot.kernel.sysctl."net.ipv4.ip_unprivileged_port_start" or 1024;
 
-  # What oci-containers does for a rootless container's unit, for the network and volume units:
-  # the user's runtime directory, started by the user's manager (kept by lingering).
-  rootlessUnits = lib.mkMerge (
-    lib.mapAttrsToList (
-      name: c:
-      let
-        user = rootlessUser c;
-        uid = toString (user.uid or "");
-        linger = lib.optional (user.linger or false) "linger-users.service";
-      in
-      lib.genAttrs (lib.filter (u: builtins.match "podman-(network|volume|build)-.*" u != null) (unitsOf name)) (_: {
-        environment.XDG_RUNTIME_DIR = "/run/user/${uid}";
-        requires = [ "user@${uid}.service" ];
-        after = [ "user@${uid}.service" ] ++ linger;
-        wants = linger;
-      })
-    ) rootless
-  );
-
   rootlessAssertions = lib.concatLists (
     lib.mapAttrsToList (
       name: c:
@@ -1584,12 +1557,7 @@ let
           assertion = user.isNormalUser or false;
           message = "${where}: ${userName} must be a normal user (users.users.${userName}.isNormalUser = true).";
         }
-        {
-          assertion = (user.uid or null) != null;
-          message =
-            "${where}: ${userName} needs a static uid (users.users.${userName}.uid), "
-            + "for its runtime directory /run/user/<uid> and user@<uid>.service.";
-        }
+        # (a static uid: the generated module asserts it, as its units read it for /run/user/<uid>)
         {
           assertion =
             (user.autoSubUidGidRange or false)
@@ -1805,7 +1773,6 @@ in
     lib.mkMerge [
       forwardedConfig
       { systemd.services = sharedOrdering; }
-      { systemd.services = rootlessUnits; }
       { virtualisation.oci-containers.containers = imageLoads; }
       {
         assertions = khepriAssertions;
