@@ -798,7 +798,8 @@ let
         };
 
         podman.user = mkOption {
-          type = types.nullOr types.str;
+          # the converter's rule for a user name (src/model/userName.ts): it becomes systemd's `User=`
+          type = types.nullOr (types.strMatching "[A-Za-z_][A-Za-z0-9_.-]{0,31}");
           default = null;
           example = "alice";
           description = ''
@@ -1567,7 +1568,8 @@ let
             + "users.users.${userName}.autoSubUidGidRange = true, or subUidRanges and subGidRanges.";
         }
         {
-          assertion = !(healthGated name) || (user.linger or false);
+          # (`linger` is null unless set, from nixpkgs 25.05 on)
+          assertion = !(healthGated name) || (user.linger or null) == true;
           message =
             "${where}: a service of ${name} waits for a healthcheck (podman --sdnotify=healthy), which "
             + "rootless podman reports through ${userName}'s systemd: set users.users.${userName}.linger = true.";

@@ -114,10 +114,14 @@ test("a failed run writes nothing and leaves no temp file", () => {
 // `-o /dev/stdout` with standard output going to a file (`khepri ... -o /dev/stdout >> app.log`):
 // the link leads through /proc/self/fd/1 to the log, which renaming would replace (earlier lines
 // lost, a new inode). A link of our own to /proc/self/fd/1 stands in for /dev/stdout.
-test("-o through /proc/self/fd (/dev/stdout) is refused, and the file open there is left as it was", () => {
+// And a directory link to /proc/self/fd, as /dev/fd is, for `-o /dev/fd/1`.
+for (const [name, make] of [
+  ["/dev/stdout", (dir: string) => symlinkSync("/proc/self/fd/1", path.join(dir, "stdout"))],
+  ["/dev/fd/1", (dir: string) => (symlinkSync("/proc/self/fd", path.join(dir, "fd")), symlinkSync("fd/1", path.join(dir, "stdout")))],
+] as const) test(`-o through /proc/self/fd (${name}) is refused, and the file open there is left as it was`, () => {
   if (!existsSync(path.join(dist, "khepri.cjs"))) return void console.log("SKIP -o /dev/stdout: dist/khepri.cjs is missing (run node scripts/build.mjs)");
   const dir = scratch();
-  symlinkSync("/proc/self/fd/1", path.join(dir, "stdout"));
+  make(dir);
   const log = path.join(dir, "app.log");
   writeFileSync(log, "earlier line\n");
   const inode = statSync(log).ino;

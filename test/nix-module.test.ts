@@ -219,6 +219,10 @@ for (const via of ["compositions", "composeModule", "module-shapes"]) {
     assert.is(facts!.containers["stack-worker"]!.environment.FROM_BASE, "yes");
     // extends found its file beside the compose file (its store copy), not in projectDirectory
     assert.equal(facts!.containers["stack-job"]!.environment, { FROM_TEMPLATE: "yes", FROM_MAIN: "yes" });
+    // a relative bind in an included or extended file is beside that file in the project
+    // directory on the host (as compose resolves it), never in the store copy
+    assert.equal(facts!.containers["stack-cache"]!.volumes, ["/srv/stack/common/cache-data:/data"]);
+    assert.equal(facts!.containers["stack-job"]!.volumes, ["/srv/stack/templates/template-data:/data"]);
     const web = facts!.containers["stack-web"]!;
     assert.ok(web.environmentFiles.includes("/srv/stack/.env"), JSON.stringify(web.environmentFiles));
     const spec = JSON.parse(facts!.selected["khepri.generated.khepriSpec"] as string) as { compositions: Record<string, { composeFiles: string[] }> };

@@ -56,4 +56,15 @@ test("a user without a static uid fails an assertion naming what is missing", ()
   }
 });
 
+test("with a GPU too, both host requirements are assertions of one module that evaluates", () => {
+  if (skipUnless(env !== undefined, "rootless --podman-user with a GPU", missing ?? "")) return;
+  const gpuModule = path.join(work, "gpu.nix");
+  const r = runCli(["convert", "-q", "--runtime", "podman", "--podman-user", "alice", "-f", path.join(repoRoot, "test/fixtures/rootless-gpu/compose.yaml"), "-o", gpuModule], { cwd: work });
+  assert.is(r.code, 0, r.stderr);
+  const facts = evalNixosModules(env!, [gpuModule], { backend: "podman", extraConfig: `{ users.users.alice.isNormalUser = true; }`, allowFailedAssertions: true });
+  const failed = facts.failedAssertions ?? [];
+  assert.ok(failed.some((m) => /NVIDIA GPUs, which need hardware\.nvidia-container-toolkit\.enable/.test(m)), JSON.stringify(failed));
+  assert.ok(failed.some((m) => /rootless podman runs as alice, who needs a static uid/.test(m)), JSON.stringify(failed));
+});
+
 test.run();

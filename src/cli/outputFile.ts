@@ -45,13 +45,17 @@ function resolveTarget(target: string): { file: string; stats?: Stats } {
   return { file, stats };
 }
 
-/** Whether following the links of `target` passes through /proc (a process's open files: /dev/stdout, /dev/fd/N). */
+/**
+ * Whether following the links of `target` passes through /proc (a process's open files:
+ * /dev/stdout, /dev/fd/N, where /dev/fd is itself a link to /proc/self/fd).
+ */
 function throughOpenFile(target: string): boolean {
   let at = path.resolve(target);
   for (let hops = 0; hops < 40; hops++) {
-    if (at.startsWith("/proc/")) return true;
     let next: string;
     try {
+      at = path.join(realpathSync(path.dirname(at)), path.basename(at));
+      if (at.startsWith("/proc/")) return true;
       if (!lstatSync(at).isSymbolicLink()) return false;
       next = readlinkSync(at);
     } catch {

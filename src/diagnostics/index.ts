@@ -145,7 +145,8 @@ const REDACT_MIN_LENGTH = 4;
 export function redact(text: string, redactions: Redactions): string {
   let out = text;
   // longest first, so that a value inside another is not replaced inside it first
-  const values = [...redactions.keys()].filter((v) => v.length >= REDACT_MIN_LENGTH).sort((a, b) => b.length - a.length);
+  // (nor a boolean: AUTH_ENABLED=true holds no credential, and "true" is in many messages)
+  const values = [...redactions.keys()].filter((v) => v.length >= REDACT_MIN_LENGTH && v !== "true" && v !== "false").sort((a, b) => b.length - a.length);
   for (const value of values) {
     for (const form of shownForms(value)) if (out.includes(form)) out = out.split(form).join(`\${${redactions.get(value)}}`);
   }

@@ -18,6 +18,8 @@ export interface EnvironmentInputs {
   projectDirectory: string;
   workingDir: string;
   processEnv: Readonly<Record<string, string | undefined>>;
+  /** Filled with the names the env files' own `${VAR}`s read (`B=${DB_PASSWORD}`). */
+  referenced?: Set<string>;
 }
 
 export function projectVariables(inputs: EnvironmentInputs, files: FileReader): Variables {
@@ -32,7 +34,10 @@ export function projectVariables(inputs: EnvironmentInputs, files: FileReader): 
       if (explicit) throw new KhepriError(`env file ${file} not found`);
       continue;
     }
-    const lookup = (name: string) => own(inputs.processEnv, name) ?? own(fromFiles, name);
+    const lookup = (name: string) => {
+      inputs.referenced?.add(name);
+      return own(inputs.processEnv, name) ?? own(fromFiles, name);
+    };
     Object.assign(fromFiles, readDotenvFile(file, files, lookup));
   }
   const variables: Variables = { ...fromFiles };

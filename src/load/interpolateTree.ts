@@ -23,13 +23,13 @@ export interface Interpolation {
   /** Each unset variable used as `${VAR}`, at its first use (compose warns once it is blank). */
   readonly unset: Map<string, { pos: SourcePos | undefined; path: (string | number)[] }>;
   /**
-   * The values of every secret-looking variable the project's env files define, used or not: a message must
-   * not show one even when it arrives through another variable (`.env`: `B=${DB_PASSWORD}`).
+   * The values of the secret-looking variables the project's env files read in their own `${VAR}`s:
+   * a message must not show one arriving through another variable (`.env`: `B=${DB_PASSWORD}`).
    */
-  readonly secretsDefined: Map<string, string>;
+  readonly secretsPassedOn: Map<string, string>;
 }
 
-export const emptyInterpolation = (): Interpolation => ({ sources: new Map(), values: new Map(), underSecretKeys: new Set(), unset: new Map(), secretsDefined: new Map() });
+export const emptyInterpolation = (): Interpolation => ({ sources: new Map(), values: new Map(), underSecretKeys: new Set(), unset: new Map(), secretsPassedOn: new Map() });
 
 /** The key of a position in `Interpolation.sources`. */
 export const placeKey = (pos: SourcePos) => `${pos.line}:${pos.col}:${pos.file}`;

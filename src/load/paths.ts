@@ -21,6 +21,18 @@ export interface PathContext {
   sourcesDir?: string | undefined;
 }
 
+/**
+ * The paths of a file `include`d or `extends`ed from, in directory `dir`: its relative paths
+ * resolve against its own directory. Where the compose files were copied away from the project
+ * (sourcesDir, the module's store copies), that is the same place relative to the project
+ * directory: a bind mount `./data` of `sub/compose.yaml` is `<project>/sub/data` on the host, not
+ * a path in the store.
+ */
+export function fileDirectoryPaths(paths: PathContext, dir: string): PathContext {
+  if (!paths.sourcesDir) return { home: paths.home, baseDir: dir };
+  return { home: paths.home, baseDir: path.resolve(paths.baseDir, path.relative(paths.sourcesDir, dir)), sourcesDir: dir };
+}
+
 /** A build context or the like that names a remote source rather than a directory. */
 const isRemote = (s: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(s) || s.startsWith("git@") || s.startsWith("github.com/");
 

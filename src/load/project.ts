@@ -15,7 +15,7 @@ import { diskFiles, whereNamed, type FileReader } from "./files.ts";
 import { resolveHostFiles } from "./hostFiles.ts";
 import { emptyInterpolation, interpolateTree, type Interpolation } from "./interpolateTree.ts";
 import { mergeProjects, mergeService, resolveTags } from "./merge.ts";
-import { resolveRelativePaths, type PathContext } from "./paths.ts";
+import { fileDirectoryPaths, resolveRelativePaths, type PathContext } from "./paths.ts";
 import { secretRedactions } from "./secretNames.ts";
 import { copyMap, isRawList, isRawMap, mayHoldNul, positionOf, refuseNul, type RawMap, type RawValue, type TagsFound } from "./raw.ts";
 import { parseYaml } from "./yaml.ts";
@@ -71,16 +71,17 @@ interface FileContext {
 export function loadComposeProject(options: LoadOptions, files: FileReader = diskFiles): LoadedProject {
   const composeFiles = composeFilesOf(options, files);
   const directory = path.resolve(options.workingDir, options.projectDirectory ?? path.dirname(composeFiles[0]!));
+  const referenced = new Set<string>();
   const variables = projectVariables(
-    { envFiles: options.envFiles ?? [], projectDirectory: directory, workingDir: options.workingDir, processEnv: options.processEnv },
+    { envFiles: options.envFiles ?? [], projectDirectory: directory, workingDir: options.workingDir, processEnv: options.processEnv, referenced },
     files,
   );
   const diagnostics: Diagnostic[] = [];
   const interpolation = emptyInterpolation();
-  // (those of env files: the process's own PWD and SSH_AUTH_SOCK hold paths, not credentials)
-  for (const name in variables) {
-    const value = variables[name];
-    if (value !== undefined && looksSecret(name) && own(options.processEnv, name) === undefined) interpolation.secretsDefined.set(name, value);
+  // A secret an env file passes on to another variable: messages show that one's value unredacted.
+  for (const name of referenced) {
+    const value = own(variables, name);
+    if (value !== undefined && looksSecret(name)) interpolation.secretsPassedOn.set(name, value);
   }
   const found: TagsFound = { tags: false };
   const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME, sourcesDir: options.sourcesDirectory }, files, diagnostics, stack: [], found };
@@ -226,7 +227,7 @@ function loadIncluded(entry: RawValue, fileDir: string, ctx: FileContext, list: 
   );
   // The including project's variables win over the included project's defaults.
   const variables = { ...ownVariables, ...ctx.variables };
-  const inner: FileContext = { ...ctx, variables, paths: { home: ctx.paths.home, baseDir: directory } };
+  const inner: FileContext = { ...ctx, variables, paths: fileDirectoryPaths(ctx.paths, directory) };
   let model: RawMap | undefined;
   for (const p of paths) {
     const doc = loadComposeFile(p, inner, { pos: positionOf(list, index), path: at });
@@ -291,13 +292,13 @@ function resolveExtends(
     const otherFile = ext.file;
     if (!ctx.files.isFile(otherFile)) throw new KhepriError(`extends file ${otherFile} not found`, positionOf(ext, "file"), [...at, "extends", "file"]);
     const other = whereNamed(positionOf(ext, "file"), [...at, "extends", "file"], () =>
-      readComposeDocument(otherFile, { ...ctx, paths: { home: ctx.paths.home, baseDir: path.dirname(otherFile) } }),
+      readComposeDocument(otherFile, { ...ctx, paths: fileDirectoryPaths(ctx.paths, path.dirname(otherFile)) }),
     );
     const otherServices = isRawMap(other.services) ? other.services : {};
     if (!isRawMap(otherServices[ext.service])) {
       throw new KhepriError(`extends: service "${ext.service}" not found in ${otherFile}`, positionOf(ext, "service"), [...at, "extends", "service"]);
     }
-    base = resolveExtends(otherServices, ext.service, otherFile, { ...ctx, paths: { home: ctx.paths.home, baseDir: path.dirname(otherFile) } }, [...chain, link], new Set());
+    base = resolveExtends(otherServices, ext.service, otherFile, { ...ctx, paths: fileDirectoryPaths(ctx.paths, path.dirname(otherFile)) }, [...chain, link], new Set());
   } else {
     if (!isRawMap(services[ext.service])) {
       throw new KhepriError(`extends: service "${ext.service}" not found`, positionOf(ext, "service"), [...at, "extends", "service"]);

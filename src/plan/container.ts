@@ -273,16 +273,21 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
   if (ctx.checkSystemdMounts && mounts.bindSources.length) {
     const paths = mounts.bindSources.filter((source) => {
       if (!UNIT_FILE_UNSAFE.test(source)) return true;
-      ctx.report("warning", `${JSON.stringify(source)} is left out of RequiresMountsFor (--check-systemd-mounts): a unit file's path list cannot hold whitespace, quotes, backslashes or control characters`, ["services", name, "volumes"]);
+      ctx.report("warning", `${JSON.stringify(source)} is left out of RequiresMountsFor (--check-systemd-mounts): a unit file's path list cannot hold quotes, backslashes or control characters`, ["services", name, "volumes"]);
       return false;
     });
-    // `%` starts a systemd specifier
-    if (paths.length) plan.unit.unitConfig.RequiresMountsFor = paths.map((p) => p.replaceAll("%", "%%")).join(" ");
+    if (paths.length) plan.unit.unitConfig.RequiresMountsFor = paths.map(unitFilePath).join(" ");
   }
 }
 
 /** What a path in a unit file's space-separated list cannot hold (a newline would start a new directive). */
-const UNIT_FILE_UNSAFE = /[\s"'\\\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+const UNIT_FILE_UNSAFE = /["'\\\x00-\x1f\x7f-\x9f\u2028\u2029]/;
+
+/** A path in a unit file's list: quoted when it holds a space (systemd unquotes each word), `%` (a specifier) doubled. */
+function unitFilePath(source: string): string {
+  const escaped = source.replaceAll("%", "%%");
+  return /\s/.test(escaped) ? `"${escaped}"` : escaped;
+}
 
 /** Where docker serves its API; containers that manage others (traefik, portainer, ...) bind it. */
 const DOCKER_SOCKETS = ["/var/run/docker.sock", "/run/docker.sock"];

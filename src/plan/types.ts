@@ -91,6 +91,11 @@ export interface OneshotPlan {
   /** Runs when the unit stops (network removal, optional volume removal). */
   stopScript?: string;
   unit: UnitPlan;
+  /**
+   * Rootless podman: the user the unit runs as (`User=`), in that user's podman, so it needs the
+   * user's runtime directory and user manager as oci-containers gives the user's containers.
+   */
+  rootlessUser?: string;
 }
 
 export interface RootTargetPlan {

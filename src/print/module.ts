@@ -17,6 +17,7 @@ import {
   nul,
   printNix,
   ref,
+  select,
   str,
   type Entry,
   type Expr,
@@ -62,7 +63,9 @@ export function printModule(plans: readonly Plan[], options: ModuleOptions): str
   const body: Entry[] = [];
   if (options.setup) body.push(...setupEntries(runtime, plans.length > 0 && plans.every((p) => p.podmanUser !== undefined)));
   for (const plan of plans) body.push(...planEntries(plan));
-  body.push(...hostAssertions(plans), ...rootlessAssertions(plans), ...hostServices(plans));
+  const assertions = [...gpuAssertions(plans), ...rootlessAssertions(plans)];
+  if (assertions.length) body.push(comment("What the host must provide"), binding("assertions", list(assertions)));
+  body.push(...hostServices(plans));
   if (options.warnings?.length) body.push(comment("What khepri could not honour"), binding("warnings", strings(options.warnings)));
   const config = attrs(body);
   const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
@@ -111,15 +114,12 @@ function setupEntries(runtime: Runtime, rootless: boolean): Entry[] {
  * served without NVIDIA's container toolkit (its CDI spec), and the container would fail at start.
  * (`attrByPath`: NixOS before 24.05 has no such option.)
  */
-function hostAssertions(plans: readonly Plan[]): Entry[] {
+function gpuAssertions(plans: readonly Plan[]): Expr[] {
   const gpuContainers = plans.flatMap((p) => p.containers.filter((c) => c.host.nvidiaToolkit).map((c) => c.name)).sort();
   if (!gpuContainers.length) return [];
   const enabled = apply(ref("lib.attrByPath"), [list([str("hardware"), str("nvidia-container-toolkit"), str("enable")]), bool(false), ref("config")]);
   const message = `khepri: container${gpuContainers.length > 1 ? "s" : ""} ${gpuContainers.join(", ")} use${gpuContainers.length > 1 ? "" : "s"} NVIDIA GPUs, which need hardware.nvidia-container-toolkit.enable = true (NVIDIA's CDI spec and runtime hook)`;
-  return [
-    comment("GPUs"),
-    binding("assertions", list([attrs([binding("assertion", enabled), binding("message", str(message))])])),
-  ];
+  return [attrs([binding("assertion", enabled), binding("message", str(message))])];
 }
 
 /**
@@ -147,7 +147,7 @@ function planEntries(plan: Plan): Entry[] {
     const units = plan.oneshots.filter((o) => o.kind === kind).sort(byName((o) => o.unitName));
     if (!units.length) continue;
     entries.push(comment(title));
-    for (const unit of units) entries.push(binding(["systemd", "services", unit.unitName], oneshotAttrs(unit, plan.runtime, plan.podmanUser)));
+    for (const unit of units) entries.push(binding(["systemd", "services", unit.unitName], oneshotAttrs(unit, plan.runtime)));
   }
   if (plan.rootTarget) {
     entries.push(comment("Root target: starting it starts the project (up), stopping it stops everything (down)."));
@@ -217,7 +217,7 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
 /** The unit's dependency lists, in the order they are written. */
 const UNIT_LISTS = ["after", "requires", "wants", "bindsTo", "upheldBy", "partOf", "wantedBy"] as const;
 
-function oneshotAttrs(o: OneshotPlan, runtime: Runtime, podmanUser: string | undefined): Expr {
+function oneshotAttrs(o: OneshotPlan, runtime: Runtime): Expr {
   const serviceConfig: Record<string, string | number | boolean> = { Type: "oneshot", RemainAfterExit: true, ...o.unit.serviceConfig };
   const unit: UnitPlan = { ...o.unit, serviceConfig, preStop: o.stopScript ? [o.stopScript.trimEnd()] : o.unit.preStop };
   const extra: Entry[] = [
@@ -225,40 +225,41 @@ function oneshotAttrs(o: OneshotPlan, runtime: Runtime, podmanUser: string | und
     binding("script", str(o.script)),
   ];
   const own = unitAttrs(unit, false, extra);
-  return podmanUser === undefined ? own : apply(ref("lib.mkMerge"), [list([own, ...rootlessUnit(podmanUser)])]);
+  return o.rootlessUser === undefined ? own : apply(ref("lib.mkMerge"), [list([own, ...rootlessUnit(o.rootlessUser)])]);
 }
 
-/** `config.users.users.<user>.<key>`, or `fallback` when it is not set (then an assertion says so). */
+/** `config.users.users.<user>.<key>`, or `fallback` when the option or user is not there. */
 const userSetting = (user: string, key: string, fallback: Expr) =>
   apply(ref("lib.attrByPath"), [list([str("users"), str("users"), str(user), str(key)]), fallback, ref("config")]);
 
 /**
  * What oci-containers gives a rootless container's unit, for a network, volume or build unit run
  * as the same user: the user's runtime directory (its podman's state), started by the user's
- * manager, which lingering keeps running without a login.
+ * manager, which lingering keeps running without a login. (The uid is read plainly: a user
+ * without one fails the assertion below before any unit is looked at.)
  */
 function rootlessUnit(user: string): Expr[] {
-  const uid = apply(ref("toString"), [userSetting(user, "uid", nul())]);
+  const uid = apply(ref("toString"), [select(ref("config"), ["users", "users", user, "uid"])]);
   const manager = interp(["user@", uid, ".service"]);
   const lingering = list([str("linger-users.service")]);
+  // `linger` is null unless set (nixpkgs 25.05 on), and absent before 24.05
+  const lingers = apply(ref("builtins.elem"), [userSetting(user, "linger", nul()), list([bool(true)])]);
   return [
     attrs([
       binding(["environment", "XDG_RUNTIME_DIR"], interp(["/run/user/", uid])),
       binding("requires", list([manager])),
       binding("after", list([manager])),
     ]),
-    apply(ref("lib.mkIf"), [userSetting(user, "linger", bool(false)), attrs([binding("after", lingering), binding("wants", lingering)])]),
+    apply(ref("lib.mkIf"), [lingers, attrs([binding("after", lingering), binding("wants", lingering)])]),
   ];
 }
 
 /** Rootless units need the user's static uid (its runtime directory and user@<uid>.service). */
-function rootlessAssertions(plans: readonly Plan[]): Entry[] {
+function rootlessAssertions(plans: readonly Plan[]): Expr[] {
   const users = [...new Set(plans.flatMap((p) => (p.podmanUser === undefined ? [] : [p.podmanUser])))].sort();
-  if (!users.length) return [];
-  const checks = users.map((user) => {
+  return users.map((user) => {
     const uid = userSetting(user, "uid", nul());
     const message = `khepri: rootless podman runs as ${user}, who needs a static uid (users.users.${user}.uid; isNormalUser = true, with subUidRanges/subGidRanges or autoSubUidGidRange) for /run/user/<uid> and user@<uid>.service`;
     return attrs([binding("assertion", apply(ref("builtins.isInt"), [uid])), binding("message", str(message))]);
   });
-  return [comment("Rootless podman"), binding("assertions", list(checks))];
 }
