@@ -1043,8 +1043,11 @@ let
       mentioned =
         if keys == null then attributes else builtins.intersectAttrs (lib.genAttrs keys (_: null)) attributes;
       given = lib.filterAttrs (key: _: (svc.definitions.${key}.priority or 0) < optionDefaultPriority) mentioned;
+      # a freeform key (`annotations`, ...) holding a map: `null` removes one entry, as in the options
       values =
-        lib.mapAttrs (_: deepPrune) given
+        lib.mapAttrs (
+          key: v: if !(svc.definitions ? ${key}) && builtins.isAttrs v then entries deepPrune v else deepPrune v
+        ) given
         // lib.intersectAttrs given {
           image = if isImageDerivation svc.image then imageRef where svc.image else svc.image;
           environment = entries envValue svc.environment;

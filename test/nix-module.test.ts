@@ -164,6 +164,7 @@ for (const via of ["compositions", "composeModule", "module-shapes"]) {
     assert.equal(flags(web, "add-host"), ["--add-host=keep.example:10.0.0.1"]);
     assert.equal(flags(web, "ulimit"), ["--ulimit=nofile=1024:2048"]);
     assert.equal(flags(web, "log-opt"), ["--log-opt=tag=web"]);
+    assert.equal(flags(web, "annotation"), ["--annotation=keep=compose"]);
     assert.equal(web.dependsOn, ["prio-worker"]);
     assert.not.ok(facts!.services["podman-prio-web"]!.requires.includes("podman-prio-cache.service"));
     assert.equal(web.networks, ["prio_front:alias=web"]);
