@@ -602,9 +602,9 @@ let
       internal = optional types.bool "No outside connectivity." { };
       driver = optional types.str "Network driver, e.g. `bridge`." { };
       driverOpts = mkOption {
-        type = types.attrsOf (types.either types.str types.int);
+        type = types.attrsOf (types.nullOr (types.either types.str types.int));
         default = { };
-        description = "Driver options.";
+        description = "Driver options (`null` removes one the compose files set).";
       };
       attachable = optional types.bool "Allow standalone containers to attach." { };
       enableIpv6 = optional types.bool "Enable IPv6." { };
@@ -638,9 +638,9 @@ let
         };
       }) "IP address management." { };
       labels = mkOption {
-        type = types.attrsOf types.str;
+        type = types.attrsOf (types.nullOr types.str);
         default = { };
-        description = "Labels.";
+        description = "Labels (`null` removes one the compose files set).";
       };
     };
   };
@@ -653,19 +653,19 @@ let
       '' { };
       driver = optional types.str "Volume driver, e.g. `local`." { };
       driverOpts = mkOption {
-        type = types.attrsOf (types.either types.str types.int);
+        type = types.attrsOf (types.nullOr (types.either types.str types.int));
         default = { };
         example = {
           type = "nfs";
           o = "addr=10.0.0.2,rw";
           device = ":/export/data";
         };
-        description = "Driver options.";
+        description = "Driver options (`null` removes one the compose files set).";
       };
       labels = mkOption {
-        type = types.attrsOf types.str;
+        type = types.attrsOf (types.nullOr types.str);
         default = { };
-        description = "Labels.";
+        description = "Labels (`null` removes one the compose files set).";
       };
     };
   };
@@ -895,6 +895,16 @@ let
   # Maps from names to settings, where `{ }` is meaningful (declare network `x` with defaults).
   namedMap = v: lib.mapAttrs (_: deepPrune) (removeAttrs v [ "_module" ]);
 
+  # Networks and volumes: `null` for a driver option or a label removes the compose files' one.
+  resourceMap =
+    v:
+    lib.mapAttrs (
+      _: r:
+      deepPrune r
+      // lib.optionalAttrs (r.driverOpts != { }) { driverOpts = entries lib.id r.driverOpts; }
+      // lib.optionalAttrs (r.labels != { }) { labels = entries lib.id r.labels; }
+    ) (removeAttrs v [ "_module" ]);
+
   validName = name: builtins.match "[a-z0-9][a-z0-9_-]*" name != null;
 
   # Relative paths resolve against a directory that does not exist when none is set; finding it
@@ -1076,8 +1086,8 @@ let
       mentioned = lib.filterAttrs (key: _: keys == null || lib.elem key keys) {
         inherit (c) profiles;
         envFiles = map storeFile c.envFiles;
-        networks = namedMap c.networks;
-        volumes = namedMap c.volumes;
+        networks = resourceMap c.networks;
+        volumes = resourceMap c.volumes;
         secrets = namedMap c.secrets;
         configs = namedMap c.configs;
       };

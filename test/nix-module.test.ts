@@ -168,6 +168,11 @@ for (const via of ["compositions", "composeModule", "module-shapes"]) {
     assert.equal(web.dependsOn, ["prio-worker"]);
     assert.not.ok(facts!.services["podman-prio-web"]!.requires.includes("podman-prio-cache.service"));
     assert.equal(web.networks, ["prio_front:alias=web"]);
+    // ... and of a network's driver options and labels
+    const front = facts!.services["podman-network-prio_front"]!.script;
+    assert.match(front, "--opt=mtu=1400");
+    assert.match(front, "--label=keep=compose");
+    assert.not.match(front, /vlan|drop/);
     // mkForce replaces whole: a list, a map, a scalar
     assert.equal(worker.ports, ["9090:9000/tcp"]);
     assert.equal(worker.environment, { B: "nix" });
