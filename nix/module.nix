@@ -1039,6 +1039,13 @@ let
     else
       v;
 
+  # Compose's maps of strings among the service keys without a typed option: there too, `null`
+  # removes one entry (elsewhere in a freeform value, `null` says nothing, as in the options).
+  freeformMaps = [
+    "annotations"
+    "storageOpt"
+  ];
+
   # Only options that have a definition besides their default, and freeform keys: the other
   # options say nothing, and reading their values would merge every option of every service.
   optionDefaultPriority = (lib.mkOptionDefault null).priority;
@@ -1053,11 +1060,8 @@ let
       mentioned =
         if keys == null then attributes else builtins.intersectAttrs (lib.genAttrs keys (_: null)) attributes;
       given = lib.filterAttrs (key: _: (svc.definitions.${key}.priority or 0) < optionDefaultPriority) mentioned;
-      # a freeform key (`annotations`, ...) holding a map: `null` removes one entry, as in the options
       values =
-        lib.mapAttrs (
-          key: v: if !(svc.definitions ? ${key}) && builtins.isAttrs v then entries deepPrune v else deepPrune v
-        ) given
+        lib.mapAttrs (key: v: if lib.elem key freeformMaps then entries deepPrune v else deepPrune v) given
         // lib.intersectAttrs given {
           image = if isImageDerivation svc.image then imageRef where svc.image else svc.image;
           environment = entries envValue svc.environment;

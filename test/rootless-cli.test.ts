@@ -45,6 +45,19 @@ for (const linger of [true, false]) {
   });
 }
 
+// --check-systemd-mounts adds the bind sources to what oci-containers requires of a rootless
+// container (the user's container storage), not in place of it.
+test("RequiresMountsFor of a rootless container keeps oci-containers' own path beside the bind sources", () => {
+  if (skipUnless(env !== undefined, "rootless --check-systemd-mounts", missing ?? "")) return;
+  const withMounts = path.join(work, "mounts.nix");
+  const r = runCli(["convert", "-q", "--runtime", "podman", "--podman-user", "alice", "--check-systemd-mounts", "-f", path.join(repoRoot, "test/fixtures/rootless/compose.yaml"), "-o", withMounts], { cwd: work });
+  assert.is(r.code, 0, r.stderr);
+  const facts = evalNixosModules(env!, [withMounts], { backend: "podman", extraConfig: alice(true) });
+  const required = [facts.services["podman-rl-app"]!.unitConfig.RequiresMountsFor].flat().join(" ");
+  assert.match(required, "/run/user/1000/containers");
+  assert.match(required, path.join(repoRoot, "test/fixtures/rootless/srv"));
+});
+
 test("a user without a static uid fails an assertion naming what is missing", () => {
   if (skipUnless(env !== undefined, "rootless --podman-user assertion", missing ?? "")) return;
   try {

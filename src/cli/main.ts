@@ -238,7 +238,7 @@ function plan(normalized: NormalizedProject, args: ConvertArgs, runtime: Runtime
     removeVolumes: args["remove-volumes"],
     rootTarget: !args["no-root-target"],
     defaultStopTimeout: args["default-stop-timeout"],
-    podmanUser: runtime === "podman" ? podmanUser : undefined,
+    podmanUser,
   });
 }
 

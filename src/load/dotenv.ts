@@ -259,12 +259,17 @@ const noLookup: VariableLookup = () => undefined;
  *
  * When expanding `${VAR}` inside a value, `lookup` wins over keys set earlier in the same
  * file (compose-go's order), so an OS variable overrides the file's own value there;
- * the file's own key keeps its file value.
+ * the file's own key keeps its file value. `onReference` is told each variable a `${VAR}` read,
+ * with the value it had.
  */
-export function parseDotenv(text: string, lookup: VariableLookup = noLookup): Record<string, string> {
+export function parseDotenv(text: string, lookup: VariableLookup = noLookup, onReference?: (name: string, value: string | undefined) => void): Record<string, string> {
   const src = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   const out: Record<string, string> = {};
-  const expansionLookup: VariableLookup = (name) => lookup(name) ?? (Object.hasOwn(out, name) ? out[name] : undefined);
+  const expansionLookup: VariableLookup = (name) => {
+    const value = lookup(name) ?? (Object.hasOwn(out, name) ? out[name] : undefined);
+    onReference?.(name, value);
+    return value;
+  };
 
   let pos = statementStart(src, 0);
   while (pos !== -1) {

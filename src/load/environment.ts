@@ -18,8 +18,8 @@ export interface EnvironmentInputs {
   projectDirectory: string;
   workingDir: string;
   processEnv: Readonly<Record<string, string | undefined>>;
-  /** Filled with the names the env files' own `${VAR}`s read (`B=${DB_PASSWORD}`). */
-  referenced?: Set<string>;
+  /** Told each variable the env files' own `${VAR}`s read (`B=${DB_PASSWORD}`), with the value it had then. */
+  onReference?: (name: string, value: string | undefined) => void;
 }
 
 export function projectVariables(inputs: EnvironmentInputs, files: FileReader): Variables {
@@ -34,11 +34,8 @@ export function projectVariables(inputs: EnvironmentInputs, files: FileReader): 
       if (explicit) throw new KhepriError(`env file ${file} not found`);
       continue;
     }
-    const lookup = (name: string) => {
-      inputs.referenced?.add(name);
-      return own(inputs.processEnv, name) ?? own(fromFiles, name);
-    };
-    Object.assign(fromFiles, readDotenvFile(file, files, lookup));
+    const lookup = (name: string) => own(inputs.processEnv, name) ?? own(fromFiles, name);
+    Object.assign(fromFiles, readDotenvFile(file, files, lookup, inputs.onReference));
   }
   const variables: Variables = { ...fromFiles };
   for (const [key, value] of Object.entries(inputs.processEnv)) {
@@ -52,13 +49,14 @@ export function readDotenvFile(
   file: string,
   files: FileReader,
   lookup: (name: string) => string | undefined,
+  onReference?: (name: string, value: string | undefined) => void,
 ): Variables {
   try {
     const text = files.read(file);
     refuseProtoName(text, file);
     const nul = text.indexOf("\0");
     if (nul !== -1) throw new KhepriError(NUL_MESSAGE, { file, ...lineAndColumn(text, nul) });
-    return parseDotenv(text, lookup);
+    return parseDotenv(text, lookup, onReference);
   } catch (error) {
     // (the position says the line; the reason quotes nothing of the file)
     if (error instanceof DotenvError) throw new KhepriError(error.reason, { file, line: error.line, col: 1 });

@@ -171,9 +171,9 @@ function applyLabelFiles(service: RawMap, at: (string | number)[], ctx: Ctx): vo
     };
     const labels = whereNamed(positionOf(service, "label_file"), [...at, "label_file", i], read);
     // A label file is plain text that may hold anything (an env file given by mistake); labels go
-    // into the module and the store. Only variable-style keys are judged: label keys such as
-    // traefik's `...forwardauth.authResponseHeaders` name settings, not credentials.
-    const secret = Object.keys(labels).filter((key) => labels[key] !== "" && /^[A-Z][A-Z0-9_]*$/.test(key) && looksSecret(key));
+    // into the module and the store. Only variable-style keys are judged: dotted label keys such
+    // as traefik's `...forwardauth.authResponseHeaders` name settings, not credentials.
+    const secret = Object.keys(labels).filter((key) => labels[key] !== "" && !/[./]/.test(key) && looksSecret(key));
     if (secret.length) {
       const message = `label_file ${file} sets ${secret.join(", ")}, which look${secret.length === 1 ? "s" : ""} like a credential: labels are written into the module (and the Nix store) and shown by \`inspect\`; keep credentials out of labels`;
       ctx.diagnostics.push({ level: "warning", message, pos: positionOf(service, "label_file"), path: [...at, "label_file", i] });

@@ -23,8 +23,9 @@ export interface Interpolation {
   /** Each unset variable used as `${VAR}`, at its first use (compose warns once it is blank). */
   readonly unset: Map<string, { pos: SourcePos | undefined; path: (string | number)[] }>;
   /**
-   * The values of the secret-looking variables the project's env files read in their own `${VAR}`s:
-   * a message must not show one arriving through another variable (`.env`: `B=${DB_PASSWORD}`).
+   * The values of the secret-looking variables the project's env files read in their own `${VAR}`s,
+   * each with the variable's name: a message must not show one arriving through another variable
+   * (`.env`: `B=${DB_PASSWORD}`).
    */
   readonly secretsPassedOn: Map<string, string>;
 }

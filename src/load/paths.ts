@@ -29,8 +29,10 @@ export interface PathContext {
  * a path in the store.
  */
 export function fileDirectoryPaths(paths: PathContext, dir: string): PathContext {
-  if (!paths.sourcesDir) return { home: paths.home, baseDir: dir };
-  return { home: paths.home, baseDir: path.resolve(paths.baseDir, path.relative(paths.sourcesDir, dir)), sourcesDir: dir };
+  const within = paths.sourcesDir === undefined ? undefined : path.relative(paths.sourcesDir, dir);
+  // (a file elsewhere, named by an absolute path or through `..`, was not copied: it is where it is)
+  if (within === undefined || within.startsWith("..") || path.isAbsolute(within)) return { home: paths.home, baseDir: dir };
+  return { home: paths.home, baseDir: path.resolve(paths.baseDir, within), sourcesDir: dir };
 }
 
 /** A build context or the like that names a remote source rather than a directory. */

@@ -71,18 +71,12 @@ interface FileContext {
 export function loadComposeProject(options: LoadOptions, files: FileReader = diskFiles): LoadedProject {
   const composeFiles = composeFilesOf(options, files);
   const directory = path.resolve(options.workingDir, options.projectDirectory ?? path.dirname(composeFiles[0]!));
-  const referenced = new Set<string>();
+  const interpolation = emptyInterpolation();
   const variables = projectVariables(
-    { envFiles: options.envFiles ?? [], projectDirectory: directory, workingDir: options.workingDir, processEnv: options.processEnv, referenced },
+    { envFiles: options.envFiles ?? [], projectDirectory: directory, workingDir: options.workingDir, processEnv: options.processEnv, onReference: secretPassedOn(interpolation) },
     files,
   );
   const diagnostics: Diagnostic[] = [];
-  const interpolation = emptyInterpolation();
-  // A secret an env file passes on to another variable: messages show that one's value unredacted.
-  for (const name of referenced) {
-    const value = own(variables, name);
-    if (value !== undefined && looksSecret(name)) interpolation.secretsPassedOn.set(name, value);
-  }
   const found: TagsFound = { tags: false };
   const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME, sourcesDir: options.sourcesDirectory }, files, diagnostics, stack: [], found };
   // No message shows a secret variable's value, whatever quotes it.
@@ -103,6 +97,14 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
   redactDiagnostics(diagnostics, redactions());
   return { name, directory, files: composeFiles, variables, model: merged, interpolation, diagnostics };
 }
+
+/**
+ * A secret an env file passes on to another variable (`B=${DB_PASSWORD}`): messages would show
+ * that one's value unredacted, so the secret's value (as it was read) is recorded.
+ */
+const secretPassedOn = (interpolation: Interpolation) => (name: string, value: string | undefined) => {
+  if (value !== undefined && looksSecret(name)) interpolation.secretsPassedOn.set(value, name);
+};
 
 function loadFiles(composeFiles: readonly string[], ctx: FileContext): RawMap {
   let model: RawMap | undefined;
@@ -223,7 +225,10 @@ function loadIncluded(entry: RawValue, fileDir: string, ctx: FileContext, list: 
   const directory = typeof spec.project_directory === "string" ? path.resolve(fileDir, spec.project_directory) : path.dirname(paths[0]!);
   const envFiles = isRawList(spec.env_file) ? spec.env_file : typeof spec.env_file === "string" ? [spec.env_file] : [];
   const ownVariables = whereNamed(positionOf(list, index), at, () =>
-    projectVariables({ envFiles: envFiles.map(String).map((f) => path.resolve(fileDir, f)), projectDirectory: directory, workingDir: fileDir, processEnv: {} }, ctx.files),
+    projectVariables(
+      { envFiles: envFiles.map(String).map((f) => path.resolve(fileDir, f)), projectDirectory: directory, workingDir: fileDir, processEnv: {}, onReference: secretPassedOn(ctx.interpolation) },
+      ctx.files,
+    ),
   );
   // The including project's variables win over the included project's defaults.
   const variables = { ...ownVariables, ...ctx.variables };

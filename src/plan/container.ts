@@ -276,7 +276,7 @@ function applyMounts(plan: ContainerPlan, name: string, service: Service, ctx: C
       ctx.report("warning", `${JSON.stringify(source)} is left out of RequiresMountsFor (--check-systemd-mounts): a unit file's path list cannot hold quotes, backslashes or control characters`, ["services", name, "volumes"]);
       return false;
     });
-    if (paths.length) plan.unit.unitConfig.RequiresMountsFor = paths.map(unitFilePath).join(" ");
+    plan.unit.requiresMountsFor.push(...paths.map(unitFilePath));
   }
 }
 

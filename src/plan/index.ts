@@ -80,6 +80,9 @@ function buildPlan(normalized: NormalizedProject, options: PlanOptions): Plan {
     ...buildUnits(runtime, project, normalized.variables, issues),
   ];
   const rootlessUser = runtime === "podman" ? options.podmanUser : undefined;
+  if (options.podmanUser !== undefined && runtime !== "podman") {
+    report("warning", `podmanUser ${options.podmanUser}: rootless containers need podman; with --runtime ${runtime} the composition runs as the daemon's containers`, ["podmanUser"]);
+  }
   if (rootlessUser !== undefined) {
     // Rootless podman keeps networks, volumes and images per user: create them as that user.
     for (const o of oneshots) {

@@ -33,6 +33,11 @@ export interface UnitPlan {
   /** Written with `lib.mkOverride 90` so they beat module defaults and lose to a user's `lib.mkForce`. */
   serviceConfig: Record<string, string | number | boolean>;
   unitConfig: Record<string, string | number | boolean>;
+  /**
+   * `unitConfig.RequiresMountsFor`, written as a list at normal priority: NixOS joins it with
+   * oci-containers' own (a rootless container's `/run/user/<uid>/containers`).
+   */
+  requiresMountsFor: string[];
   preStart: string[];
   postStart: string[];
   preStop: string[];
@@ -125,6 +130,7 @@ export const emptyUnit = (): UnitPlan => ({
   upheldBy: [],
   serviceConfig: {},
   unitConfig: {},
+  requiresMountsFor: [],
   preStart: [],
   postStart: [],
   preStop: [],

@@ -17,7 +17,6 @@ import {
   nul,
   printNix,
   ref,
-  select,
   str,
   type Entry,
   type Expr,
@@ -199,7 +198,9 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
   if (u.description) e.push(binding("description", str(u.description)));
   e.push(...extra);
   if (!isEmpty(u.serviceConfig)) e.push(binding("serviceConfig", attrsOf(u.serviceConfig, value)));
-  if (!isEmpty(u.unitConfig)) e.push(binding("unitConfig", attrsOf(u.unitConfig, value)));
+  const unitConfig = Object.entries(u.unitConfig).map(([key, v]) => binding(key, value(v)));
+  if (u.requiresMountsFor.length) unitConfig.push(binding("RequiresMountsFor", strings(u.requiresMountsFor)));
+  if (unitConfig.length) e.push(binding("unitConfig", attrs(unitConfig)));
   if (u.preStart.length) e.push(binding("preStart", script(u.preStart)));
   if (u.postStart.length) e.push(binding("postStart", script(u.postStart)));
   // Our preStop (compose pre_stop hooks) must run before oci-containers' own `stop`.
@@ -235,11 +236,12 @@ const userSetting = (user: string, key: string, fallback: Expr) =>
 /**
  * What oci-containers gives a rootless container's unit, for a network, volume or build unit run
  * as the same user: the user's runtime directory (its podman's state), started by the user's
- * manager, which lingering keeps running without a login. (The uid is read plainly: a user
- * without one fails the assertion below before any unit is looked at.)
+ * manager, which lingering keeps running without a login. (A user without a uid gives
+ * `/run/user/`, never an evaluation error: NixOS reads every unit's `after` for its own
+ * assertions, and the one below must be the message the user sees.)
  */
 function rootlessUnit(user: string): Expr[] {
-  const uid = apply(ref("toString"), [select(ref("config"), ["users", "users", user, "uid"])]);
+  const uid = apply(ref("toString"), [userSetting(user, "uid", nul())]);
   const manager = interp(["user@", uid, ".service"]);
   const lingering = list([str("linger-users.service")]);
   // `linger` is null unless set (nixpkgs 25.05 on), and absent before 24.05
