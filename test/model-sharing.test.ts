@@ -31,7 +31,7 @@ function moduleOf(rel: string, args: readonly string[], runtime: "podman" | "doc
   const normalized = normalizeProject(loaded, { profiles: [] });
   if (freeze) deepFreeze(normalized.project);
   const plan = planProject(normalized, { ...PLAN, runtime });
-  return printModule([plan], { setup: true, header: `# ${rel}` });
+  return printModule([plan], { setup: true, header: rel });
 }
 
 /** The stacks that load with at most `--env-file FILE` (the only flag moduleOf passes on). */

@@ -131,6 +131,9 @@ const cases: [name: string, tree: Expr, expected: string][] = [
       binding("sets", list([attrs([binding("a", int(1))]), attrs([binding("a", int(1)), binding("b", int(2))])])),
       binding("calls", list([apply(ref("lib.mkIf"), [ref("x"), str("y")]), ref("pkgs.hello")])),
       binding("commented", list([comment("first"), str("a"), comment("second"), str("b")])),
+      // a line break in a comment's text starts a new `#` line (it would end the comment and go on
+      // as code); invisible characters are shown as \uXXXX
+      binding("hostile", list([comment("one\r\n} { x = 1;\u202e\u{e0041}\x1b"), str("c")])),
     ]),
     lines(
       "{",
@@ -165,6 +168,11 @@ const cases: [name: string, tree: Expr, expected: string][] = [
       "",
       "    # second",
       '    "b"',
+      "  ];",
+      "  hostile = [",
+      "    # one",
+      "    # } { x = 1;\\u202e\\udb40\\udc41\\u001b",
+      '    "c"',
       "  ];",
       "}",
     ),

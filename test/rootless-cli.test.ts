@@ -2,7 +2,7 @@
 // module whose network and volume units run as alice the way oci-containers runs her containers
 // (her runtime directory, after her user manager and lingering), and none of root's podman
 // settings. Evaluated with the real oci-containers module and a configuration defining alice.
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { test } from "uvu";
@@ -56,6 +56,15 @@ test("RequiresMountsFor of a rootless container keeps oci-containers' own path b
   const required = [facts.services["podman-rl-app"]!.unitConfig.RequiresMountsFor].flat().join(" ");
   assert.match(required, "/run/user/1000/containers");
   assert.match(required, path.join(repoRoot, "test/fixtures/rootless/srv"));
+});
+
+test("a spec composition's podmanUser with --runtime docker is warned about, and no unit runs as the user", () => {
+  const spec = path.join(work, "spec.json");
+  writeFileSync(spec, JSON.stringify({ compositions: { app: { podmanUser: "alice", services: { web: { image: "nginx" } } } } }));
+  const r = runCli(["convert", "--runtime", "docker", "--spec", spec, "-o", "-"], { cwd: work });
+  assert.is(r.code, 0, r.stderr);
+  assert.match(r.stderr, /^warning: \S*spec\.json:1:\d+: compositions\.app\.podmanUser: podmanUser alice: rootless containers need podman/m);
+  assert.not.match(r.stdout, /User = |podman\.user|alice/);
 });
 
 test("a user without a static uid fails an assertion naming what is missing", () => {

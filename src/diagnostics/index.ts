@@ -155,12 +155,10 @@ export function redact(text: string, redactions: Redactions): string {
 
 /**
  * The ways a message may show a value: as it is, quoted the JSON way (`"p\"q\nr:80" is not a
- * port`), with unprintable characters escaped, and, for a long one, the start an excerpt keeps.
+ * port`), and with unprintable characters escaped. (Clipping comes after redaction.)
  */
 function shownForms(value: string): string[] {
-  const forms = [value, JSON.stringify(value).slice(1, -1), value.replace(UNPRINTABLE, escapeUnprintable)];
-  if (value.length > EXCERPT_LIMIT) for (const form of [...forms]) forms.push(form.slice(0, EXCERPT_LIMIT - 1));
-  return [...new Set(forms)];
+  return [...new Set([value, JSON.stringify(value).slice(1, -1), value.replace(UNPRINTABLE, escapeUnprintable)])];
 }
 
 /** Runs `fn`; a KhepriError it throws comes out with `redactions` hidden, its diagnostics too. */

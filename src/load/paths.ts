@@ -14,25 +14,25 @@ export interface PathContext {
   /** Home directory for `~`; undefined when unknown (then `~` is an error). */
   home: string | undefined;
   /**
-   * Where `extends.file` of the files given with -f resolves when that is not `baseDir`: a
-   * composition's compose files are copied into the Nix store while its project directory
-   * (bind mounts, env files) stays on the host.
+   * Where the file's compose sources (`extends.file`) resolve: `baseDir`, except where the
+   * compose files were copied away from the project directory (a composition's compose files are
+   * copied into the Nix store while bind mounts and env files stay on the host): their directory.
    */
-  sourcesDir?: string | undefined;
+  sourcesDir: string;
 }
 
 /**
  * The paths of a file `include`d or `extends`ed from, in directory `dir`: its relative paths
- * resolve against its own directory. Where the compose files were copied away from the project
- * (sourcesDir, the module's store copies), that is the same place relative to the project
- * directory: a bind mount `./data` of `sub/compose.yaml` is `<project>/sub/data` on the host, not
- * a path in the store.
+ * resolve against its own directory: the same place relative to the project directory as the file
+ * is to the compose files' sources (the same directory unless they were copied away: through the
+ * module, a bind mount `./data` of `sub/compose.yaml` is `<project>/sub/data` on the host, not a
+ * path in the store).
  */
 export function fileDirectoryPaths(paths: PathContext, dir: string): PathContext {
-  const within = paths.sourcesDir === undefined ? undefined : path.relative(paths.sourcesDir, dir);
+  const within = path.relative(paths.sourcesDir, dir);
   // (a file elsewhere, named by an absolute path or through `..`, was not copied: it is where it is)
-  if (within === undefined || within.startsWith("..") || path.isAbsolute(within)) return { home: paths.home, baseDir: dir };
-  return { home: paths.home, baseDir: path.resolve(paths.baseDir, within), sourcesDir: dir };
+  const baseDir = within.startsWith("..") || path.isAbsolute(within) ? dir : path.resolve(paths.baseDir, within);
+  return { home: paths.home, baseDir, sourcesDir: dir };
 }
 
 /** A build context or the like that names a remote source rather than a directory. */
@@ -98,7 +98,7 @@ export function resolveServicePaths(service: RawMap, ctx: PathContext, at: (stri
       }
     }
   }
-  if (isRawMap(service.extends)) resolveKey(service.extends, "file", ctx.sourcesDir ? { ...ctx, baseDir: ctx.sourcesDir } : ctx, at, "extends");
+  if (isRawMap(service.extends)) resolveKey(service.extends, "file", { ...ctx, baseDir: ctx.sourcesDir }, at, "extends");
   const securityOpts = service.security_opt;
   if (isRawList(securityOpts)) for (let i = 0; i < securityOpts.length; i++) resolveSeccompProfile(securityOpts, i, ctx, at);
   const envFiles = service.env_file;

@@ -78,7 +78,7 @@ export function loadComposeProject(options: LoadOptions, files: FileReader = dis
   );
   const diagnostics: Diagnostic[] = [];
   const found: TagsFound = { tags: false };
-  const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME, sourcesDir: options.sourcesDirectory }, files, diagnostics, stack: [], found };
+  const ctx: FileContext = { variables, interpolation, paths: { baseDir: directory, home: options.processEnv.HOME, sourcesDir: options.sourcesDirectory ?? directory }, files, diagnostics, stack: [], found };
   // No message shows a secret variable's value, whatever quotes it.
   const redactions = () => secretRedactions(interpolation);
   const { merged, name } = withRedactions(redactions, () => {

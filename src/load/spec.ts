@@ -93,7 +93,7 @@ function loadComposition(name: string, body: RawMap, specFile: string, options: 
   // What the spec replaces or removes goes from the compose files' model first: the merge then
   // adds the spec's value to nothing.
   for (const at of takeMarkers(own, [])) removeAt(base.model, at);
-  const canonical = resolveRelativePaths(canonicalizeProject(own, specFile), { baseDir: base.directory, home: options.processEnv.HOME });
+  const canonical = resolveRelativePaths(canonicalizeProject(own, specFile), { baseDir: base.directory, home: options.processEnv.HOME, sourcesDir: base.directory });
   resolveHostFiles(canonical, { ...options, files, variables: base.variables, diagnostics: base.diagnostics });
   const model = resolveTags(mergeProjects(base.model, canonical));
   model.name = project;

@@ -85,10 +85,7 @@ function buildPlan(normalized: NormalizedProject, options: PlanOptions): Plan {
   }
   if (rootlessUser !== undefined) {
     // Rootless podman keeps networks, volumes and images per user: create them as that user.
-    for (const o of oneshots) {
-      o.unit.serviceConfig.User = rootlessUser;
-      o.rootlessUser = rootlessUser;
-    }
+    for (const o of oneshots) o.unit.serviceConfig.User = rootlessUser;
   }
   for (const issue of issues) report(issue.level ?? "warning", issue.message, issue.path);
   reportResourceKeys(project, report);

@@ -96,11 +96,6 @@ export interface OneshotPlan {
   /** Runs when the unit stops (network removal, optional volume removal). */
   stopScript?: string;
   unit: UnitPlan;
-  /**
-   * Rootless podman: the user the unit runs as (`User=`), in that user's podman, so it needs the
-   * user's runtime directory and user manager as oci-containers gives the user's containers.
-   */
-  rootlessUser?: string;
 }
 
 export interface RootTargetPlan {
@@ -112,7 +107,10 @@ export interface RootTargetPlan {
 export interface Plan {
   runtime: Runtime;
   project: string;
-  /** Rootless podman: the user whose podman runs the containers, networks, volumes and builds. */
+  /**
+   * Rootless podman: the user whose podman runs the containers and the network, volume and build
+   * units (`User=`), which then need the user's runtime directory and user manager.
+   */
   podmanUser?: string;
   containers: ContainerPlan[];
   oneshots: OneshotPlan[];

@@ -27,7 +27,7 @@ export interface ModuleOptions {
   setup: boolean;
   /** `--enable-option`: the attribute path of an enable option guarding the whole module. */
   enableOption?: readonly string[] | undefined;
-  /** First line of the file, e.g. how it was generated. */
+  /** The comment the file starts with (its text, without `#`), e.g. how it was generated. */
   header: string;
   /** Messages for NixOS `warnings` (conversions whose own output nobody reads). */
   warnings?: readonly string[];
@@ -68,7 +68,7 @@ export function printModule(plans: readonly Plan[], options: ModuleOptions): str
   if (options.warnings?.length) body.push(comment("What khepri could not honour"), binding("warnings", strings(options.warnings)));
   const config = attrs(body);
   const module = options.enableOption?.length ? guarded(config, options.enableOption, plans) : config;
-  return printNix(lambda({ params: ["config", "lib", "pkgs"], ellipsis: true }, module), options.header + "\n");
+  return printNix(lambda({ params: ["config", "lib", "pkgs"], ellipsis: true }, module), options.header);
 }
 
 function guarded(config: Expr, optionPath: readonly string[], plans: readonly Plan[]): Expr {
@@ -146,7 +146,7 @@ function planEntries(plan: Plan): Entry[] {
     const units = plan.oneshots.filter((o) => o.kind === kind).sort(byName((o) => o.unitName));
     if (!units.length) continue;
     entries.push(comment(title));
-    for (const unit of units) entries.push(binding(["systemd", "services", unit.unitName], oneshotAttrs(unit, plan.runtime)));
+    for (const unit of units) entries.push(binding(["systemd", "services", unit.unitName], oneshotAttrs(unit, plan)));
   }
   if (plan.rootTarget) {
     entries.push(comment("Root target: starting it starts the project (up), stopping it stops everything (down)."));
@@ -218,7 +218,7 @@ function unitAttrs(u: UnitPlan, override: boolean, extra: Entry[] = []): Expr {
 /** The unit's dependency lists, in the order they are written. */
 const UNIT_LISTS = ["after", "requires", "wants", "bindsTo", "upheldBy", "partOf", "wantedBy"] as const;
 
-function oneshotAttrs(o: OneshotPlan, runtime: Runtime): Expr {
+function oneshotAttrs(o: OneshotPlan, { runtime, podmanUser }: Plan): Expr {
   const serviceConfig: Record<string, string | number | boolean> = { Type: "oneshot", RemainAfterExit: true, ...o.unit.serviceConfig };
   const unit: UnitPlan = { ...o.unit, serviceConfig, preStop: o.stopScript ? [o.stopScript.trimEnd()] : o.unit.preStop };
   const extra: Entry[] = [
@@ -226,7 +226,7 @@ function oneshotAttrs(o: OneshotPlan, runtime: Runtime): Expr {
     binding("script", str(o.script)),
   ];
   const own = unitAttrs(unit, false, extra);
-  return o.rootlessUser === undefined ? own : apply(ref("lib.mkMerge"), [list([own, ...rootlessUnit(o.rootlessUser)])]);
+  return podmanUser === undefined ? own : apply(ref("lib.mkMerge"), [list([own, ...rootlessUnit(podmanUser)])]);
 }
 
 /** `config.users.users.<user>.<key>`, or `fallback` when the option or user is not there. */

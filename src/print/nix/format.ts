@@ -88,13 +88,13 @@ class Out {
 // must follow it on its last line (e.g. `;`).
 
 /**
- * Formats a whole file: the expression followed by exactly one newline, after `header` (e.g. a
- * comment line) when given. (The header is written here, not prepended to the result: the
- * result is then one flat string, not a pair a writer must first copy into one.)
+ * Formats a whole file: the expression followed by exactly one newline, after `header`, a
+ * comment, when given. (The header is written here, not prepended to the result: the result is
+ * then one flat string, not a pair a writer must first copy into one.)
  */
 export function printNix(expr: Expr, header = ""): string {
   const out = new Out();
-  if (header !== "") out.write(header);
+  if (header !== "") for (const line of commentLines(header)) out.write(line, "\n");
   render(out, expr, 0, 0, 0);
   out.write("\n");
   return out.end();
@@ -175,11 +175,15 @@ const IS_INVISIBLE = new RegExp(`^[${INVISIBLE}]`);
 const isInvisibleAt = (text: string, i: number): boolean => i < text.length && (IS_INVISIBLE.test(text[i]!) || text.charCodeAt(i) === TAG_HIGH);
 /** The invisible character at `i` (one or two UTF-16 units). */
 const invisibleAt = (text: string, i: number): string => text.slice(i, text.charCodeAt(i) === TAG_HIGH ? i + 2 : i + 1);
-const visibly = (c: string): string => {
+/** `\uXXXX` for each UTF-16 unit of `c`. */
+const jsonEscapes = (c: string): string => {
   let escapes = "";
   for (let i = 0; i < c.length; i++) escapes += `\\u${c.charCodeAt(i).toString(16).padStart(4, "0")}`;
-  return `\${builtins.fromJSON ''"${escapes}"''}`;
+  return escapes;
 };
+const visibly = (c: string): string => `\${builtins.fromJSON ''"${jsonEscapes(c)}"''}`;
+/** The invisible characters anywhere in a text (a comment's, which has no escapes: they are shown as `\uXXXX`). */
+const ANY_INVISIBLE = new RegExp(`\\udb40[\\udc00-\\udfff]|[${INVISIBLE}]`, "g");
 
 // Characters the `''` form looks for.
 const QUOTE = 0x27; // '
@@ -810,11 +814,21 @@ function renderEntries(out: Out, entries: readonly Entry[], indent: number): voi
 
 const LINE_BREAK = /\r\n|\r|\n/;
 
-/** `# text` lines, set off by a blank line unless first. Any line break (CR too) ends a Nix comment, so each gets its own `#`. */
+/**
+ * A comment's text as `# ` lines. Any line break (CR too) ends a Nix comment, so each line gets
+ * its own `#`; characters a reader would not see are written as `\uXXXX`.
+ */
+function commentLines(text: string): string[] {
+  return text.split(LINE_BREAK).map((line) => {
+    const shown = line.replace(ANY_INVISIBLE, jsonEscapes).trimEnd();
+    return shown.trim() === "" ? "#" : "# " + shown;
+  });
+}
+
+/** `# text` lines, set off by a blank line unless first. */
 function renderComment(out: Out, c: Comment, indent: number, first: boolean): void {
   if (!first) out.write("\n");
-  const lines = c.text.split(LINE_BREAK);
-  for (const line of lines) out.write(newLine(indent), line.trim() === "" ? "#" : "# " + line.trimEnd());
+  for (const line of commentLines(c.text)) out.write(newLine(indent), line);
 }
 
 function renderInherit(out: Out, i: Inherit, indent: number): void {
